@@ -1,0 +1,311 @@
+/**
+ * Which replies each SMTP command may receive: RFC 5321 §4.3.2, extended with
+ * the rows of the extensions that add commands (AUTH, STARTTLS, BDAT, ETRN,
+ * LHLO). This table is the single source for "may command X get reply Y";
+ * `describeReply` derives its command list from it.
+ *
+ * It does not decide what a server should answer in a situation (see
+ * `situations.ts`), and it knows nothing of session state.
+ *
+ * @module
+ */
+
+/**
+ * The commands and protocol moments the table covers. `CONNECT` is the
+ * greeting (RFC 5321 §4.3.2 "CONNECTION ESTABLISHMENT").
+ */
+export type CommandName =
+  | "CONNECT"
+  | "HELO"
+  | "EHLO"
+  | "LHLO"
+  | "MAIL"
+  | "RCPT"
+  | "DATA"
+  | "BDAT"
+  | "RSET"
+  | "VRFY"
+  | "EXPN"
+  | "HELP"
+  | "NOOP"
+  | "QUIT"
+  | "STARTTLS"
+  | "AUTH"
+  | "ETRN";
+
+/** Every command in the table, in RFC 5321 §4.3.2 order, then the extensions. */
+export const commandNames: readonly CommandName[] = [
+  "CONNECT",
+  "HELO",
+  "EHLO",
+  "LHLO",
+  "MAIL",
+  "RCPT",
+  "DATA",
+  "BDAT",
+  "RSET",
+  "VRFY",
+  "EXPN",
+  "HELP",
+  "NOOP",
+  "QUIT",
+  "STARTTLS",
+  "AUTH",
+  "ETRN",
+];
+
+/** The replies one command may receive, sorted by when they come. */
+export interface CommandReplies {
+  /** The command (or `CONNECT` for the greeting). */
+  readonly command: CommandName;
+  /** Positive completion replies (2yz) to the command itself. */
+  readonly success: readonly number[];
+  /** Positive intermediate replies (3yz): more input is expected. */
+  readonly intermediate: readonly number[];
+  /** Negative replies (4yz, 5yz) specific to this command. */
+  readonly failure: readonly number[];
+  /**
+   * For DATA and BDAT: the replies that may follow the content (after the final
+   * `.` or the last chunk). In LMTP (RFC 2033 §4.2) one such reply comes per
+   * accepted recipient.
+   */
+  readonly afterContent?: { readonly success: readonly number[]; readonly failure: readonly number[] };
+  /**
+   * Replies any command of this kind may receive whatever its own row says
+   * (see {@link generalReplies}); already filtered for this command.
+   */
+  readonly general: readonly number[];
+  /** Where the row comes from. */
+  readonly references: readonly string[];
+}
+
+/** A reply any command may receive in some circumstance, and where that is written. */
+export interface GeneralReply {
+  /** The reply code. */
+  readonly code: number;
+  /** When it applies. */
+  readonly when: string;
+  /** Where it is written. */
+  readonly reference: string;
+  /** Commands this general rule does not cover. */
+  readonly except: readonly CommandName[];
+}
+
+/**
+ * Replies that RFC 5321 and RFC 4954 allow for (almost) any command, beyond
+ * that command's own row of §4.3.2.
+ */
+export const generalReplies: readonly GeneralReply[] = [
+  {
+    code: 421,
+    when: "the service is shutting down or must close the channel",
+    reference: "RFC 5321 §3.8",
+    except: [],
+  },
+  {
+    code: 500,
+    when: "the command is unrecognized or its line too long",
+    reference: "RFC 5321 §4.2.4",
+    except: ["CONNECT"],
+  },
+  {
+    code: 501,
+    when: "the command's arguments are not valid syntax",
+    reference: "RFC 5321 §4.2.4",
+    except: ["CONNECT"],
+  },
+  {
+    code: 502,
+    when: "the command is recognized but not implemented",
+    reference: "RFC 5321 §4.2.4",
+    except: ["CONNECT", "EHLO", "HELO", "NOOP", "QUIT", "RSET"],
+  },
+  {
+    code: 503,
+    when: "the command comes out of sequence, including every command but QUIT after a 554 greeting",
+    reference: "RFC 5321 §3.1, §4.1.4",
+    except: ["CONNECT", "QUIT", "NOOP", "RSET"],
+  },
+  {
+    code: 530,
+    when: "server policy requires authentication (or STARTTLS, RFC 3207 §4) before this command",
+    reference: "RFC 4954 §6",
+    except: ["CONNECT", "AUTH", "EHLO", "HELO", "LHLO", "NOOP", "RSET", "QUIT", "STARTTLS"],
+  },
+];
+
+type Row = Omit<CommandReplies, "general">;
+
+// RFC 5321 §4.3.2, row by row; extensions from their own RFCs.
+const rows: readonly Row[] = [
+  { command: "CONNECT", success: [220], intermediate: [], failure: [554], references: ["RFC 5321 §4.3.2", "RFC 5321 §3.1"] },
+  { command: "HELO", success: [250], intermediate: [], failure: [504, 550, 502], references: ["RFC 5321 §4.3.2"] },
+  { command: "EHLO", success: [250], intermediate: [], failure: [504, 550, 502], references: ["RFC 5321 §4.3.2"] },
+  // RFC 2033 §4.1: LHLO is EHLO under another name.
+  { command: "LHLO", success: [250], intermediate: [], failure: [504, 550, 502], references: ["RFC 2033 §4.1"] },
+  {
+    command: "MAIL",
+    success: [250],
+    intermediate: [],
+    // RFC 1870 §6.1 (552/452 for SIZE), RFC 4954 §5 (AUTH=), RFC 6531 §3.7.4 (553 for SMTPUTF8).
+    failure: [552, 451, 452, 550, 553, 503, 455, 555],
+    references: ["RFC 5321 §4.3.2", "RFC 1870 §6", "RFC 6531 §3.7.4"],
+  },
+  {
+    command: "RCPT",
+    success: [250, 251],
+    intermediate: [],
+    // RFC 7504 §3: 556 when the recipient's domain does not accept mail.
+    failure: [550, 551, 552, 553, 450, 451, 452, 503, 455, 555, 556],
+    references: ["RFC 5321 §4.3.2", "RFC 7504 §3"],
+  },
+  {
+    command: "DATA",
+    success: [],
+    intermediate: [354],
+    failure: [503, 554],
+    afterContent: { success: [250], failure: [552, 554, 451, 452, 450, 550] },
+    references: ["RFC 5321 §4.3.2", "RFC 2033 §4.2"],
+  },
+  {
+    // RFC 3030 §2, §4: each chunk gets a reply; the LAST chunk's reply is the
+    // message's. 503 for BDAT after DATA-mixing or without a transaction.
+    command: "BDAT",
+    success: [250],
+    intermediate: [],
+    failure: [503, 504, 554],
+    afterContent: { success: [250], failure: [552, 554, 451, 452, 450, 550] },
+    references: ["RFC 3030 §2", "RFC 3030 §4"],
+  },
+  { command: "RSET", success: [250], intermediate: [], failure: [], references: ["RFC 5321 §4.3.2"] },
+  { command: "VRFY", success: [250, 251, 252], intermediate: [], failure: [550, 551, 553, 502, 504], references: ["RFC 5321 §4.3.2"] },
+  { command: "EXPN", success: [250, 252], intermediate: [], failure: [550, 500, 502, 504], references: ["RFC 5321 §4.3.2"] },
+  { command: "HELP", success: [211, 214], intermediate: [], failure: [502, 504], references: ["RFC 5321 §4.3.2"] },
+  { command: "NOOP", success: [250], intermediate: [], failure: [], references: ["RFC 5321 §4.3.2"] },
+  { command: "QUIT", success: [221], intermediate: [], failure: [], references: ["RFC 5321 §4.3.2"] },
+  { command: "STARTTLS", success: [220], intermediate: [], failure: [501, 454], references: ["RFC 3207 §4"] },
+  {
+    command: "AUTH",
+    success: [235],
+    intermediate: [334],
+    // RFC 4954 §4 (501 on cancel or undecodable response, 503 when already
+    // authenticated or inside a transaction, 504 unknown mechanism) and §6.
+    failure: [432, 454, 500, 501, 503, 504, 534, 535, 538],
+    references: ["RFC 4954 §4", "RFC 4954 §6"],
+  },
+  { command: "ETRN", success: [250, 251, 252, 253], intermediate: [], failure: [458, 459, 500, 501], references: ["RFC 1985 §5"] },
+];
+
+const byCommand = new Map<CommandName, CommandReplies>(
+  rows.map((row) => [
+    row.command,
+    {
+      ...row,
+      general: generalReplies.filter((general) => !general.except.includes(row.command)).map((general) => general.code),
+    },
+  ]),
+);
+
+/**
+ * Normalises a command name: SMTP verbs are case-insensitive (RFC 5321 §2.4).
+ *
+ * @param command - a verb in any case
+ * @returns the upper-case `CommandName`, or `undefined` if the table has no such command
+ * @example
+ * ```ts
+ * toCommandName("rcpt"); // "RCPT"
+ * toCommandName("XYZZY"); // undefined
+ * ```
+ */
+export function toCommandName(command: string): CommandName | undefined {
+  const upper = command.toUpperCase() as CommandName;
+  return byCommand.has(upper) ? upper : undefined;
+}
+
+/**
+ * The replies a command may receive, per RFC 5321 §4.3.2 and the extension
+ * that defines it. Unknown commands give `undefined`.
+ *
+ * @param command - the verb (any case), or `"CONNECT"` for the greeting
+ * @returns the command's row, or `undefined` for a command not in the table
+ * @example
+ * ```ts
+ * const data = repliesFor("DATA");
+ * data?.intermediate;            // [354]
+ * data?.afterContent?.success;   // [250]
+ * repliesFor("RCPT")?.success;   // [250, 251]
+ * ```
+ */
+export function repliesFor(command: string): CommandReplies | undefined {
+  const name = toCommandName(command);
+  return name === undefined ? undefined : byCommand.get(name);
+}
+
+/**
+ * Every reply code the command may receive at any point: its own row, its
+ * content replies, and the general replies that apply to it.
+ *
+ * @param command - the verb (any case), or `"CONNECT"`
+ * @returns the codes, ascending; empty for an unknown command
+ * @example
+ * ```ts
+ * allowedReplies("QUIT"); // [221, 421, 500, 501]
+ * ```
+ */
+export function allowedReplies(command: string): readonly number[] {
+  const row = repliesFor(command);
+  if (row === undefined) return [];
+  const codes = new Set<number>([
+    ...row.success,
+    ...row.intermediate,
+    ...row.failure,
+    ...(row.afterContent?.success ?? []),
+    ...(row.afterContent?.failure ?? []),
+    ...row.general,
+  ]);
+  return [...codes].sort((a, b) => a - b);
+}
+
+/**
+ * Whether RFC 5321 §4.3.2 (or the extension's RFC) allows `code` as a reply
+ * to `command`.
+ *
+ * @param command - the verb (any case), or `"CONNECT"`
+ * @param code - the reply code received
+ * @returns whether the reply is one the command may receive
+ * @example
+ * ```ts
+ * isReplyAllowed("RSET", 250); // true
+ * isReplyAllowed("RSET", 550); // false
+ * ```
+ */
+export function isReplyAllowed(command: string, code: number): boolean {
+  return allowedReplies(command).includes(code);
+}
+
+/**
+ * The commands whose rows name `code` (without the general replies, which
+ * {@link generalReplies} lists).
+ *
+ * @param code - a reply code
+ * @returns the commands, in table order
+ * @example
+ * ```ts
+ * commandsAnsweredBy(354); // ["DATA"]
+ * ```
+ */
+export function commandsAnsweredBy(code: number): readonly CommandName[] {
+  const result: CommandName[] = [];
+  for (const row of byCommand.values()) {
+    if (
+      row.success.includes(code) ||
+      row.intermediate.includes(code) ||
+      row.failure.includes(code) ||
+      row.afterContent?.success.includes(code) === true ||
+      row.afterContent?.failure.includes(code) === true
+    ) {
+      result.push(row.command);
+    }
+  }
+  return result;
+}

@@ -1,0 +1,32 @@
+// One vitest run for the whole monorepo: every package is a project named after
+// its npm name, and every `@smtpkit/*` import resolves to that package's built
+// `dist/` (what is published), never to another package's sources.
+import { readdirSync, existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+const root = fileURLToPath(new URL(".", import.meta.url));
+const packageNames = readdirSync(`${root}packages`).filter((name) =>
+  existsSync(`${root}packages/${name}/package.json`),
+);
+
+const alias = Object.fromEntries(
+  packageNames
+    .filter((name) => existsSync(`${root}packages/${name}/src/index.ts`))
+    .map((name) => [`@smtpkit/${name}`, `${root}packages/${name}/dist/index.js`]),
+);
+
+export default defineConfig({
+  test: {
+    reporters: ["default", "./scripts/summary-reporter.ts"],
+    projects: packageNames.map((name) => ({
+      resolve: { alias },
+      test: {
+        name: `@smtpkit/${name}`,
+        root: `${root}packages/${name}`,
+        include: ["test/**/*.test.ts"],
+        testTimeout: 60_000,
+      },
+    })),
+  },
+});
