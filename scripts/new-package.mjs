@@ -2,7 +2,7 @@
 // Lays out a new package with the one shape every smtpkit package has:
 //   node scripts/new-package.mjs <name> "<description>" [dependency ...]
 // Dependencies are other @smtpkit package names (without the scope).
-import { mkdirSync, writeFileSync, existsSync, readFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, writeFileSync, existsSync, readFileSync } from "node:fs";
 
 const [name, description, ...dependencies] = process.argv.slice(2);
 if (!name || !description) {
@@ -41,6 +41,7 @@ const pkg = {
     ? { dependencies: Object.fromEntries(dependencies.map((dependency) => [`@smtpkit/${dependency}`, "workspace:*"])) }
     : {}),
 };
+copyFileSync("LICENSE", `${dir}/LICENSE`);
 writeFileSync(`${dir}/package.json`, `${JSON.stringify(pkg, null, 2)}\n`);
 const references = dependencies.map((dependency) => `    { "path": "../${dependency}" }`).join(",\n");
 writeFileSync(

@@ -1,0 +1,110 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  CodesError,
+  describeEnhancedStatus,
+  describeReply,
+  formatEnhancedStatus,
+  isNegative,
+  isPermanent,
+  isPositive,
+  isTransient,
+  parseEnhancedStatus,
+  parseEnhancedStatusPrefix,
+  replyClass,
+} from "@smtpkit/codes";
+
+const enhancedStatus = fc.record({
+  class: fc.constantFrom(2 as const, 4 as const, 5 as const),
+  subject: fc.integer({ min: 0, max: 999 }),
+  detail: fc.integer({ min: 0, max: 999 }),
+});
+
+describe("enhanced status codes", () => {
+  it("format then parse is the identity", () => {
+    fc.assert(
+      fc.property(enhancedStatus, (status) => {
+        expect(parseEnhancedStatus(formatEnhancedStatus(status))).toEqual(status);
+      }),
+    );
+  });
+
+  it("parse then format gives back exactly the text, for any string that parses", () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9.]{0,12}$/), (text) => {
+        const status = parseEnhancedStatus(text);
+        if (status !== undefined) expect(formatEnhancedStatus(status)).toBe(text);
+      }),
+    );
+  });
+
+  it("the prefix parser finds the code before any following text", () => {
+    fc.assert(
+      fc.property(enhancedStatus, fc.constantFrom(" ", "\t", "", " User unknown"), (status, rest) => {
+        const text = formatEnhancedStatus(status);
+        expect(parseEnhancedStatusPrefix(text + rest)).toEqual({ status, length: text.length });
+      }),
+    );
+  });
+
+  it("never throws on arbitrary text", () => {
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        parseEnhancedStatus(text);
+        parseEnhancedStatusPrefix(text);
+        describeEnhancedStatus(text);
+      }),
+    );
+  });
+
+  it("formatting an out-of-range code throws a typed error", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.record({ class: fc.integer().filter((value) => ![2, 4, 5].includes(value)), subject: fc.constant(0), detail: fc.constant(0) }),
+          fc.record({ class: fc.constant(5), subject: fc.integer({ min: 1000 }), detail: fc.constant(0) }),
+          fc.record({ class: fc.constant(5), subject: fc.constant(0), detail: fc.oneof(fc.integer({ max: -1 }), fc.double({ noInteger: true })) }),
+        ),
+        (status) => {
+          expect(() => formatEnhancedStatus(status as never)).toThrow(CodesError);
+          try {
+            formatEnhancedStatus(status as never);
+          } catch (error) {
+            expect(CodesError.isInstance(error)).toBe(true);
+            expect((error as CodesError).reason).toBe("invalid-enhanced-status");
+          }
+        },
+      ),
+    );
+  });
+});
+
+describe("basic reply codes", () => {
+  it("describing any integer from 100 to 999 never throws, and class follows the first digit", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 100, max: 999 }), (code) => {
+        const description = describeReply(code);
+        expect(description.code).toBe(code);
+        expect(description.class).toBe(replyClass(code));
+        if (code < 600) {
+          expect(description.class).toBeDefined();
+          expect([isPositive(code), isNegative(code)].filter(Boolean).length).toBe(code < 200 ? 0 : 1);
+          expect(isTransient(code) && isPermanent(code)).toBe(false);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("anything that is not a three-digit integer is a typed misuse error", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.integer({ max: 99 }), fc.integer({ min: 1000 }), fc.double({ noInteger: true }), fc.constant(Number.NaN)),
+        (code) => {
+          expect(() => describeReply(code)).toThrow(CodesError);
+          expect(() => isPositive(code)).toThrow(CodesError);
+        },
+      ),
+    );
+  });
+});
