@@ -1,0 +1,158 @@
+// Codecs: base64 and quoted-printable, @smtpkit/mime vs Node's Buffer (the
+// native ceiling) and the libraries JavaScript mail software uses today.
+import { createRequire } from "node:module";
+import { once } from "node:events";
+import { chunksOf, MB, pseudoRandomBytes, textLines, wrappedBase64 } from "../lib/data.mjs";
+import { needs, tryImport } from "../lib/optional.mjs";
+
+const require = createRequire(import.meta.url);
+const sizes = { smoke: 64 * 1024, quick: 4 * MB, full: 10 * MB };
+
+export async function cases(profile) {
+  const size = sizes[profile];
+  const mime = await tryImport("@smtpkit/mime");
+  const libbase64 = await tryImport("libbase64");
+  const libqp = await tryImport("libqp");
+  const postalBase64 = await tryImport(pathOf("postal-mime", "dist/esm/base64-decoder.js"));
+  const postalQp = await tryImport(pathOf("postal-mime", "dist/esm/qp-decoder.js"));
+
+  const raw = pseudoRandomBytes(size);
+  const encoded = wrappedBase64(raw);
+  const encodedText = encoded.toString("latin1");
+  const encodedChunks = chunksOf(encoded, 64 * 1024);
+  // Mostly-ASCII text with some Latin-1/UTF-8 bytes: what quoted-printable is for.
+  const text = textLines(size, { seed: 11 });
+  for (let index = 97; index < text.length; index += 97) text[index] = 0xc3 + (index % 2);
+  const qpText = libqp.module ? libqp.module.encode(Buffer.from(text)) : "";
+  const qpWrapped = libqp.module ? Buffer.from(libqp.module.wrap(qpText, 76), "latin1") : Buffer.alloc(0);
+
+  return [
+    {
+      group: "codecs",
+      name: `base64 decode, ${size / MB} MB of 76-column CRLF lines, one shot`,
+      unit: "MB/s",
+      target: "≥ 70% of Buffer",
+      systems: [
+        { name: "@smtpkit/mime", role: "ours", available: needs(mime, "base64Decode"), run: () => (mime.module.base64Decode(encoded), encoded.length) },
+        { name: "Buffer", role: "ceiling", run: () => (Buffer.from(encodedText, "base64"), encoded.length) },
+        { name: "libbase64", role: "peer", available: needs(libbase64, "decode"), run: () => (libbase64.module.decode(encodedText), encoded.length) },
+      ],
+    },
+    {
+      group: "codecs",
+      name: `base64 decode, ${size / MB} MB in 64 KB chunks`,
+      unit: "MB/s",
+      target: "≥ 70% of Buffer",
+      systems: [
+        {
+          name: "@smtpkit/mime",
+          role: "ours",
+          available: needs(mime, "createBase64Decoder"),
+          run: () => {
+            const decoder = mime.module.createBase64Decoder();
+            for (const chunk of encodedChunks) decoder.update(chunk);
+            decoder.finish();
+            return encoded.length;
+          },
+        },
+        {
+          name: "Buffer",
+          role: "ceiling",
+          run: () => {
+            // The least a chunked Buffer decoder must do: carry the unaligned tail.
+            let carry = "";
+            for (const chunk of encodedChunks) {
+              const text = carry + chunk.toString("latin1").replaceAll("\r\n", "");
+              const cut = text.length - (text.length % 4);
+              Buffer.from(text.slice(0, cut), "base64");
+              carry = text.slice(cut);
+            }
+            Buffer.from(carry, "base64");
+            return encoded.length;
+          },
+        },
+        {
+          name: "libbase64",
+          role: "peer",
+          available: needs(libbase64, "Decoder"),
+          run: async () => {
+            const decoder = new libbase64.module.Decoder();
+            decoder.on("data", () => {});
+            for (const chunk of encodedChunks) decoder.write(chunk);
+            decoder.end();
+            await once(decoder, "end");
+            return encoded.length;
+          },
+        },
+        {
+          name: "postal-mime",
+          role: "peer",
+          available: needs(postalBase64, "default"),
+          run: async () => {
+            const decoder = new postalBase64.module.default();
+            for (const chunk of encodedChunks) decoder.update(chunk);
+            await decoder.finalize();
+            return encoded.length;
+          },
+        },
+      ],
+    },
+    {
+      group: "codecs",
+      name: `base64 encode, ${size / MB} MB to 76-column lines`,
+      unit: "MB/s",
+      target: "≥ 70% of Buffer",
+      systems: [
+        { name: "@smtpkit/mime", role: "ours", available: needs(mime, "base64Encode"), run: () => (mime.module.base64Encode(raw), raw.length) },
+        {
+          name: "Buffer",
+          role: "ceiling",
+          run: () => {
+            const flat = Buffer.from(raw.buffer, raw.byteOffset, raw.length).toString("base64");
+            const lines = [];
+            for (let index = 0; index < flat.length; index += 76) lines.push(flat.slice(index, index + 76));
+            lines.join("\r\n");
+            return raw.length;
+          },
+        },
+        { name: "libbase64", role: "peer", available: needs(libbase64, "encode", "wrap"), run: () => (libbase64.module.wrap(libbase64.module.encode(Buffer.from(raw)), 76), raw.length) },
+      ],
+    },
+    {
+      group: "codecs",
+      name: `quoted-printable decode, ${size / MB} MB of text`,
+      unit: "MB/s",
+      target: "≥ 2× libqp",
+      systems: [
+        { name: "@smtpkit/mime", role: "ours", available: needs(mime, "quotedPrintableDecode"), run: () => (mime.module.quotedPrintableDecode(qpWrapped), qpWrapped.length) },
+        { name: "libqp", role: "peer", available: needs(libqp, "decode"), run: () => (libqp.module.decode(qpWrapped.toString("latin1")), qpWrapped.length) },
+        {
+          name: "postal-mime",
+          role: "peer",
+          available: needs(postalQp, "default"),
+          run: async () => {
+            const decoder = new postalQp.module.default();
+            for (const chunk of chunksOf(qpWrapped, 64 * 1024)) decoder.update(chunk);
+            await decoder.finalize();
+            return qpWrapped.length;
+          },
+        },
+      ],
+    },
+    {
+      group: "codecs",
+      name: `quoted-printable encode, ${size / MB} MB of text`,
+      unit: "MB/s",
+      target: "≥ 2× libqp",
+      systems: [
+        { name: "@smtpkit/mime", role: "ours", available: needs(mime, "quotedPrintableEncode"), run: () => (mime.module.quotedPrintableEncode(text), text.length) },
+        { name: "libqp", role: "peer", available: needs(libqp, "encode", "wrap"), run: () => (libqp.module.wrap(libqp.module.encode(Buffer.from(text.buffer, text.byteOffset, text.length)), 76), text.length) },
+      ],
+    },
+  ];
+}
+
+function pathOf(packageName, file) {
+  const root = require.resolve(`${packageName}/package.json`).replace(/package\.json$/, "");
+  return new URL(`file://${root}${file}`).href;
+}
