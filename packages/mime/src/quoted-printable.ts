@@ -1,0 +1,336 @@
+/**
+ * Quoted-printable (RFC 2045 §6.7): one-shot and incremental encoding and
+ * decoding.
+ *
+ * Decoding follows the RFC and is lenient where real mail is not clean:
+ * - `=XX` with upper- or lower-case hex is a byte; an `=` not followed by two
+ *   hex digits is kept literally (RFC 2045 §6.7 note (2): "the '=' ... is
+ *   taken literally");
+ * - `=` at the end of a line, optionally followed by spaces or tabs, is a soft
+ *   line break and vanishes;
+ * - a hard line break (CRLF, or a bare LF as written by Unix tools) stands
+ *   for CRLF in the canonical form (§6.7 rule 4), so it decodes to CRLF
+ *   whatever the stored line end was;
+ * - spaces and tabs at the end of a line were added in transport (§6.7 rule
+ *   3) and are removed, up to 998 of them (a longer run cannot come from a
+ *   legal line and is kept, so that memory stays bounded when streaming).
+ *
+ * @module
+ */
+import { emptyBytes } from "./bytes.js";
+import type { ByteDecoder, TextChunkEncoder } from "./base64.js";
+import { MimeError } from "./mime-error.js";
+
+const CR = 0x0d;
+const LF = 0x0a;
+const SPACE = 0x20;
+const TAB = 0x09;
+const EQUALS = 0x3d;
+/** The longest run of trailing whitespace that is removed (RFC 5322 §2.1.1 line limit). */
+const maxTrailingWhitespace = 998;
+
+const hexValue = new Int8Array(256).fill(-1);
+for (let digit = 0; digit < 10; digit++) hexValue[0x30 + digit] = digit;
+for (let letter = 0; letter < 6; letter++) {
+  hexValue[0x41 + letter] = 10 + letter;
+  hexValue[0x61 + letter] = 10 + letter;
+}
+
+interface DecodeState {
+  /** Length of the run of literal spaces and tabs that ends the output so far. */
+  whitespace: number;
+}
+
+/**
+ * Decodes `input` into a new array. Unless `final`, it stops before anything
+ * whose meaning depends on bytes not yet seen (an "=" without its two
+ * following bytes, a CR at the end, a run of whitespace reaching the end) and
+ * reports how much it consumed; the rest waits for the next chunk.
+ */
+function decodeSome(input: Uint8Array, state: DecodeState, final: boolean): { output: Uint8Array; consumed: number } {
+  let lineFeeds = 0;
+  for (let at = input.indexOf(LF); at !== -1; at = input.indexOf(LF, at + 1)) lineFeeds++;
+  const output = new Uint8Array(input.length + lineFeeds);
+  const length = input.length;
+  let written = 0;
+  let whitespace = state.whitespace;
+  let index = 0;
+  while (index < length) {
+    const byte = input[index] as number;
+    if (byte === EQUALS) {
+      let next = index + 1;
+      while (next < length && next - index <= maxTrailingWhitespace && (input[next] === SPACE || input[next] === TAB)) next++;
+      if (!final && (next >= length || (input[next] === CR && next + 1 >= length) || index + 2 >= length)) break;
+      const after = input[next];
+      if (next === length || after === LF || (after === CR && input[next + 1] === LF)) {
+        // Soft line break: "=" [whitespace] line end (or end of data).
+        index = next === length ? length : after === LF ? next + 1 : next + 2;
+        whitespace = 0;
+        continue;
+      }
+      const high = index + 1 < length ? (hexValue[input[index + 1] as number] as number) : -1;
+      const low = index + 2 < length ? (hexValue[input[index + 2] as number] as number) : -1;
+      if (high >= 0 && low >= 0) {
+        output[written++] = (high << 4) | low;
+        index += 3;
+      } else {
+        output[written++] = EQUALS;
+        index++;
+      }
+      whitespace = 0;
+    } else if (byte === LF || (byte === CR && input[index + 1] === LF)) {
+      // RFC 2045 §6.7 rule 3: transport-added trailing whitespace is removed.
+      if (whitespace <= maxTrailingWhitespace) written -= whitespace;
+      output[written++] = CR;
+      output[written++] = LF;
+      index += byte === LF ? 1 : 2;
+      whitespace = 0;
+    } else if (byte === CR && index + 1 >= length && !final) {
+      break;
+    } else if (byte === SPACE || byte === TAB) {
+      if (!final && whitespace === 0) {
+        // Wait for the end of a run that reaches the end of the input: it
+        // may precede a line break. Longer runs are never removed.
+        let end = index;
+        while (end < length && (input[end] === SPACE || input[end] === TAB)) end++;
+        const reachesEnd = end === length || (input[end] === CR && end + 1 === length);
+        if (reachesEnd && end - index <= maxTrailingWhitespace) break;
+      }
+      whitespace++;
+      output[written++] = byte;
+      index++;
+    } else {
+      whitespace = 0;
+      output[written++] = byte;
+      index++;
+    }
+  }
+  if (final && whitespace <= maxTrailingWhitespace) {
+    // The end of the data ends the last line too.
+    written -= Math.min(whitespace, written);
+    whitespace = 0;
+  }
+  state.whitespace = whitespace;
+  return { output: output.subarray(0, written), consumed: index };
+}
+
+/**
+ * Decodes quoted-printable (see the module notes for the lenient rules).
+ *
+ * @param input - the encoded body or text, as bytes or a string of Latin-1 characters
+ * @returns the decoded bytes; hard line breaks become CRLF
+ * @example
+ * ```ts
+ * import { quotedPrintableDecode } from "@smtpkit/mime";
+ * new TextDecoder().decode(quotedPrintableDecode("Caf=C3=A9 au=\r\n lait")); // "Café au lait"
+ * ```
+ */
+export function quotedPrintableDecode(input: Uint8Array | string): Uint8Array {
+  const bytes = typeof input === "string" ? stringBytes(input) : input;
+  if (bytes.length === 0) return emptyBytes;
+  return decodeSome(bytes, { whitespace: 0 }, true).output;
+}
+
+function stringBytes(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    out[index] = code > 0xff ? 0x3f : code;
+  }
+  return out;
+}
+
+class QuotedPrintableDecoder implements ByteDecoder {
+  private pending: Uint8Array = emptyBytes;
+  private readonly state: DecodeState = { whitespace: 0 };
+
+  update(chunk: Uint8Array): Uint8Array {
+    let input = chunk;
+    if (this.pending.length > 0) {
+      input = new Uint8Array(this.pending.length + chunk.length);
+      input.set(this.pending);
+      input.set(chunk, this.pending.length);
+    }
+    const { output, consumed } = decodeSome(input, this.state, false);
+    this.pending = consumed === input.length ? emptyBytes : input.slice(consumed);
+    return output;
+  }
+
+  finish(): Uint8Array {
+    const rest = this.pending;
+    this.pending = emptyBytes;
+    const { output } = decodeSome(rest, this.state, true);
+    this.state.whitespace = 0;
+    return output;
+  }
+}
+
+/**
+ * Creates an incremental quoted-printable decoder. Any chunking of the input
+ * gives the same bytes as {@link quotedPrintableDecode} on the whole.
+ *
+ * @returns a decoder with `update(chunk)` and `finish()`
+ * @example
+ * ```ts
+ * import { createQuotedPrintableDecoder } from "@smtpkit/mime";
+ * const decoder = createQuotedPrintableDecoder();
+ * const bytes = [decoder.update(new TextEncoder().encode("Caf=C")), decoder.update(new TextEncoder().encode("3=A9")), decoder.finish()];
+ * ```
+ */
+export function createQuotedPrintableDecoder(): ByteDecoder {
+  return new QuotedPrintableDecoder();
+}
+
+// --- encoding ----------------------------------------------------------------
+
+/** Options of {@link quotedPrintableEncode} and {@link createQuotedPrintableEncoder}. */
+export interface QuotedPrintableEncodeOptions {
+  /**
+   * `"text"` (the default) writes CRLF in the input as a hard line break;
+   * `"binary"` encodes every CR and LF, so any bytes come back exactly.
+   * Bare CR and LF are encoded in both modes.
+   */
+  readonly mode?: "text" | "binary";
+  /** Maximum characters per encoded line, soft break included: 4–76, default 76 (RFC 2045 §6.7 rule 5). */
+  readonly lineLength?: number;
+}
+
+const hexDigits = "0123456789ABCDEF";
+
+class QuotedPrintableEncoder implements TextChunkEncoder {
+  private column = 0;
+  private parts: string[] = [];
+  private line = "";
+  /** A CR, space or tab whose encoding depends on the next byte. */
+  private held = -1;
+
+  constructor(
+    private readonly binary: boolean,
+    private readonly lineLength: number,
+  ) {}
+
+  private put(token: string): void {
+    // Keep room for the soft-break "=".
+    if (this.column + token.length > this.lineLength - 1) {
+      this.parts.push(this.line, "=\r\n");
+      this.line = "";
+      this.column = 0;
+    }
+    this.line += token;
+    this.column += token.length;
+  }
+
+  private hardBreak(): void {
+    this.parts.push(this.line, "\r\n");
+    this.line = "";
+    this.column = 0;
+  }
+
+  private escape(byte: number): string {
+    return `=${hexDigits[byte >> 4] as string}${hexDigits[byte & 15] as string}`;
+  }
+
+  private byte(byte: number, next: number): void {
+    // next: the following byte (only asked for CR, space and tab), or -1 at the end.
+    if (byte === SPACE || byte === TAB) {
+      // Whitespace before a line end or the end of data would be removed in
+      // transport (rule 3): encode it there.
+      const atLineEnd = next === -1 || next === CR || next === LF;
+      this.put(atLineEnd ? this.escape(byte) : String.fromCharCode(byte));
+      return;
+    }
+    if (byte >= 33 && byte <= 126 && byte !== EQUALS && !(byte === 0x2e && this.column === 0)) {
+      this.put(String.fromCharCode(byte));
+      return;
+    }
+    // A leading "." is encoded too, so that no line is a lone "." in SMTP.
+    this.put(this.escape(byte));
+  }
+
+  update(chunk: Uint8Array): string {
+    for (let index = 0; index < chunk.length; index++) {
+      const byte = chunk[index] as number;
+      if (this.held >= 0) {
+        const held = this.held;
+        this.held = -1;
+        if (held === CR && byte === LF && !this.binary) {
+          this.hardBreak();
+          continue;
+        }
+        this.byte(held, byte);
+      }
+      if (byte === CR || byte === SPACE || byte === TAB) {
+        this.held = byte;
+        continue;
+      }
+      this.byte(byte, -1);
+    }
+    return this.drain();
+  }
+
+  private drain(): string {
+    if (this.parts.length === 0) return "";
+    const text = this.parts.join("");
+    this.parts = [];
+    return text;
+  }
+
+  finish(): string {
+    if (this.held >= 0) {
+      const held = this.held;
+      this.held = -1;
+      this.byte(held, -1);
+    }
+    this.parts.push(this.line);
+    this.line = "";
+    this.column = 0;
+    return this.drain();
+  }
+}
+
+function checkOptions(options: QuotedPrintableEncodeOptions): { binary: boolean; lineLength: number } {
+  const lineLength = options.lineLength ?? 76;
+  if (!Number.isSafeInteger(lineLength) || lineLength < 4 || lineLength > 76) {
+    throw new MimeError("invalid-argument", lineLength, "lineLength must be an integer from 4 to 76");
+  }
+  return { binary: options.mode === "binary", lineLength };
+}
+
+/**
+ * Encodes bytes as quoted-printable, in lines of at most `lineLength`
+ * characters joined by CRLF.
+ *
+ * @param bytes - the data
+ * @param options - text or binary mode, line length
+ * @returns the encoded text (ASCII)
+ * @throws {@link MimeError} `invalid-argument` for a line length outside 4–76
+ * @example
+ * ```ts
+ * import { quotedPrintableEncode } from "@smtpkit/mime";
+ * quotedPrintableEncode(new TextEncoder().encode("Café")); // "Caf=C3=A9"
+ * ```
+ */
+export function quotedPrintableEncode(bytes: Uint8Array, options: QuotedPrintableEncodeOptions = {}): string {
+  const { binary, lineLength } = checkOptions(options);
+  const encoder = new QuotedPrintableEncoder(binary, lineLength);
+  return encoder.update(bytes) + encoder.finish();
+}
+
+/**
+ * Creates an incremental quoted-printable encoder; its pieces joined equal
+ * {@link quotedPrintableEncode} of the whole input.
+ *
+ * @param options - text or binary mode, line length
+ * @returns an encoder with `update(chunk)` and `finish()`
+ * @throws {@link MimeError} `invalid-argument` for a line length outside 4–76
+ * @example
+ * ```ts
+ * import { createQuotedPrintableEncoder } from "@smtpkit/mime";
+ * const encoder = createQuotedPrintableEncoder();
+ * encoder.update(new TextEncoder().encode("Caf")) + encoder.update(new TextEncoder().encode("é")) + encoder.finish(); // "Caf=C3=A9"
+ * ```
+ */
+export function createQuotedPrintableEncoder(options: QuotedPrintableEncodeOptions = {}): TextChunkEncoder {
+  const { binary, lineLength } = checkOptions(options);
+  return new QuotedPrintableEncoder(binary, lineLength);
+}

@@ -1,0 +1,121 @@
+import fc from "fast-check";
+import { afterEach, describe, expect, it } from "vitest";
+import { MimeError, base64Decode, base64Encode, createBase64Decoder, createBase64Encoder } from "@smtpkit/mime";
+// The switch between the native fast path and the pure code is internal; it
+// lives in the same built module the package entry point loads.
+import { useBase64Implementation } from "../dist/base64.js";
+import { byteByByte, bytesOf, concat, cutPoints, splitAt } from "./helpers.js";
+
+afterEach(() => {
+  useBase64Implementation("native");
+});
+
+function decodeWith(implementation: "native" | "pure", input: Uint8Array): Uint8Array {
+  const previous = useBase64Implementation(implementation);
+  try {
+    return base64Decode(input);
+  } finally {
+    useBase64Implementation(previous);
+  }
+}
+
+function decodeChunks(chunks: readonly Uint8Array[]): Uint8Array {
+  const decoder = createBase64Decoder();
+  const out = chunks.map((chunk) => decoder.update(chunk));
+  out.push(decoder.finish());
+  return concat(out);
+}
+
+/** Base64-ish text: the alphabet, line breaks, padding and some junk. */
+const base64ish = fc
+  .array(fc.constantFrom(..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".split(""), "\r\n", "\n", "=", " ", "*", "\u00e9"), {
+    maxLength: 300,
+  })
+  .map((parts) => Buffer.from(parts.join(""), "latin1"))
+  .map((buffer) => Uint8Array.from(buffer));
+
+describe("base64", () => {
+  it("decodes RFC 4648 §10 test vectors", () => {
+    const vectors: [string, string][] = [
+      ["", ""],
+      ["Zg==", "f"],
+      ["Zm8=", "fo"],
+      ["Zm9v", "foo"],
+      ["Zm9vYg==", "foob"],
+      ["Zm9vYmE=", "fooba"],
+      ["Zm9vYmFy", "foobar"],
+    ];
+    for (const [encoded, plain] of vectors) {
+      expect(new TextDecoder().decode(base64Decode(encoded))).toBe(plain);
+      expect(base64Encode(bytesOf(plain))).toBe(encoded);
+    }
+  });
+
+  it("is lenient: line breaks, junk and missing padding are fine, the first '=' ends the data", () => {
+    expect(new TextDecoder().decode(base64Decode("SGVs\r\nbG8"))).toBe("Hello");
+    expect(new TextDecoder().decode(base64Decode(" S G V s b G 8 * "))).toBe("Hello");
+    expect(new TextDecoder().decode(base64Decode("SGk=SGk="))).toBe("Hi");
+    expect(base64Decode("Q")).toEqual(new Uint8Array(0));
+  });
+
+  it("encode → decode is the identity for any bytes, in both implementations", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), fc.constantFrom(0, 4, 76), (bytes, lineLength) => {
+        const text = base64Encode(bytes, { lineLength });
+        if (lineLength > 0) for (const line of text.split("\r\n")) expect(line.length).toBeLessThanOrEqual(lineLength);
+        expect(decodeWith("native", bytesOf(text))).toEqual(bytes);
+        expect(decodeWith("pure", bytesOf(text))).toEqual(bytes);
+      }),
+    );
+  });
+
+  it("the pure and native paths agree on any input, and both agree with Node's Buffer", () => {
+    fc.assert(
+      fc.property(fc.oneof(base64ish, fc.uint8Array({ maxLength: 200 })), (input) => {
+        const expected = Uint8Array.from(Buffer.from(Buffer.from(input).toString("latin1"), "base64"));
+        expect(decodeWith("pure", input)).toEqual(expected);
+        expect(decodeWith("native", input)).toEqual(expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("the incremental decoder gives the one-shot result for any chunking (whole, byte by byte, random cuts; both paths)", () => {
+    fc.assert(
+      fc.property(fc.oneof(base64ish, fc.uint8Array({ maxLength: 200 })), cutPoints, fc.boolean(), (input, cuts, pure) => {
+        useBase64Implementation(pure ? "pure" : "native");
+        const expected = decodeWith("pure", input);
+        expect(decodeChunks([input])).toEqual(expected);
+        expect(decodeChunks(splitAt(input, cuts))).toEqual(expected);
+        expect(decodeChunks(byteByByte(input))).toEqual(expected);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("the incremental decoder's native path survives long wrapped input with junk in later chunks", () => {
+    const data = Uint8Array.from({ length: 5000 }, (_, index) => (index * 7) & 0xff);
+    const text = bytesOf(`${base64Encode(data)}\r\n`);
+    const dirty = concat([text, bytesOf("*junk*")]);
+    const expected = decodeWith("pure", dirty);
+    expect(decodeChunks(splitAt(dirty, [1000, 2000, 3001, 6000, 6003]))).toEqual(expected);
+    expect(expected).toEqual(decodeWith("pure", concat([text, bytesOf("junk")])));
+  });
+
+  it("the incremental encoder's pieces join to the one-shot encoding", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 500 }), cutPoints, fc.constantFrom(0, 76), (bytes, cuts, lineLength) => {
+        const encoder = createBase64Encoder({ lineLength });
+        const text = splitAt(bytes, cuts).map((chunk) => encoder.update(chunk)).join("") + encoder.finish();
+        expect(text).toBe(base64Encode(bytes, { lineLength }));
+      }),
+    );
+  });
+
+  it("rejects a line length that is not a multiple of 4 with a typed error", () => {
+    for (const lineLength of [3, -4, 1.5, Number.NaN]) {
+      expect(() => base64Encode(new Uint8Array(1), { lineLength })).toThrow(MimeError);
+      expect(() => createBase64Encoder({ lineLength })).toThrow(MimeError);
+    }
+  });
+});
