@@ -53,9 +53,11 @@ function parseAuthValue(value: string): string | undefined {
 /**
  * Parses `key=value` pairs each ended by %x01, refusing duplicates and
  * characters RFC 7628 §3.1 does not allow (`key = 1*(ALPHA)`,
- * `value = *(VCHAR / SP / HTAB / CR / LF)`).
+ * `value = *(VCHAR / SP / HTAB / CR / LF)`). XOAUTH2 has no ABNF; its
+ * `user=` is an e-mail address, which may be internationalized (RFC 6531),
+ * so with `allowUtf8` non-ASCII characters (but no C1 controls) pass too.
  */
-function parsePairs(text: string): Map<string, string> | undefined {
+function parsePairs(text: string, allowUtf8 = false): Map<string, string> | undefined {
   const pairs = new Map<string, string>();
   if (text === "") return pairs;
   if (!text.endsWith(KVSEP)) return undefined;
@@ -67,7 +69,8 @@ function parsePairs(text: string): Map<string, string> | undefined {
     if (!/^[A-Za-z]{1,32}$/.test(key) || pairs.has(key)) return undefined;
     for (let index = 0; index < value.length; index++) {
       const code = value.charCodeAt(index);
-      if (!((code >= 0x20 && code <= 0x7e) || code === 0x09 || code === 0x0a || code === 0x0d)) return undefined;
+      const ascii = (code >= 0x20 && code <= 0x7e) || code === 0x09 || code === 0x0a || code === 0x0d;
+      if (!ascii && !(allowUtf8 && code >= 0xa0)) return undefined;
     }
     pairs.set(key, value);
   }
@@ -109,7 +112,7 @@ export function formatOAuthBearer(username: string | undefined, token: string, h
 /** Parses an XOAUTH2 client response: `user=` {user} ^A `auth=Bearer ` {token} ^A ^A. */
 export function parseXOAuth2(text: string): OAuthClientMessage | undefined {
   if (!text.endsWith(KVSEP + KVSEP)) return undefined;
-  const pairs = parsePairs(text.slice(0, -1));
+  const pairs = parsePairs(text.slice(0, -1), true);
   const username = pairs?.get("user");
   const auth = pairs?.get("auth");
   if (username === undefined || auth === undefined) return undefined;
