@@ -1,0 +1,138 @@
+/**
+ * Character classes of the SMTP grammars (RFC 5321 §4.1.2, RFC 5322 §3.2.3,
+ * RFC 1869, RFC 3461) as one lookup table, and the byte/string helpers every
+ * other module uses. Internal: not exported from the package.
+ *
+ * @module
+ */
+
+/** RFC 5322 atext: ALPHA / DIGIT / "!#$%&'*+-/=?^_`{|}~". */
+export const ATEXT = 1;
+/** Letter or digit. */
+export const LET_DIG = 2;
+/** Letter, digit or hyphen (Ldh-str, esmtp-keyword, ehlo-keyword). */
+export const LDH = 4;
+/** RFC 5321 qtextSMTP: %d32-33 / %d35-91 / %d93-126. */
+export const QTEXT = 8;
+/** RFC 1869 esmtp-value: %d33-60 / %d62-126. */
+export const ESMTP_VALUE = 16;
+/** RFC 3461 xchar: %d33-126 except "+" and "=". */
+export const XCHAR = 32;
+/** RFC 5321 dcontent: %d33-90 / %d94-126. */
+export const DCONTENT = 64;
+/** Printable US-ASCII and SP: %d32-126. */
+export const PRINTABLE = 128;
+
+/** Class bits for every code point below 128 (higher ones have none). */
+export const charClass: Uint8Array = (() => {
+  const table = new Uint8Array(128);
+  for (let c = 32; c <= 126; c += 1) {
+    let bits = PRINTABLE;
+    const letter = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+    const digit = c >= 0x30 && c <= 0x39;
+    if (letter || digit) bits |= LET_DIG | LDH | ATEXT;
+    if (c === 0x2d) bits |= LDH | ATEXT;
+    if ("!#$%&'*+/=?^_`{|}~".includes(String.fromCharCode(c))) bits |= ATEXT;
+    if (c !== 34 && c !== 92) bits |= QTEXT;
+    if (c !== 32 && c !== 61) bits |= ESMTP_VALUE;
+    if (c !== 32 && c !== 43 && c !== 61) bits |= XCHAR;
+    if (c !== 32 && (c <= 90 || c >= 94)) bits |= DCONTENT;
+    table[c] = bits;
+  }
+  return table;
+})();
+
+/** Whether the UTF-16 code unit `c` is in every class of `bits`. */
+export function is(c: number, bits: number): boolean {
+  return c < 128 && ((charClass[c] as number) & bits) === bits;
+}
+
+/** Whether `text` holds a character outside US-ASCII. */
+export function hasNonAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i += 1) if (text.charCodeAt(i) > 0x7f) return true;
+  return false;
+}
+
+/** Upper-cases US-ASCII letters only (SMTP keywords are ASCII; `toUpperCase` maps "ß" and friends). */
+export function asciiUpper(text: string): string {
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x61 && c <= 0x7a) {
+      let out = text.slice(0, i);
+      for (let j = i; j < text.length; j += 1) {
+        const d = text.charCodeAt(j);
+        out += String.fromCharCode(d >= 0x61 && d <= 0x7a ? d - 0x20 : d);
+      }
+      return out;
+    }
+  }
+  return text;
+}
+
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const utf8Encoder = new TextEncoder();
+
+/**
+ * Decodes a command or reply line. Pure US-ASCII (the common case) is turned
+ * into a string without the TextDecoder; anything else must be valid UTF-8
+ * (RFC 6531 §3.3), or the result is `undefined`: a malformed sequence is
+ * never replaced by U+FFFD, which would let two different byte strings stand
+ * for the same address.
+ */
+export function decodeLine(bytes: Uint8Array, start: number, end: number): string | undefined {
+  let ascii = true;
+  for (let i = start; i < end; i += 1) {
+    if ((bytes[i] as number) > 0x7f) {
+      ascii = false;
+      break;
+    }
+  }
+  if (!ascii) {
+    try {
+      return utf8Decoder.decode(bytes.subarray(start, end));
+    } catch {
+      return undefined;
+    }
+  }
+  let text = "";
+  for (let i = start; i < end; i += 4096) {
+    text += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(end, i + 4096)) as unknown as number[]);
+  }
+  return text;
+}
+
+/** Encodes text as UTF-8 (US-ASCII text maps byte for byte). */
+export function encodeUtf8(text: string): Uint8Array {
+  return utf8Encoder.encode(text);
+}
+
+/** Decodes UTF-8 strictly; `undefined` for malformed input. */
+export function decodeUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return utf8Decoder.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Concatenates byte arrays into one new array. */
+export function concatBytes(parts: readonly Uint8Array[], total?: number): Uint8Array {
+  let length = total ?? 0;
+  if (total === undefined) for (const part of parts) length += part.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/** Whether `text` contains CR, LF or NUL: what would end or corrupt a line on the wire. */
+export function hasLineBreakOrNul(text: string): boolean {
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0d || c === 0x0a || c === 0) return true;
+  }
+  return false;
+}
