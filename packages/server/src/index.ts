@@ -1,0 +1,81 @@
+/**
+ * `@smtpkit/server`: the Node edge of the smtpkit SMTP/LMTP server.
+ *
+ * This release holds the parts that do not depend on the session machine:
+ *
+ * - a Maildir store that Dovecot can serve, durable before it reports success:
+ *   {@link openMaildirStore};
+ * - the `Received:` and `Return-Path:` trace headers (RFC 5321 §4.4, RFC 3848):
+ *   {@link formatReceived}, {@link formatReturnPath}, {@link receivedProtocol};
+ * - a PROXY protocol v1/v2 parser for running behind HAProxy:
+ *   {@link createProxyProtocolParser};
+ * - a relay policy that is never an open relay: {@link createRelayPolicy},
+ *   with {@link parseForwardPath} and {@link normalizeDomain}.
+ *
+ * @example
+ * ```ts
+ * import { createRelayPolicy, parseForwardPath } from "@smtpkit/server";
+ * const policy = createRelayPolicy({ localDomains: ["example.org"] });
+ * const path = parseForwardPath("<bob@example.org>");
+ * if (path.ok) policy.check({ recipient: path.mailbox, clientAddress: "203.0.113.9", authenticated: false }).type; // "accept"
+ * ```
+ *
+ * @packageDocumentation
+ */
+export { ServerUsageError, type ServerUsageErrorReason } from "./server-usage-error.js";
+export {
+  formatDateTime,
+  formatReceived,
+  formatReturnPath,
+  MAX_HEADER_LINE_LENGTH,
+  PREFERRED_HEADER_LINE_LENGTH,
+  ReceivedProtocols,
+  receivedProtocol,
+  type ReceivedOptions,
+  type ReceivedProtocol,
+  type ReceivedProtocolFacts,
+  type ReceivedTls,
+  type TraceHeaderError,
+  type TraceHeaderErrorReason,
+  type TraceHeaderResult,
+} from "./trace-headers.js";
+export {
+  crc32c,
+  createProxyProtocolParser,
+  DEFAULT_PROXY_V2_MAX_LENGTH,
+  encodeProxyHeader,
+  parseProxyHeader,
+  PROXY_V1_MAX_LENGTH,
+  PROXY_V2_ABSOLUTE_MAX_LENGTH,
+  PROXY_V2_HEADER_LENGTH,
+  ProxyTlvType,
+  type ProxyEndpoint,
+  type ProxyHeader,
+  type ProxyParseResult,
+  type ProxyProtocolError,
+  type ProxyProtocolErrorReason,
+  type ProxyProtocolOptions,
+  type ProxyProtocolParser,
+  type ProxyTlv,
+  type ProxyTransport,
+} from "./proxy-protocol.js";
+export {
+  MAX_DOMAIN_LENGTH,
+  MAX_LOCAL_PART_LENGTH,
+  MAX_PATH_LENGTH,
+  normalizeDomain,
+  parseForwardPath,
+  type MailboxAddress,
+  type PathErrorReason,
+  type PathParseResult,
+} from "./mailbox-address.js";
+export {
+  createRelayPolicy,
+  hasRoutingCharacters,
+  type RelayAcceptReason,
+  type RelayDecision,
+  type RelayPolicy,
+  type RelayPolicyOptions,
+  type RelayRefuseReason,
+  type RelayRequest,
+} from "./relay-policy.js";
