@@ -7,7 +7,9 @@
  * Unicode 3.2 database:
  *
  * - Mapping (RFC 4013 §2.1): exact. Table C.1.2 (non-ASCII spaces) maps to
- *   U+0020, table B.1 ("commonly mapped to nothing") is removed.
+ *   U+0020, table B.1 ("commonly mapped to nothing") is removed. U+200B
+ *   ZERO WIDTH SPACE is in both tables; C.1.2 wins here (it becomes a
+ *   space), as in PostgreSQL's SASLprep; some implementations remove it.
  * - Normalization (§2.2): NFKC from `String.prototype.normalize`, which uses
  *   the platform's current Unicode version rather than Unicode 3.2. They
  *   differ only for a handful of code points corrected since 3.2.

@@ -1,0 +1,100 @@
+// SASLprep (RFC 4013): the RFC's examples, each table, and its laws.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { saslPrep } from "@smtpkit/session";
+
+describe("RFC 4013 §3 examples", () => {
+  it.each([
+    ["I\u00ADX", "IX", "SOFT HYPHEN mapped to nothing"],
+    ["user", "user", "no transformation"],
+    ["USER", "USER", "case preserved"],
+    ["\u00AA", "a", "output is NFKC, input in ISO 8859-1"],
+    ["\u2168", "IX", "output is NFKC, will match the previous"],
+  ])("%j → %j (%s)", (input, output) => {
+    expect(saslPrep(input)).toEqual({ ok: true, value: output });
+  });
+
+  it('"\\u0007" is a prohibited character', () => {
+    expect(saslPrep("\u0007")).toEqual({ ok: false, failure: "prohibited-character" });
+  });
+
+  it('"\\u0627\\u0031" violates the bidirectional rules', () => {
+    expect(saslPrep("\u0627\u0031")).toEqual({ ok: false, failure: "bidirectional-violation" });
+  });
+});
+
+describe("the tables", () => {
+  it("maps non-ASCII spaces (C.1.2) to SPACE and removes B.1 characters", () => {
+    expect(saslPrep("a\u00A0b\u3000c")).toEqual({ ok: true, value: "a b c" });
+    expect(saslPrep("a\u200Cb\uFEFFc\u034F\u00AD")).toEqual({ ok: true, value: "abc" });
+    // U+200B is in both tables; C.1.2 is applied first, as PostgreSQL does.
+    expect(saslPrep("a\u200Bb")).toEqual({ ok: true, value: "a b" });
+  });
+
+  it.each([
+    ["C.2.1 ASCII control", "a\u007Fb"],
+    ["C.2.2 non-ASCII control", "a\u0085b"],
+    ["C.2.2 (astral)", "a\u{1D173}b"],
+    ["C.3 private use", "a\uE000b"],
+    ["C.3 private use (plane 15)", "a\u{F0000}b"],
+    ["C.4 non-character", "a\uFDD0b"],
+    ["C.4 non-character (plane 1)", "a\u{1FFFE}b"],
+    ["C.5 lone surrogate", "a\uD800b"],
+    ["C.6 inappropriate for plain text", "a\uFFFDb"],
+    ["C.7 ideographic description", "a\u2FF0b"],
+    ["C.8 display property", "a\u202Eb"],
+    ["C.9 tagging", "a\u{E0001}b"],
+  ])("refuses %s", (_, input) => {
+    expect(saslPrep(input)).toEqual({ ok: false, failure: "prohibited-character" });
+  });
+
+  it("accepts right-to-left text that starts and ends right-to-left, with neutral characters inside", () => {
+    expect(saslPrep("\u0627\u0031\u0628")).toEqual({ ok: true, value: "\u0627\u0031\u0628" });
+    expect(saslPrep("\u05D0\u05D1")).toEqual({ ok: true, value: "\u05D0\u05D1" });
+  });
+
+  it("refuses right-to-left mixed with left-to-right letters", () => {
+    expect(saslPrep("\u0627a\u0628")).toEqual({ ok: false, failure: "bidirectional-violation" });
+  });
+
+  it("refuses unassigned code points in stored strings only", () => {
+    expect(saslPrep("a\u0378b", { kind: "stored" })).toEqual({ ok: false, failure: "unassigned-code-point" });
+    expect(saslPrep("a\u0378b", { kind: "query" })).toEqual({ ok: true, value: "a\u0378b" });
+  });
+});
+
+describe("laws", () => {
+  const anyString = fc.oneof(fc.string({ unit: "binary", maxLength: 30 }), fc.string({ unit: "grapheme", maxLength: 30 }), fc.string({ maxLength: 30 }));
+
+  it("never throws, and a refusal names one of the three failures", () => {
+    fc.assert(
+      fc.property(anyString, fc.constantFrom("query" as const, "stored" as const), (input, kind) => {
+        const result = saslPrep(input, { kind });
+        if (!result.ok) expect(["prohibited-character", "bidirectional-violation", "unassigned-code-point"]).toContain(result.failure);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("is idempotent: a prepared string prepares to itself", () => {
+    fc.assert(
+      fc.property(anyString, (input) => {
+        const first = saslPrep(input, { kind: "query" });
+        if (first.ok) expect(saslPrep(first.value, { kind: "query" })).toEqual(first);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("its output is NFKC and free of control characters", () => {
+    fc.assert(
+      fc.property(anyString, (input) => {
+        const result = saslPrep(input, { kind: "query" });
+        if (!result.ok) return;
+        expect(result.value.normalize("NFKC")).toBe(result.value);
+        expect(/[\u0000-\u001f\u007f-\u009f]/.test(result.value)).toBe(false);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
