@@ -39,7 +39,7 @@ export type AddressListEntry = Mailbox | Group;
 type Token =
   | { readonly kind: "word"; readonly text: string; readonly quoted: boolean; readonly spaceBefore: boolean }
   | { readonly kind: "comment"; readonly text: string }
-  | { readonly kind: "special"; readonly char: string };
+  | { readonly kind: "special"; readonly char: string; readonly spaceBefore: boolean };
 
 /** Deepest comment nesting followed; deeper parentheses are read as text. */
 const maxCommentDepth = 16;
@@ -95,7 +95,7 @@ function tokenize(text: string): Token[] {
       }
       tokens.push({ kind: "comment", text: out.trim() });
     } else if ("<>,:;@".includes(char)) {
-      tokens.push({ kind: "special", char });
+      tokens.push({ kind: "special", char, spaceBefore });
       index++;
     } else {
       const start = index;
@@ -116,10 +116,11 @@ function tokenize(text: string): Token[] {
 function phrase(tokens: readonly Token[]): string {
   let raw = "";
   for (const token of tokens) {
-    if (token.kind === "word") raw += (raw.length > 0 ? " " : "") + token.text;
-    else if (token.kind === "special") raw += token.char;
+    if (token.kind === "comment") continue;
+    const separator = raw.length > 0 && token.spaceBefore ? " " : "";
+    raw += separator + (token.kind === "word" ? token.text : token.char);
   }
-  return decodeEncodedWords(raw).trim();
+  return decodeEncodedWords(raw);
 }
 
 function comments(tokens: readonly Token[]): string {

@@ -36,7 +36,10 @@ const zones: Readonly<Record<string, number>> = {
  * parseDate("Tue, 1 Jul 2003 10:52:37 +0200")?.toISOString(); // "2003-07-01T08:52:37.000Z"
  * ```
  */
-export function parseDate(value: string): Date | undefined {
+export function parseDate(input: string): Date | undefined {
+  // A Received field's date follows its last ";" (RFC 5321 §4.4).
+  const semicolon = input.lastIndexOf(";");
+  const value = semicolon === -1 ? input : input.slice(semicolon + 1);
   // Tokens: runs of letters, runs of digits, and signs; comments dropped.
   const tokens: string[] = [];
   let depth = 0;
@@ -88,7 +91,7 @@ export function parseDate(value: string): Date | undefined {
       month = months.indexOf(lower.slice(0, 3));
     } else if (time.length >= 2 && zone === undefined && lower in zones) {
       zone = zones[lower];
-    } else if (time.length >= 2 && zone === undefined && lower.length === 1) {
+    } else if (time.length >= 2 && zone === undefined && /^[a-ik-z]$/.test(lower)) {
       zone = 0; // military zones: §4.3 says treat as -0000
     }
   }

@@ -102,12 +102,11 @@ function percentDecode(text: string): Uint8Array {
  */
 export function parseParameters(header: string): ParameterizedValue {
   const parameters: Record<string, string> = Object.create(null) as Record<string, string>;
-  let semicolon = header.indexOf(";");
-  if (semicolon === -1) semicolon = header.length;
-  const value = stripSpaces(header.slice(0, semicolon)).toLowerCase();
+  const valueEnd = mainValueEnd(header, 0);
+  const value = stripSpaces(stripComments(header.slice(0, valueEnd))).toLowerCase();
   const plain = new Map<string, string>();
   const segments = new Map<string, Segment[]>();
-  let index = semicolon + 1;
+  let index = valueEnd;
   let count = 0;
   while (index < header.length && count < maxParameters) {
     while (index < header.length && (isSpace(header.charCodeAt(index)) || header.charCodeAt(index) === 0x3b)) index++;
@@ -123,11 +122,13 @@ export function parseParameters(header: string): ParameterizedValue {
       const quoted = readQuoted(header, index + 1);
       text = quoted.text;
       index = quoted.end;
-      while (index < header.length && header.charCodeAt(index) !== 0x3b) index++;
     } else {
+      // An unquoted value runs to the next ";", or to whitespace before another
+      // "name=" when a mailer forgot the ";" (RFC 2045 requires it; many omit it).
       const valueStart = index;
-      while (index < header.length && header.charCodeAt(index) !== 0x3b) index++;
-      text = header.slice(valueStart, index).trim();
+      index = mainValueEnd(header, index);
+      text = stripComments(header.slice(valueStart, index)).trim();
+      if (text.length === 0) continue;
     }
     if (rawName.length === 0) continue;
     count++;
@@ -137,8 +138,8 @@ export function parseParameters(header: string): ParameterizedValue {
       if (!plain.has(rawName)) plain.set(rawName, text);
       continue;
     }
-    const base = rawName.slice(0, star);
-    const rest = rawName.slice(star + 1);
+    const base = rawName.slice(0, star).trim();
+    const rest = rawName.slice(star + 1).trim();
     let segment: Segment | undefined;
     if (rest === "") segment = { index: 0, extended: true, text };
     else if (/^\d{1,4}\*?$/.test(rest)) {
@@ -158,6 +159,59 @@ export function parseParameters(header: string): ParameterizedValue {
   return { value, parameters };
 }
 
+/**
+ * Where an unquoted value starting at `start` ends: at ";", or at the
+ * whitespace before a `name=` that a missing ";" left behind.
+ */
+function mainValueEnd(header: string, start: number): number {
+  let index = start;
+  let lastSpace = -1;
+  let depth = 0;
+  while (index < header.length) {
+    const code = header.charCodeAt(index);
+    if (code === 0x28) depth++;
+    else if (code === 0x29 && depth > 0) depth--;
+    else if (depth === 0) {
+      if (code === 0x3b) return index;
+      if (code === 0x22) return lastSpace !== -1 ? lastSpace : index;
+      if (isSpace(code)) lastSpace = index;
+      else if (code === 0x3d && lastSpace !== -1 && lastSpace > start) {
+        // "a=b c=d": the value ends at the space before "c".
+        let nameStart = lastSpace;
+        while (nameStart < index && isSpace(header.charCodeAt(nameStart))) nameStart++;
+        if (nameStart < index && isParameterName(header.slice(nameStart, index).trimEnd())) return lastSpace;
+      }
+    }
+    index++;
+  }
+  return index;
+}
+
+function isParameterName(text: string): boolean {
+  if (text.length === 0) return false;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index) | 0x20;
+    const letterOrDigit = (code >= 0x61 && code <= 0x7a) || (text.charCodeAt(index) >= 0x30 && text.charCodeAt(index) <= 0x39);
+    if (!letterOrDigit && !"-_.*".includes(text[index] as string)) return false;
+  }
+  return true;
+}
+
+/** Removes RFC 5322 §3.2.2 comments ("(hello) text/plain"), nested or not. */
+function stripComments(text: string): string {
+  if (!text.includes("(")) return text;
+  let out = "";
+  let depth = 0;
+  for (let index = 0; index < text.length; index++) {
+    const char = text[index] as string;
+    if (char === "\\" && depth > 0) index++;
+    else if (char === "(") depth++;
+    else if (char === ")" && depth > 0) depth--;
+    else if (depth === 0) out += char;
+  }
+  return out;
+}
+
 function stripSpaces(text: string): string {
   // "image/ jpeg" and "text / plain" occur; media types hold no spaces.
   let out = "";
@@ -173,7 +227,11 @@ function joinSegments(list: Segment[]): string {
   let first = true;
   for (const segment of list) {
     let text = segment.text;
-    if (segment.extended && first) {
+    const repeated = segment.extended && !first ? /^[\w.:-]+'(?:[\w-]*')?/.exec(text) : null;
+    if (repeated !== null) {
+      // Some mailers repeat charset'language' on every segment: drop the repeats.
+      text = text.slice(repeated[0].length);
+    } else if (segment.extended && first) {
       // RFC 2231 §4: charset'language'value
       const firstQuote = text.indexOf("'");
       const secondQuote = firstQuote === -1 ? -1 : text.indexOf("'", firstQuote + 1);
