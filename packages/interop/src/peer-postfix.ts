@@ -1,0 +1,277 @@
+/**
+ * A private Postfix smtpd instance on 127.0.0.1 (Debian `postfix`, 3.7 in
+ * bookworm): its own `config_directory`, `queue_directory` and
+ * `data_directory` in a fresh state directory, started with
+ * `postfix -c DIR start` as root. Mail for the test domains is accepted for
+ * any local part and delivered by `virtual(8)` into one Maildir (owned by
+ * `nobody`), or thrown away with `discard`. It can never relay: relaying is
+ * refused with 554 5.7.1, the default and relay transports are `error:`, and
+ * master.cf has no SMTP/LMTP client at all.
+ *
+ * Quirks (see docs/interop.md): `maillog_file` must be set and allowed by
+ * `maillog_file_prefixes`, else every postfix command fails silently in a
+ * container without syslog; delivery is asynchronous (use
+ * `waitForMessages`); stored files have LF line ends and start with
+ * `Return-Path`, `Delivered-To` and `Received`. Header rewriting for local
+ * clients is switched off (`local_header_rewrite_clients` empty) so that a
+ * message from 127.0.0.1 is stored as sent, like mail from a remote host.
+ *
+ * @module
+ */
+
+import { chownSync, mkdirSync, writeFileSync, readFileSync, chmodSync } from "node:fs";
+import { join } from "node:path";
+import { createSelfSignedCertificate, type SelfSignedCertificate } from "./certificate.js";
+import { assertTestPort, findFreePort, isListening, LOOPBACK_HOST } from "./free-port.js";
+import { InteropError } from "./interop-error.js";
+import { DEFAULT_START_TIMEOUT, DEFAULT_STOP_TIMEOUT, delay, readLogTail, terminateProcessGroup } from "./managed-process.js";
+import { findExecutable } from "./peer-availability.js";
+import {
+  assertPeerAvailable,
+  checkDomains,
+  lookupUser,
+  messageWaiter,
+  type MessageStore,
+  type PeerOptions,
+  type RunningPeer,
+} from "./peer-common.js";
+import { createStateDirectory, releaseStateDirectory, trackProcessGroup, untrackProcessGroup } from "./process-registry.js";
+import { runCommand } from "./run-command.js";
+import { readMaildir } from "./stored-message.js";
+
+/** Options of {@link startPostfix}. */
+export interface PostfixOptions extends PeerOptions {
+  /** Throw every accepted message away (`local_transport = discard:`) instead of storing it. */
+  readonly discard?: boolean;
+  /** Offer STARTTLS with a fresh self-signed certificate (`smtpd_tls_security_level = may`). */
+  readonly tls?: boolean;
+  /**
+   * The SMTP-smuggling defences Postfix 3.7 leaves off (and that would not
+   * apply to 127.0.0.1 anyway, which is in `mynetworks`):
+   * `smtpd_forbid_bare_newline = yes` with no exclusions and
+   * `smtpd_forbid_unauth_pipelining = yes`.
+   */
+  readonly strict?: boolean;
+  /** The domains accepted as local (`mydestination`; default `example.test`, `localhost`). */
+  readonly domains?: readonly string[];
+  /** The server's host name in the banner and EHLO (default `postfix-peer.example.test`). */
+  readonly hostname?: string;
+  /** Extra `main.cf` settings, appended last (so they override the defaults). */
+  readonly mainCf?: Readonly<Record<string, string>>;
+}
+
+/** A running Postfix instance. */
+export interface RunningPostfix extends RunningPeer, MessageStore {
+  /** The Maildir (holding `new/`, `cur/`, `tmp/`) deliveries go to. */
+  readonly maildir: string;
+  /** The generated configuration directory (`main.cf`, `master.cf`). */
+  readonly configDirectory: string;
+  /** The STARTTLS certificate, when `tls` was set. */
+  readonly certificate: SelfSignedCertificate | undefined;
+}
+
+function mainCf(directory: string, options: PostfixOptions, certificate: SelfSignedCertificate | undefined): string {
+  const domains = checkDomains(options.domains ?? ["example.test", "localhost"]);
+  const settings: [string, string][] = [
+    ["compatibility_level", "3.6"],
+    ["queue_directory", join(directory, "spool")],
+    ["data_directory", join(directory, "data")],
+    ["mail_owner", "postfix"],
+    ["setgid_group", "postdrop"],
+    ["myhostname", options.hostname ?? "postfix-peer.example.test"],
+    ["mydomain", "example.test"],
+    ["myorigin", "$myhostname"],
+    ["mydestination", domains.join(" ")],
+    ["inet_interfaces", "loopback-only"],
+    ["inet_protocols", "ipv4"],
+    ["mynetworks", "127.0.0.0/8"],
+    ["relay_domains", ""],
+    ["smtpd_relay_restrictions", "reject_unauth_destination"],
+    ["smtpd_recipient_restrictions", ""],
+    ["default_transport", "error:5.7.1 test peer never relays"],
+    ["relay_transport", "error:5.7.1 test peer never relays"],
+    ["local_recipient_maps", ""],
+    ["alias_maps", ""],
+    ["alias_database", ""],
+    ["local_transport", options.discard === true ? "discard:test peer discards all mail" : "virtual"],
+    ["virtual_mailbox_base", join(directory, "mail")],
+    ["virtual_mailbox_domains", ""],
+    ["virtual_mailbox_maps", "static:Maildir/"],
+    ["virtual_uid_maps", "static:65534"],
+    ["virtual_gid_maps", "static:65534"],
+    ["virtual_minimum_uid", "100"],
+    ["virtual_mailbox_limit", "0"],
+    ["message_size_limit", "52428800"],
+    ["smtputf8_enable", "yes"],
+    ["biff", "no"],
+    ["append_dot_mydomain", "no"],
+    ["local_header_rewrite_clients", ""],
+    ["smtpd_banner", "$myhostname ESMTP Postfix (test peer)"],
+    // never ask DNS for the client's name (tests stay off the network)
+    ["smtpd_peername_lookup", "no"],
+    ["maillog_file_prefixes", `${directory}, /dev/stdout`],
+    ["maillog_file", join(directory, "maillog")],
+  ];
+  if (options.strict === true) {
+    settings.push(
+      ["smtpd_forbid_bare_newline", "yes"],
+      ["smtpd_forbid_bare_newline_exclusions", ""],
+      ["smtpd_forbid_unauth_pipelining", "yes"],
+    );
+  }
+  if (certificate !== undefined) {
+    settings.push(
+      ["smtpd_tls_security_level", "may"],
+      ["smtpd_tls_cert_file", certificate.certificatePath],
+      ["smtpd_tls_key_file", certificate.keyPath],
+      ["smtpd_tls_loglevel", "1"],
+    );
+  }
+  for (const [name, value] of Object.entries(options.mainCf ?? {})) {
+    if (!/^[a-z0-9_]+$/.test(name) || /[\r\n]/.test(value)) {
+      throw new InteropError("invalid-option", `bad main.cf setting ${JSON.stringify(name)}`);
+    }
+    settings.push([name, value]);
+  }
+  return `# generated by @smtpkit/interop: private test instance, loopback only\n${settings
+    .map(([name, value]) => `${name} = ${value}`)
+    .join("\n")}\n`;
+}
+
+function masterCf(port: number): string {
+  // chroot is "n" everywhere: the private queue directory has no chroot environment.
+  // No smtp/lmtp/relay client services: nothing can leave this machine.
+  return `# service type private unpriv chroot wakeup maxproc command
+127.0.0.1:${port} inet n - n - - smtpd
+pickup unix n - n 60 1 pickup
+cleanup unix n - n - 0 cleanup
+qmgr unix n - n 300 1 qmgr
+tlsmgr unix - - n 1000? 1 tlsmgr
+rewrite unix - - n - - trivial-rewrite
+bounce unix - - n - 0 bounce
+defer unix - - n - 0 bounce
+trace unix - - n - 0 bounce
+verify unix - - n - 1 verify
+flush unix n - n 1000? 0 flush
+proxymap unix - - n - - proxymap
+proxywrite unix - - n - 1 proxymap
+showq unix n - n - - showq
+error unix - - n - - error
+retry unix - - n - - error
+discard unix - - n - - discard
+local unix - n n - - local
+virtual unix - n n - - virtual
+anvil unix - - n - 1 anvil
+scache unix - - n - 1 scache
+postlog unix-dgram n - n - 1 postlogd
+`;
+}
+
+/**
+ * Starts a private Postfix instance on 127.0.0.1.
+ *
+ * @param options - port, discard, tls, strict, domains, extra main.cf
+ * @returns the running instance; call `stop()` when done
+ * @throws {@link InteropError} `peer-missing` (not installed or not root), `startup-failed` (with the maillog)
+ * @example
+ * ```ts
+ * const postfix = await startPostfix({ tls: true });
+ * await sendWithRawClient({ port: postfix.port, from: "a@client.example.test", to: ["b@example.test"], message });
+ * const [stored] = await postfix.waitForMessages(1);
+ * await postfix.stop();
+ * ```
+ */
+export async function startPostfix(options: PostfixOptions = {}): Promise<RunningPostfix> {
+  assertPeerAvailable("postfix");
+  const postfix = findExecutable("postfix") ?? "postfix";
+  const port = options.port ?? (await findFreePort());
+  assertTestPort(port);
+  const directory = createStateDirectory("postfix");
+  const configDirectory = join(directory, "etc");
+  const logPath = join(directory, "log");
+  const maillog = join(directory, "maillog");
+  const maildir = join(directory, "mail", "Maildir");
+  const masterPidPath = join(directory, "spool", "pid", "master.pid");
+  const readLog = (): string => readLogTail([logPath, maillog]);
+  let masterPid: number | undefined;
+  let stopped = false;
+
+  const run = (command: string): Promise<{ ok: boolean; output: string }> =>
+    runCommand(postfix, ["-c", configDirectory, command], { timeout: 30_000 }).then((result) => {
+      const output = `$ postfix ${command} (exit ${String(result.exitCode)})\n${result.stdout}${result.stderr}`;
+      writeFileSync(logPath, output, { flag: "a" });
+      return { ok: result.exitCode === 0, output };
+    });
+
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    if (masterPid !== undefined) {
+      await run("stop");
+      const graceful = await terminateProcessGroup(masterPid, options.stopTimeout ?? DEFAULT_STOP_TIMEOUT);
+      if (!graceful) writeFileSync(logPath, "master needed SIGKILL\n", { flag: "a" });
+      untrackProcessGroup(directory, masterPid);
+    }
+    releaseStateDirectory(directory, options.keepStateDirectory === true);
+  };
+
+  try {
+    for (const sub of ["etc", "spool", "data", "mail"]) mkdirSync(join(directory, sub));
+    chmodSync(configDirectory, 0o755);
+    chmodSync(join(directory, "spool"), 0o755);
+    const postfixUser = lookupUser("postfix");
+    if (postfixUser !== undefined) chownSync(join(directory, "data"), postfixUser.uid, postfixUser.gid);
+    // virtual(8) delivers as nobody (virtual_uid_maps) and creates Maildir/ itself
+    chownSync(join(directory, "mail"), 65534, 65534);
+    const certificate =
+      options.tls === true
+        ? await createSelfSignedCertificate({ directory: configDirectory, commonName: options.hostname ?? "postfix-peer.example.test" })
+        : undefined;
+    writeFileSync(join(configDirectory, "main.cf"), mainCf(directory, options, certificate));
+    writeFileSync(join(configDirectory, "master.cf"), masterCf(port));
+    // "postfix start" runs "postfix check" itself and fails on fatal problems
+    const started = await run("start");
+    if (!started.ok) throw new InteropError("startup-failed", "postfix start failed", readLog());
+    const startTimeout = options.startTimeout ?? DEFAULT_START_TIMEOUT;
+    const deadline = Date.now() + startTimeout;
+    for (;;) {
+      if (masterPid === undefined) {
+        try {
+          const pid = Number(readFileSync(masterPidPath, "latin1").trim());
+          if (Number.isInteger(pid) && pid > 1) {
+            masterPid = pid;
+            // the master calls setsid(): its pid is the process group of every Postfix daemon
+            trackProcessGroup(directory, pid);
+          }
+        } catch {
+          // not written yet
+        }
+      }
+      if (masterPid !== undefined && (await isListening(port))) break;
+      if (Date.now() > deadline) {
+        throw new InteropError("startup-failed", `postfix did not listen on port ${port} within ${startTimeout} ms`, readLog());
+      }
+      await delay(50);
+    }
+    const messages = (): ReturnType<typeof readMaildir> => readMaildir(maildir);
+    return {
+      name: "postfix",
+      host: LOOPBACK_HOST,
+      port,
+      stateDirectory: directory,
+      logPath: maillog,
+      maildir,
+      configDirectory,
+      certificate,
+      readLog,
+      stop,
+      messages,
+      waitForMessages: messageWaiter(messages, "postfix"),
+    };
+  } catch (error) {
+    const log = readLog();
+    await stop();
+    if (InteropError.isInstance(error)) throw error;
+    throw new InteropError("startup-failed", `postfix: ${(error as Error).message}`, log);
+  }
+}
