@@ -79,3 +79,32 @@ export {
   type RelayRefuseReason,
   type RelayRequest,
 } from "./relay-policy.js";
+export {
+  nodeMaildirFileSystem,
+  type MaildirDirectoryEntry,
+  type MaildirFile,
+  type MaildirFileSystem,
+} from "./maildir-file-system.js";
+export {
+  checkPathSegment,
+  defaultMailboxPath,
+  escapeMaildirHostname,
+  MAX_PATH_SEGMENT_LENGTH,
+  uniqueMaildirName,
+  type LocalPartCase,
+  type MailboxNameProblem,
+  type MailboxPathResult,
+  type UniqueNameParts,
+} from "./maildir-names.js";
+export {
+  DEFAULT_CLEAN_DEPTH,
+  DEFAULT_STALE_TMP_AGE_MILLISECONDS,
+  MAILDIR_WRITE_BLOCK_SIZE,
+  openMaildirStore,
+  type MaildirCleanReport,
+  type MaildirDelivery,
+  type MaildirDeliveryResult,
+  type MaildirFailureReason,
+  type MaildirStore,
+  type MaildirStoreOptions,
+} from "./maildir-store.js";

@@ -1,0 +1,357 @@
+import { mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile, mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, relative, sep } from "node:path";
+import fc from "fast-check";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Situations } from "@smtpkit/codes";
+import {
+  DEFAULT_STALE_TMP_AGE_MILLISECONDS,
+  defaultMailboxPath,
+  escapeMaildirHostname,
+  formatReceived,
+  nodeMaildirFileSystem,
+  openMaildirStore,
+  ServerUsageError,
+  uniqueMaildirName,
+  type MaildirFile,
+  type MaildirFileSystem,
+  type MaildirStoreOptions,
+  type MailboxAddress,
+} from "@smtpkit/server";
+
+const encoder = new TextEncoder();
+let sandbox: string;
+let root: string;
+
+beforeEach(async () => {
+  sandbox = await mkdtemp(join(tmpdir(), "smtpkit-maildir-"));
+  root = join(sandbox, "mail");
+});
+afterEach(async () => {
+  await rm(sandbox, { recursive: true, force: true });
+});
+
+async function* chunks(...parts: string[]): AsyncGenerator<Uint8Array> {
+  for (const part of parts) yield encoder.encode(part);
+}
+
+const bob: MailboxAddress = { localPart: "bob", domain: "example.org" };
+const carol: MailboxAddress = { localPart: "Carol", domain: "Example.ORG" };
+const message = "Subject: hello\r\nFrom: alice@example.net\r\n\r\nHi Bob.\r\n.. a dotted line\r\n";
+
+async function listing(directory: string): Promise<string[]> {
+  try {
+    return (await readdir(directory)).sort();
+  } catch {
+    return [];
+  }
+}
+
+// Every file under a directory, relative to it.
+async function allFiles(directory: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(directory, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) out.push(relative(directory, join(entry.parentPath, entry.name)));
+  }
+  return out.sort();
+}
+
+function open(overrides: Partial<MaildirStoreOptions> = {}) {
+  return openMaildirStore({ root, hostname: "mx.example.org", ...overrides });
+}
+
+describe("delivery", () => {
+  it("writes Return-Path, the trace headers and the message into new/ only, named by the Maildir spec", async () => {
+    const store = await open();
+    const received = formatReceived({
+      from: { helo: "client.example", address: "192.0.2.1" },
+      by: "mx.example.org",
+      protocol: "ESMTP",
+      for: "bob@example.org",
+      time: new Date(Date.UTC(2026, 10, 29, 13, 0, 0)),
+    });
+    if (!received.ok) throw new Error("header");
+    const result = await store.deliver({
+      recipients: [bob],
+      reversePath: "alice@example.net",
+      traceHeaders: received.header,
+      content: chunks(message.slice(0, 10), message.slice(10)),
+    });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    const mailbox = join(root, "example.org", "bob");
+    const names = await listing(join(mailbox, "new"));
+    expect(names).toHaveLength(1);
+    expect(names[0]).toMatch(/^\d+\.M\d+P\d+Q\d+R[0-9a-f]+\.mx\.example\.org,S=\d+$/);
+    expect(await listing(join(mailbox, "tmp"))).toEqual([]);
+    expect(await listing(join(mailbox, "cur"))).toEqual([]);
+    const stored = await readFile(join(mailbox, "new", names[0] ?? ""), "utf8");
+    expect(stored).toBe(`Return-Path: <alice@example.net>\r\n${received.header}${message}`);
+    expect(result.size).toBe(Buffer.byteLength(stored));
+    expect(names[0]?.endsWith(`,S=${result.size}`)).toBe(true);
+    expect(result.files).toEqual([join(mailbox, "new", names[0] ?? "")]);
+    expect((await stat(result.files[0] ?? "")).mode & 0o777).toBe(0o600);
+  });
+
+  it("hard-links one file into every recipient's new/, once per mailbox", async () => {
+    const store = await open();
+    const result = await store.deliver({
+      recipients: [bob, carol, { localPart: "BOB", domain: "EXAMPLE.org" }],
+      reversePath: "",
+      content: chunks(message),
+    });
+    expect(result.ok && result.files.length).toBe(2);
+    if (!result.ok) return;
+    const [first, second] = await Promise.all(result.files.map((file) => stat(file)));
+    expect(first?.ino).toBe(second?.ino);
+    expect(first?.nlink).toBe(2);
+    expect(await readFile(result.files[1] ?? "", "utf8")).toBe(`Return-Path: <>\r\n${message}`);
+    expect(await listing(join(root, "example.org"))).toEqual(["bob", "carol"]);
+  });
+
+  it("streams: the file grows while the content is still arriving", async () => {
+    const store = await open();
+    const block = new Uint8Array(64 * 1024).fill(0x61);
+    let sizeSeenMidway = -1;
+    async function* large(): AsyncGenerator<Uint8Array> {
+      for (let index = 0; index < 64; index += 1) {
+        if (index === 32) {
+          const tmp = join(root, "example.org", "bob", "tmp");
+          const [name] = await readdir(tmp);
+          sizeSeenMidway = (await stat(join(tmp, name ?? ""))).size;
+        }
+        yield block;
+      }
+    }
+    const result = await store.deliver({ recipients: [bob], reversePath: "a@b.example", content: large() });
+    expect(result.ok && result.size).toBe(64 * 64 * 1024 + "Return-Path: <a@b.example>\r\n".length);
+    expect(sizeSeenMidway).toBeGreaterThan(16 * 64 * 1024);
+  });
+
+  it("gives concurrent deliveries unique names", async () => {
+    const store = await open({ now: () => 1_795_000_000_000 });
+    const other = await open({ now: () => 1_795_000_000_000 });
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, index) =>
+        (index % 2 === 0 ? store : other).deliver({ recipients: [bob], reversePath: "", content: chunks(`${index}\r\n`) }),
+      ),
+    );
+    const ids = results.map((result) => (result.ok ? result.id : "failed"));
+    expect(new Set(ids).size).toBe(40);
+    expect(await listing(join(root, "example.org", "bob", "new"))).toHaveLength(40);
+  });
+
+  it("refuses a recipient with no safe mailbox before writing anything", async () => {
+    const store = await open();
+    const evil = { localPart: "../../etc", domain: "example.org" };
+    const result = await store.deliver({ recipients: [bob, evil], reversePath: "", content: chunks(message) });
+    expect(result).toMatchObject({ ok: false, reason: "mailbox-name-not-allowed", recipient: evil, situation: Situations.MailboxNameNotAllowed });
+    expect(await allFiles(root)).toEqual([]);
+  });
+
+  it("reports a failing content source and leaves nothing behind", async () => {
+    const store = await open();
+    async function* broken(): AsyncGenerator<Uint8Array> {
+      yield encoder.encode("Subject: x\r\n");
+      throw new Error("client went away");
+    }
+    const result = await store.deliver({ recipients: [bob], reversePath: "", content: broken() });
+    expect(result).toMatchObject({ ok: false, reason: "content-failed", situation: Situations.LocalError });
+    expect(await allFiles(root)).toEqual([]);
+  });
+
+  it("throws a usage error for no recipients or malformed trace headers", async () => {
+    const store = await open();
+    await expect(store.deliver({ recipients: [], reversePath: "", content: chunks("") })).rejects.toThrow(ServerUsageError);
+    for (const traceHeaders of ["Received: x", "Received: x\nX: y\r\n", "Received: x\r\n\r\n", " folded\r\n", "A: \u0000\r\n"]) {
+      await expect(store.deliver({ recipients: [bob], reversePath: "", traceHeaders, content: chunks("") })).rejects.toThrow(ServerUsageError);
+    }
+  });
+
+  it("validates its options", async () => {
+    await expect(open({ staleTmpAgeMilliseconds: 0 })).rejects.toThrow(ServerUsageError);
+    await expect(open({ fileMode: 0o1777 })).rejects.toThrow(ServerUsageError);
+    await expect(openMaildirStore({ root: "" })).rejects.toThrow(ServerUsageError);
+  });
+});
+
+// --- Failures through a fake file-system layer --------------------------------
+
+type Fault = { readonly at: "write" | "sync" | "link-new" | "link-tmp" | "sync-directory"; readonly code: string; readonly afterBytes?: number };
+
+function faulty(fault: Fault): MaildirFileSystem {
+  const real = nodeMaildirFileSystem();
+  const fail = (): never => {
+    throw Object.assign(new Error(`simulated ${fault.code}`), { code: fault.code });
+  };
+  return {
+    ...real,
+    async createExclusive(path, mode) {
+      const file = await real.createExclusive(path, mode);
+      let written = 0;
+      const wrapped: MaildirFile = {
+        async write(bytes) {
+          if (fault.at === "write" && written + bytes.length > (fault.afterBytes ?? 0)) {
+            // A partial write, then the error, as a full disk does.
+            const room = Math.max(0, (fault.afterBytes ?? 0) - written);
+            await file.write(bytes.subarray(0, room));
+            written += room;
+            fail();
+          }
+          written += bytes.length;
+          await file.write(bytes);
+        },
+        async sync() {
+          if (fault.at === "sync") fail();
+          await file.sync();
+        },
+        close: () => file.close(),
+      };
+      return wrapped;
+    },
+    async link(from, to) {
+      if (fault.at === "link-new" && to.includes(`${sep}new${sep}`) && to.includes(`${sep}carol${sep}`)) fail();
+      if (fault.at === "link-tmp" && relative(root, to).includes(`${sep}tmp${sep}`)) fail();
+      await real.link(from, to);
+    },
+    async syncDirectory(path) {
+      if (fault.at === "sync-directory" && path.endsWith(`${sep}new`)) fail();
+      await real.syncDirectory(path);
+    },
+  };
+}
+
+describe("durability: a failed store is never a success and leaves nothing in new/", () => {
+  it.each([
+    [{ at: "write", code: "ENOSPC", afterBytes: 100 }, "insufficient-storage", Situations.InsufficientStorage],
+    [{ at: "write", code: "EDQUOT", afterBytes: 0 }, "insufficient-storage", Situations.InsufficientStorage],
+    [{ at: "write", code: "EFBIG", afterBytes: 70_000 }, "insufficient-storage", Situations.InsufficientStorage],
+    [{ at: "write", code: "EIO", afterBytes: 10 }, "storage-failed", Situations.StorageFailed],
+    [{ at: "sync", code: "EIO" }, "storage-failed", Situations.StorageFailed],
+    [{ at: "link-new", code: "EIO" }, "storage-failed", Situations.StorageFailed],
+    [{ at: "sync-directory", code: "ENOSPC" }, "insufficient-storage", Situations.InsufficientStorage],
+  ] as const)("%o → %s", async (fault, reason, situation) => {
+    const store = await open({ fileSystem: faulty(fault) });
+    const big = "x".repeat(200_000);
+    const result = await store.deliver({ recipients: [bob, carol], reversePath: "a@b.example", content: chunks(message, big) });
+    expect(result).toMatchObject({ ok: false, reason, situation });
+    expect(situation.code === 451 || situation.code === 452).toBe(true);
+    for (const user of ["bob", "carol"]) {
+      expect(await listing(join(root, "example.org", user, "new"))).toEqual([]);
+      expect(await listing(join(root, "example.org", user, "tmp"))).toEqual([]);
+    }
+  });
+
+  it("copies (and syncs) when a hard link crosses file systems", async () => {
+    const store = await open({ fileSystem: faulty({ at: "link-tmp", code: "EXDEV" }) });
+    const result = await store.deliver({ recipients: [bob, carol], reversePath: "", content: chunks(message) });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    const [first, second] = await Promise.all(result.files.map((file) => stat(file)));
+    expect(first?.ino).not.toBe(second?.ino);
+    expect(await readFile(result.files[1] ?? "", "utf8")).toBe(`Return-Path: <>\r\n${message}`);
+  });
+});
+
+describe("stale tmp/ files", () => {
+  it("removes tmp/ files older than 36 hours at open and keeps fresh ones and symlinks", async () => {
+    const tmp = join(root, "example.org", "bob", "tmp");
+    for (const child of ["tmp", "new", "cur"]) await mkdir(join(root, "example.org", "bob", child), { recursive: true });
+    const now = Date.now();
+    await writeFile(join(tmp, "old"), "x");
+    await utimes(join(tmp, "old"), new Date(now - DEFAULT_STALE_TMP_AGE_MILLISECONDS - 60_000), new Date(now - DEFAULT_STALE_TMP_AGE_MILLISECONDS - 60_000));
+    await writeFile(join(tmp, "fresh"), "x");
+    await writeFile(join(sandbox, "outside"), "x");
+    await utimes(join(sandbox, "outside"), new Date(0), new Date(0));
+    await symlink(join(sandbox, "outside"), join(tmp, "link"));
+    await open();
+    expect(await listing(tmp)).toEqual(["fresh", "link"]);
+    expect(await listing(sandbox)).toContain("outside");
+  });
+
+  it("honours a configured age", async () => {
+    const store = await open({ staleTmpAgeMilliseconds: 1000, cleanAtOpen: false });
+    const tmp = join(root, "example.org", "bob", "tmp");
+    for (const child of ["tmp", "new", "cur"]) await mkdir(join(root, "example.org", "bob", child), { recursive: true });
+    await writeFile(join(tmp, "two-seconds-old"), "x");
+    await utimes(join(tmp, "two-seconds-old"), new Date(Date.now() - 2000), new Date(Date.now() - 2000));
+    expect(await store.cleanStaleTemporaryFiles()).toEqual({ removed: 1, errors: 0 });
+  });
+});
+
+describe("mailbox names", () => {
+  it.each([
+    [{ localPart: "..", domain: "example.org" }, "dot-segment"],
+    [{ localPart: ".hidden", domain: "example.org" }, "leading-dot"],
+    [{ localPart: "a/b", domain: "example.org" }, "separator"],
+    [{ localPart: "a\\b", domain: "example.org" }, "separator"],
+    [{ localPart: "a\u0000b", domain: "example.org" }, "control-character"],
+    [{ localPart: "a\u0085b", domain: "example.org" }, "control-character"],
+    [{ localPart: "a\nb", domain: "example.org" }, "control-character"],
+    [{ localPart: "", domain: "example.org" }, "empty"],
+    [{ localPart: "a".repeat(256), domain: "example.org" }, "too-long"],
+    [{ localPart: "bob", domain: "[192.0.2.1]" }, "address-literal"],
+    [{ localPart: "bob", domain: ".." }, "invalid-domain"],
+    [{ localPart: "Postmaster", domain: "" }, "invalid-domain"],
+  ])("refuses %o (%s)", (recipient, problem) => {
+    expect(defaultMailboxPath(recipient)).toEqual({ ok: false, problem });
+  });
+
+  it("folds ASCII case by default, preserves on request, and uses A-labels", () => {
+    expect(defaultMailboxPath({ localPart: "Bob.Smith", domain: "Bücher.example" })).toEqual({ ok: true, segments: ["xn--bcher-kva.example", "bob.smith"] });
+    expect(defaultMailboxPath({ localPart: "Bob", domain: "x.example" }, { localPartCase: "preserve" })).toEqual({ ok: true, segments: ["x.example", "Bob"] });
+    expect(defaultMailboxPath({ localPart: "Ölaf", domain: "x.example" })).toEqual({ ok: true, segments: ["x.example", "Ölaf"] });
+    expect(defaultMailboxPath({ localPart: "Postmaster", domain: "" }, { postmasterDomain: "x.example" })).toEqual({ ok: true, segments: ["x.example", "postmaster"] });
+  });
+
+  it("never maps a hostile recipient outside the root (property)", async () => {
+    const store = await open({ cleanAtOpen: false });
+    const hostile = fc.oneof(
+      fc.string({ unit: "binary", maxLength: 40 }),
+      fc.array(fc.constantFrom("..", ".", "/", "\\", "\u0000", "a", "%2e", "\u2024", "\uff0e", "\u0085"), { maxLength: 8 }).map((parts) => parts.join("")),
+    );
+    fc.assert(
+      fc.property(hostile, hostile, (localPart, domain) => {
+        const mapped = store.mailboxDirectory({ localPart, domain });
+        if (!mapped.ok) return;
+        const inside = relative(store.root, mapped.path);
+        expect(inside.startsWith("..")).toBe(false);
+        expect(inside.split(sep)).toHaveLength(2);
+      }),
+      { numRuns: 1000 },
+    );
+    // A custom mapping is checked too.
+    const custom = await open({ cleanAtOpen: false, mailboxPath: (recipient) => ({ ok: true, segments: ["..", recipient.localPart] }) });
+    expect(custom.mailboxDirectory(bob)).toEqual({ ok: false, problem: "dot-segment" });
+  });
+
+  it("delivers hostile recipients only inside the root, on disk (property)", async () => {
+    const store = await open({ cleanAtOpen: false });
+    const names = fc.array(fc.constantFrom("..", ".", "/", "a", "B", "\u0000", "%", "ü", "\\"), { minLength: 1, maxLength: 6 }).map((parts) => parts.join(""));
+    await fc.assert(
+      fc.asyncProperty(names, async (localPart) => {
+        await store.deliver({ recipients: [{ localPart, domain: "example.org" }], reversePath: "", content: chunks("x\r\n") });
+        expect(await listing(sandbox)).toEqual(["mail"]);
+      }),
+      { numRuns: 60 },
+    );
+    for (const file of await allFiles(root)) expect(file.split(sep)[0]).toBe("example.org");
+  });
+});
+
+describe("unique names", () => {
+  it("escape / , and : in the host name", () => {
+    expect(escapeMaildirHostname("a/b:c,d")).toBe("a\\057b\\072c\\054d");
+    const name = uniqueMaildirName({ time: 1_795_000_000_250, processId: 7, counter: 3, random: "ab", hostname: "h:1" });
+    expect(name).toBe("1795000000.M250000P7Q3Rab.h\\0721");
+  });
+
+  it("never contain / or : whatever the host name (property)", () => {
+    fc.assert(
+      fc.property(fc.string(), fc.nat(), (hostname, counter) => {
+        const name = uniqueMaildirName({ time: 1_795_000_000_000, processId: 1, counter, random: "00", hostname });
+        expect(name.includes("/") || name.includes(":") || name.slice(name.indexOf(".", 11)).includes(",")).toBe(false);
+      }),
+    );
+  });
+});
