@@ -61,7 +61,18 @@ export function toSaslMechanismName(name: string): SaslMechanismName | undefined
   return saslMechanismNames.find((candidate) => candidate === upper);
 }
 
-/** Whether the mechanism exposes a replayable credential on the wire. */
+/**
+ * Whether the mechanism exposes a replayable credential on the wire (see
+ * {@link plaintextMechanismNames}).
+ *
+ * @param name - an implemented mechanism
+ * @returns `true` for PLAIN, LOGIN, XOAUTH2 and OAUTHBEARER
+ * @example
+ * ```ts
+ * import { isPlaintextMechanism } from "@smtpkit/session";
+ * isPlaintextMechanism("SCRAM-SHA-256"); // false
+ * ```
+ */
 export function isPlaintextMechanism(name: SaslMechanismName): boolean {
   return plaintextMechanismNames.includes(name);
 }

@@ -117,10 +117,14 @@ export interface SaslClientOptions {
    */
   readonly nonce?: string;
   /**
-   * The TLS channel binding. Required for SCRAM-SHA-256-PLUS; given to
-   * SCRAM-SHA-256 it tells the server "I could bind, but you did not offer
-   * it" (the `y` flag of RFC 5802 §6), which lets the server detect a
-   * downgrade.
+   * The TLS channel binding. Required for SCRAM-SHA-256-PLUS. Given to
+   * SCRAM-SHA-256 it sends the `y` flag of RFC 5802 §6 ("I could bind, but
+   * you did not offer -PLUS"), which lets a server that does offer -PLUS
+   * detect that someone stripped it from the EHLO reply. So give it to
+   * SCRAM-SHA-256 only when the server did not advertise
+   * SCRAM-SHA-256-PLUS ({@link chooseMechanism} picks -PLUS whenever it is
+   * offered, allowed and binding data is at hand); otherwise such a server
+   * refuses the attempt as a downgrade.
    */
   readonly channelBinding?: SaslChannelBinding;
   /** OAUTHBEARER: the server's host name, sent as `host=` (RFC 7628 §3.1). */
