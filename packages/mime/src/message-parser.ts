@@ -178,6 +178,8 @@ class StreamingMessageParser implements MessageParser {
   private parts = 0;
   private decoded = 0;
   private afterSkip: Mode = Mode.Body;
+  /** Set by end(): the input is complete. */
+  private atEnd = false;
 
   constructor(options: MessageParserOptions) {
     this.limits = resolveLimits(options);
@@ -197,7 +199,8 @@ class StreamingMessageParser implements MessageParser {
   end(): MessageEvent[] {
     if (this.closed) throw new MimeError("parser-closed", undefined, "end() called twice");
     this.process(emptyBytes, true);
-    if (this.mode === Mode.Header) this.finishHeader(this.offset);
+    this.atEnd = true;
+    if (this.mode === Mode.Header && this.header.length > 0) this.finishHeader(this.offset);
     if (this.pendingEol.length > 0) {
       const eol = this.pendingEol;
       this.pendingEol = emptyBytes;
@@ -284,9 +287,8 @@ class StreamingMessageParser implements MessageParser {
       // A complete line: blank (end of the block), a boundary, or a field line.
       const line = this.header.view().subarray(this.headerLineStart);
       if (line.length === 1 || (line.length === 2 && line[0] === CR)) {
+        // finishHeader decides what follows: a body, or an embedded message's header.
         this.finishHeader(base + position);
-        this.mode = Mode.Body;
-        this.atLineStart = true;
         return position;
       }
       if (line[0] === DASH && line[1] === DASH && this.boundaryFrames.length > 0) {
@@ -435,6 +437,11 @@ class StreamingMessageParser implements MessageParser {
   private closeFrames(from: number, bodyEnd: number): void {
     while (this.frames.length > from) {
       const frame = this.frames[this.frames.length - 1] as Frame;
+      if (frame.kind === "pending" && this.closed === false && this.atEnd && this.header.length === 0 && frame.path.length > 0) {
+        // A delimiter right before the end of the input starts no part.
+        this.frames.pop();
+        continue;
+      }
       if (frame.kind === "pending") {
         // A part cut off inside its header block, or before it began.
         this.events.push({

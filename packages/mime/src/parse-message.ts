@@ -12,12 +12,12 @@
  */
 import { flattenAddressList, parseAddressList, type Mailbox } from "./address-list.js";
 import { concatBytes, emptyBytes, utf8 } from "./bytes.js";
-import { decodeCharset } from "./charset.js";
+import { decodeCharset, decodeUnknown } from "./charset.js";
 import { parseDate } from "./date.js";
 import { decodeEncodedWords } from "./encoded-words.js";
 import { decodeFlowed } from "./format-flowed.js";
 import { getHeader, type HeaderField } from "./headers.js";
-import type { LimitName } from "./limits.js";
+import { defaultLimits, type LimitName } from "./limits.js";
 import { createMessageParser, type MessageParserOptions } from "./message-parser.js";
 import type { PartInfo } from "./part-info.js";
 
@@ -140,7 +140,10 @@ function mailboxes(headers: readonly HeaderField[], name: string): Mailbox[] {
 }
 
 function textOf(info: PartInfo, body: Uint8Array): string {
-  let text = decodeCharset(body, info.charset ?? "us-ascii");
+  // No charset (or US-ASCII) with 8-bit bytes: UTF-8 if they are valid UTF-8, else
+  // windows-1252, which is what such mail nearly always is.
+  const declared = info.charset === undefined || info.charset === "us-ascii" ? undefined : info.charset;
+  let text = declared === undefined ? decodeUnknown(body) : decodeCharset(body, declared);
   if (text.includes("\r")) text = text.replace(/\r\n/g, "\n");
   if ((info.parameters["format"] ?? "").toLowerCase() === "flowed") {
     text = decodeFlowed(text, (info.parameters["delsp"] ?? "").toLowerCase() === "yes");
@@ -148,9 +151,28 @@ function textOf(info: PartInfo, body: Uint8Array): string {
   return text;
 }
 
-function freeze(builder: Builder): MessagePart {
+/** Gives an embedded message's parts their place in the outer tree. */
+function rebase(part: MessagePart, prefix: readonly number[]): MessagePart {
+  return { ...part, path: [...prefix, ...part.path], children: part.children.map((child) => rebase(child, prefix)) };
+}
+
+function freeze(builder: Builder, options: MessageParserOptions): MessagePart {
   const body = builder.leaf ? concatBytes(builder.chunks) : undefined;
   const isText = builder.leaf && builder.info.type === "text";
+  const info = builder.info;
+  let children = builder.children.map((child) => freeze(child, options));
+  if (
+    body !== undefined &&
+    body.length > 0 &&
+    info.type === "message" &&
+    (info.subtype === "rfc822" || info.subtype === "global") &&
+    (options.maxDepth ?? defaultLimits.maxDepth) - builder.path.length - 1 >= 1
+  ) {
+    // A base64 or quoted-printable encoded message (RFC 2046 §5.2.1 forbids it, mailers do it):
+    // parse the decoded bytes. Offsets inside it are offsets into `body`.
+    const nested = parseMessage(body, { ...options, maxDepth: (options.maxDepth ?? defaultLimits.maxDepth) - builder.path.length - 1 });
+    children = [rebase(nested.root, [...builder.path, 0])];
+  }
   return {
     path: builder.path,
     headers: builder.headers,
@@ -160,7 +182,7 @@ function freeze(builder: Builder): MessagePart {
     bodyEnd: builder.bodyEnd,
     ...(body !== undefined ? { body } : {}),
     ...(isText && body !== undefined ? { text: textOf(builder.info, body) } : {}),
-    children: builder.children.map(freeze),
+    children,
     ...(builder.info.type === "multipart" ? { preamble: concatBytes(builder.preamble), epilogue: concatBytes(builder.epilogue) } : {}),
   };
 }
@@ -238,7 +260,7 @@ export function parseMessage(input: Uint8Array | string, options: MessageParserO
   };
   handle(parser.push(bytes));
   handle(parser.end());
-  const tree = freeze(root as Builder);
+  const tree = freeze(root as Builder, options);
   return summarize(tree, bytes, limitsExceeded);
 }
 
