@@ -2,7 +2,17 @@
 // before a mechanism starts, PLAIN/LOGIN identity rules, size limits,
 // embedder decisions and misuse.
 import { describe, expect, it } from "vitest";
-import { createSaslServer, SaslError, SASL_DEFAULT_MAX_MESSAGE_BYTES, type SaslServerStep } from "@smtpkit/session";
+import {
+  createSaslServer,
+  resolveSaslLimits,
+  SaslError,
+  SASL_DEFAULT_MAX_MESSAGE_BYTES,
+  SCRAM_DEFAULT_MAX_ITERATIONS,
+  SCRAM_DEFAULT_MIN_ITERATIONS,
+  toSaslMechanismName,
+  type SaslServerStep,
+} from "@smtpkit/session";
+import { nodeCrypto } from "./sasl/directory.js";
 import { bytes } from "./sasl/exchange.js";
 
 const all = ["SCRAM-SHA-256-PLUS", "SCRAM-SHA-256", "OAUTHBEARER", "XOAUTH2", "CRAM-MD5", "PLAIN", "LOGIN"] as const;
@@ -241,5 +251,31 @@ describe("OAuth message syntax", () => {
     ["no terminator", "user=tim\u0001auth=Bearer abc"],
   ])("XOAUTH2 refuses %s", (_, message) => {
     expect(step("XOAUTH2", message)).toMatchObject({ type: "failure", situation: "AuthResponseInvalid" });
+  });
+});
+
+describe("injected crypto and names", () => {
+  it("the server hashes through the injected SaslCrypto", () => {
+    const calls: string[] = [];
+    const counting = {
+      ...nodeCrypto,
+      hmacMd5: (key: Uint8Array, data: Uint8Array) => (calls.push("hmacMd5"), nodeCrypto.hmacMd5(key, data)),
+    };
+    const server = createSaslServer({ mechanisms: ["CRAM-MD5"], hostname: "mx.example.org", crypto: counting });
+    const { mechanism } = server.start("CRAM-MD5", { tls: true, nonce: "serverNonce0123" });
+    mechanism!.respond(bytes(`tim ${"0".repeat(32)}`));
+    expect(mechanism!.decide({ type: "secret", secret: "x" })).toMatchObject({ type: "failure" });
+    expect(calls).toEqual(["hmacMd5"]);
+  });
+
+  it("limits default to the documented values", () => {
+    expect(resolveSaslLimits()).toEqual({ maxMessageBytes: 9216, minIterations: 4096, maxIterations: 600_000 });
+    expect([SCRAM_DEFAULT_MIN_ITERATIONS, SCRAM_DEFAULT_MAX_ITERATIONS]).toEqual([4096, 600_000]);
+  });
+
+  it("mechanism names are matched case-insensitively and unknown ones give undefined", () => {
+    expect(toSaslMechanismName("Scram-Sha-256-Plus")).toBe("SCRAM-SHA-256-PLUS");
+    expect(toSaslMechanismName("SCRAM-SHA-1")).toBeUndefined();
+    expect(toSaslMechanismName("x".repeat(10_000))).toBeUndefined();
   });
 });

@@ -114,12 +114,16 @@ export interface SaslClientMechanism {
    * Begins: gives the initial response when the mechanism has one and
    * `initialResponse` is allowed (RFC 4954 §4), else `wait`.
    *
+   * @param options - `initialResponse`: whether the session may send one (default `true`)
+   * @returns the initial response, or `wait`
    * @throws {@link SaslError} `wrong-state` unless the state is `ready`
    */
   start(options?: { readonly initialResponse?: boolean }): SaslClientResponse | SaslClientWait;
   /**
    * Answers a 334 challenge (decoded). A `failure` means: send `*` to cancel.
    *
+   * @param challenge - the decoded challenge
+   * @returns the response to send, or a failure
    * @throws {@link SaslError} `wrong-state` unless the state is `in-progress`
    */
   respond(challenge: Uint8Array): SaslClientResponse | SaslClientFailure;
@@ -128,6 +132,7 @@ export interface SaslClientMechanism {
    * signature was received and verified (RFC 5802 §5.1): a server that skips
    * it has not proven it knows the password.
    *
+   * @returns `success`, or a failure when the server's success cannot be trusted
    * @throws {@link SaslError} `wrong-state` unless the state is `in-progress`
    */
   succeeded(): SaslClientSuccess | SaslClientFailure;

@@ -264,12 +264,16 @@ export interface SaslServerMechanism {
   /**
    * Gives the client's decoded response to the last challenge.
    *
+   * @param response - the decoded line (an empty line is an empty array)
+   * @returns the next step
    * @throws {@link SaslError} `wrong-state` unless the state is `awaiting-response`
    */
   respond(response: Uint8Array): SaslServerStep;
   /**
    * Gives the embedder's answer to the pending decision request.
    *
+   * @param decision - the answer
+   * @returns the next step
    * @throws {@link SaslError} `wrong-state` unless the state is `awaiting-decision`;
    *   `decision-mismatch` when the answer does not fit the request
    */
