@@ -152,8 +152,17 @@ export interface CommandReaderOptions extends CommandSyntaxOptions {
    * at least 12288 octets. Default 12288.
    */
   readonly maxAuthLineLength?: number;
-  /** What to do with a bare CR or LF in DATA content (see `DataScanner`). Default `reject`. */
+  /**
+   * What to do with a bare CR or LF in DATA content: `reject` (default),
+   * `normalize` or `accept`. None of them lets a bare line ending end the data.
+   */
   readonly bareLineEndings?: BareLineEndingPolicy;
+  /**
+   * Report a NUL octet in DATA content as the `NulInData` violation (RFC 5322
+   * §2.3 forbids NUL in messages). Default `false`: passed through, as
+   * Postfix does.
+   */
+  readonly rejectNul?: boolean;
   /** The most octets held while paused before `input-overflow`. Default 1 MiB. */
   readonly maxHeldBytes?: number;
 }
@@ -214,7 +223,7 @@ export class CommandReader {
     this.#maxLine = options.maxLineLength ?? 2048;
     this.#maxAuthLine = Math.max(options.maxAuthLineLength ?? 12_288, this.#maxLine);
     this.#maxHeld = options.maxHeldBytes ?? 1024 * 1024;
-    this.#data = new DataScanner(options.bareLineEndings ?? "reject");
+    this.#data = new DataScanner({ policy: options.bareLineEndings ?? "reject", rejectNul: options.rejectNul ?? false });
   }
 
   /** How the next bytes will be read. */
@@ -280,7 +289,7 @@ export class CommandReader {
    * After DATA was answered 354: read message content.
    *
    * @returns events from input already held
-   * @throws {@link GrammarError} (`invalid-state`) unless paused after DATA
+   * @throws {@link GrammarError} (`invalid-state`) unless paused after DATA or between command lines
    */
   expectData(): readonly CommandReaderEvent[] {
     this.#resume("data", "DATA");
@@ -295,7 +304,7 @@ export class CommandReader {
    * @param size - the chunk size from the command
    * @param last - whether the command said LAST
    * @returns events from input already held
-   * @throws {@link GrammarError} (`invalid-state`) unless paused after BDAT
+   * @throws {@link GrammarError} (`invalid-state`) unless paused after BDAT or between command lines
    */
   expectBdat(size: number, last = false): readonly CommandReaderEvent[] {
     if (!Number.isSafeInteger(size) || size < 0) throw new GrammarError("invalid-argument", `Not a chunk size: ${size}`);
@@ -315,7 +324,7 @@ export class CommandReader {
    * After a 334 challenge: read one SASL response line.
    *
    * @returns events from input already held
-   * @throws {@link GrammarError} (`invalid-state`) unless paused after AUTH or a SASL response
+   * @throws {@link GrammarError} (`invalid-state`) unless paused after AUTH or a SASL response, or between command lines
    */
   expectSaslResponse(): readonly CommandReaderEvent[] {
     this.#resume("sasl", "AUTH");
@@ -327,7 +336,7 @@ export class CommandReader {
    * finished AUTH exchange, or after the TLS handshake.
    *
    * @returns events from input already held
-   * @throws {@link GrammarError} (`invalid-state`) unless paused
+   * @throws {@link GrammarError} (`invalid-state`) unless paused or between command lines
    */
   expectCommands(): readonly CommandReaderEvent[] {
     this.#resume("command", undefined);
@@ -359,7 +368,11 @@ export class CommandReader {
   }
 
   #resume(mode: ReaderMode, after: Command["verb"] | undefined): void {
-    if (this.#mode !== "paused" || (after !== undefined && this.#pausedAfter !== after)) {
+    // Paused after the matching command, or between two command lines (a
+    // testkit or an LMTP front end may start a reader straight in DATA).
+    const betweenLines = this.#mode === "command" && this.#partialLength === 0 && this.#discarding < 0;
+    const pausedRight = this.#mode === "paused" && (after === undefined || this.#pausedAfter === after);
+    if (!betweenLines && !pausedRight) {
       throw new GrammarError(
         "invalid-state",
         `Cannot switch to ${mode} mode now (mode ${this.#mode}${this.#pausedAfter === undefined ? "" : ` after ${this.#pausedAfter}`})`,
@@ -552,4 +565,20 @@ function takeBytes(parts: readonly Uint8Array[], count: number): Uint8Array {
     offset += take;
   }
   return out.subarray(0, offset);
+}
+
+/**
+ * Creates a {@link CommandReader}; the same as `new CommandReader(options)`.
+ *
+ * @param options - syntax leniencies, capabilities, limits and the DATA policy
+ * @returns a reader in command mode
+ * @throws {@link GrammarError} (`invalid-argument`) for an invalid limit
+ * @example
+ * ```ts
+ * const reader = createCommandReader({ strict: true });
+ * reader.mode; // "command"
+ * ```
+ */
+export function createCommandReader(options?: CommandReaderOptions): CommandReader {
+  return new CommandReader(options);
 }

@@ -32,7 +32,7 @@ const terminatorAfterCr = Uint8Array.of(LF, DOT, CR, LF);
  * import { DataEncoder } from "@smtpkit/grammar";
  * const encoder = new DataEncoder();
  * const text = (s: string) => new TextEncoder().encode(s);
- * encoder.encode(text("Subject: x\r\n\r\n.hidden\n"));  // "Subject: x\r\n\r\n..hidden\r\n"
+ * encoder.push(text("Subject: x\r\n\r\n.hidden\n"));    // "Subject: x\r\n\r\n..hidden\r\n"
  * encoder.end();                                          // ".\r\n"
  * ```
  */
@@ -48,7 +48,7 @@ export class DataEncoder {
    * @param chunk - message octets (any split; a CRLF may straddle two chunks)
    * @returns the octets to send: `chunk` itself when nothing had to change
    */
-  encode(chunk: Uint8Array): Uint8Array {
+  push(chunk: Uint8Array): Uint8Array {
     const length = chunk.length;
     if (length === 0) return chunk;
     const insertions = this.#insertions;
@@ -122,6 +122,16 @@ export class DataEncoder {
   }
 
   /**
+   * The same as {@link DataEncoder.push} (its first name, kept).
+   *
+   * @param chunk - message octets
+   * @returns the octets to send
+   */
+  encode(chunk: Uint8Array): Uint8Array {
+    return this.push(chunk);
+  }
+
+  /**
    * Ends the content: completes the last line if needed and adds the
    * terminator. The encoder is then ready for another message.
    *
@@ -148,10 +158,24 @@ export class DataEncoder {
  */
 export function encodeData(content: Uint8Array): Uint8Array {
   const encoder = new DataEncoder();
-  const body = encoder.encode(content);
+  const body = encoder.push(content);
   const tail = encoder.end();
   const out = new Uint8Array(body.length + tail.length);
   out.set(body, 0);
   out.set(tail, body.length);
   return out;
+}
+
+/**
+ * Creates a {@link DataEncoder}; the same as `new DataEncoder()`.
+ *
+ * @returns an encoder at the start of a message
+ * @example
+ * ```ts
+ * const encoder = createDataEncoder();
+ * encoder.push(new TextEncoder().encode(".\n")); // "..\r\n"
+ * ```
+ */
+export function createDataEncoder(): DataEncoder {
+  return new DataEncoder();
 }

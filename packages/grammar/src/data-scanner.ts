@@ -1,40 +1,49 @@
 /**
  * The DATA content reader (RFC 5321 §4.1.1.4, §4.5.2): finds the end of data
- * and removes dot-stuffing, over input split anywhere.
+ * and removes dot-stuffing, over input split anywhere. Knows nothing of
+ * commands or sessions; the command reader drives it.
  *
  * SMTP smuggling (SEC Consult, December 2023: CVE-2023-51764 Postfix,
  * CVE-2023-51765 Sendmail, CVE-2023-51766 Exim; CVE-2024-27305 aiosmtpd)
  * works when a receiver ends the data on something other than
- * `<CRLF>.<CRLF>` — `<LF>.<LF>`, `<LF>.<CRLF>`, `<CRLF>.<LF>`, `<CR>.<CR>`,
- * `<CR><LF>.<CR>` — which the sender passed through as content. This scanner
- * has one definition of a line, whatever the policy: a line ends at CRLF and
- * nowhere else. So:
+ * `<CRLF>.<CRLF>` (`<LF>.<LF>`, `<LF>.<CRLF>`, `<CRLF>.<LF>`, `<CR>.<CR>`,
+ * `<CRLF>.<CR>`...) that the sending server passed on as content. This
+ * scanner has one definition of a line, whatever the policy: a line ends at
+ * CRLF and nowhere else. So:
  *
- * - the end of data is `<CRLF>.<CRLF>` (or `.<CRLF>` as the very first line)
- *   and nothing else;
+ * - the end of data is `<CRLF>.<CRLF>` (the start of DATA counts as a CRLF)
+ *   and nothing else, whatever the split of the bytes;
  * - a dot is unstuffed only at the start of a line, that is after CRLF;
- * - a bare CR or bare LF is content. Under the `reject` policy it is counted,
- *   the data is read on to the real end, and the end event names the
- *   `BareLineEnding` situation so the session answers 550 instead of 250 and
- *   stays in step with the client (Postfix's `smtpd_forbid_bare_newline`
- *   does the same). Under `accept` it is passed through unchanged.
+ * - a bare CR or bare LF never ends a line. What becomes of it is the policy:
+ *   - `reject` (the default, like Postfix's `smtpd_forbid_bare_newline =
+ *     reject` but without dropping the connection): content passes unchanged,
+ *     the data is read on to the real end, and the end event names the
+ *     `BareLineEnding` situation so the session answers 550 instead of 250
+ *     and stays in step with the client;
+ *   - `normalize`: each bare CR and bare LF becomes CRLF in the content handed
+ *     out (it still ends nothing, and a dot after it is content, not stuffing);
+ *   - `accept`: passed through unchanged and not counted.
  *
- * Speed: the scan jumps from LF to LF with `indexOf` (and, under `reject`,
- * from CR to CR), and content is handed out as `subarray`s of the input: no
- * byte is copied unless a stuffed dot has to be dropped between two pieces.
+ * Speed: under `accept` the scan jumps from one `<CRLF>.` to the next; under
+ * `reject` and `normalize` from LF to LF and CR to CR. Content is handed out
+ * as `subarray`s of the input: nothing is copied unless bytes must be dropped
+ * or inserted, and even then only the small pieces around them.
  *
  * @module
  */
+import { indexOfByte, indexOfSequence } from "./byte-search.js";
 
 const CR = 0x0d;
 const LF = 0x0a;
 const DOT = 0x2e;
+const NUL = 0;
+const CRLF_DOT = Uint8Array.of(CR, LF, DOT);
 
 /** What the scanner holds back between two inputs. */
 const enum Tail {
   /** In the middle of a line, last byte not CR. */
   None,
-  /** Last byte was CR (already handed out: a CR is content whatever follows). */
+  /** Last byte was CR (already handed out unless normalizing: a CR is content whatever follows). */
   Cr,
   /** At the start of a line (after CRLF, or at the start of data). */
   LineStart,
@@ -48,20 +57,22 @@ const enum Tail {
 export interface DataEndEvent {
   /** The event type. */
   readonly type: "data-end";
-  /** Octets of content handed out (after unstuffing). */
+  /** Octets of content handed out (after unstuffing and any normalizing). */
   readonly size: number;
   /**
-   * `BareLineEnding` when the policy is `reject` and a bare CR or LF was
-   * seen: answer with that situation (550 5.5.2), not 250.
+   * The situation to answer with instead of 250, when the content broke a
+   * rule the reader enforces: `BareLineEnding` (550 5.5.2) for a bare CR or
+   * LF under the `reject` policy, `NulInData` (550 5.6.0) for a NUL octet
+   * when `rejectNul` is set. `undefined` when the content is acceptable.
    */
-  readonly violation: "BareLineEnding" | undefined;
-  /** Bare CRs seen (counted under the `reject` policy only). */
+  readonly violation: "BareLineEnding" | "NulInData" | undefined;
+  /** Bare CRs seen (counted under `reject` and `normalize`). */
   readonly bareCarriageReturns: number;
-  /** Bare LFs seen (counted under the `reject` policy only). */
+  /** Bare LFs seen (counted under `reject` and `normalize`). */
   readonly bareLineFeeds: number;
 }
 
-/** A piece of message content (DATA, after unstuffing, or a BDAT chunk). */
+/** A piece of message content (DATA after unstuffing, or a BDAT chunk). */
 export interface DataChunkEvent {
   /** The event type. */
   readonly type: "data-chunk";
@@ -72,8 +83,21 @@ export interface DataChunkEvent {
   readonly data: Uint8Array;
 }
 
-/** What to do with bare CR and bare LF inside DATA. */
-export type BareLineEndingPolicy = "reject" | "accept";
+/** What to do with a bare CR or bare LF inside DATA (see the module documentation). */
+export type BareLineEndingPolicy = "reject" | "normalize" | "accept";
+
+/** Options of the scanner. Internal. */
+export interface DataScannerOptions {
+  readonly policy: BareLineEndingPolicy;
+  readonly rejectNul: boolean;
+}
+
+/** More pieces than this from one input are merged into one chunk (bounds the events per input). */
+const maxPiecesPerInput = 16;
+
+const crLf = Uint8Array.of(CR, LF);
+const lfOnly = Uint8Array.of(LF);
+const crOnly = Uint8Array.of(CR);
 
 /** Scans DATA content. Internal; driven by the command reader. */
 export class DataScanner {
@@ -81,12 +105,18 @@ export class DataScanner {
   #size = 0;
   #bareCr = 0;
   #bareLf = 0;
+  #nul = false;
   readonly #check: boolean;
+  readonly #normalize: boolean;
+  readonly #rejectNul: boolean;
+  #pieces: Uint8Array[] = [];
   /** Set when the last `scan` found the end of data; cleared by `reset`. */
   ended = false;
 
-  constructor(policy: BareLineEndingPolicy) {
-    this.#check = policy === "reject";
+  constructor(options: DataScannerOptions) {
+    this.#check = options.policy !== "accept";
+    this.#normalize = options.policy === "normalize";
+    this.#rejectNul = options.rejectNul;
   }
 
   /** Starts a new message. */
@@ -96,20 +126,44 @@ export class DataScanner {
     this.#size = 0;
     this.#bareCr = 0;
     this.#bareLf = 0;
+    this.#nul = false;
   }
 
-  #emit(events: (DataChunkEvent | DataEndEvent)[], data: Uint8Array): void {
-    if (data.length === 0) return;
-    this.#size += data.length;
-    events.push({ type: "data-chunk", data });
+  #piece(data: Uint8Array): void {
+    if (data.length > 0) this.#pieces.push(data);
+  }
+
+  /** Hands out the pieces of this input as events (merged when there are many). */
+  #flush(events: (DataChunkEvent | DataEndEvent)[]): void {
+    const pieces = this.#pieces;
+    if (pieces.length === 0) return;
+    if (pieces.length <= maxPiecesPerInput) {
+      for (const data of pieces) {
+        this.#size += data.length;
+        events.push({ type: "data-chunk", data });
+      }
+    } else {
+      let total = 0;
+      for (const piece of pieces) total += piece.length;
+      const data = new Uint8Array(total);
+      let offset = 0;
+      for (const piece of pieces) {
+        data.set(piece, offset);
+        offset += piece.length;
+      }
+      this.#size += total;
+      events.push({ type: "data-chunk", data });
+    }
+    this.#pieces = [];
   }
 
   #end(events: (DataChunkEvent | DataEndEvent)[]): void {
+    this.#flush(events);
     const bare = this.#bareCr + this.#bareLf > 0;
     events.push({
       type: "data-end",
       size: this.#size,
-      violation: bare && this.#check ? "BareLineEnding" : undefined,
+      violation: bare && this.#check && !this.#normalize ? "BareLineEnding" : this.#nul ? "NulInData" : undefined,
       bareCarriageReturns: this.#bareCr,
       bareLineFeeds: this.#bareLf,
     });
@@ -123,12 +177,29 @@ export class DataScanner {
    * to the commands after it).
    */
   scan(buf: Uint8Array, events: (DataChunkEvent | DataEndEvent)[]): number {
+    const consumed = this.#scan(buf, events);
+    if (this.#rejectNul && !this.#nul) {
+      // Only the consumed part is content; a NUL after the end is the next command's problem.
+      const nul = indexOfByte(buf, NUL, 0);
+      if (nul >= 0 && nul < consumed) {
+        if (this.ended) {
+          const end = events[events.length - 1] as DataEndEvent;
+          if (end.violation === undefined) events[events.length - 1] = { ...end, violation: "NulInData" };
+        } else {
+          this.#nul = true;
+        }
+      }
+    }
+    if (!this.ended) this.#flush(events);
+    return consumed;
+  }
+
+  #scan(buf: Uint8Array, events: (DataChunkEvent | DataEndEvent)[]): number {
     const length = buf.length;
     if (length === 0) return 0;
     let i = 0; // where scanning resumes
     let segment = 0; // start of the content not yet handed out
     let lineStart = -1; // index of a line start to examine, or -1
-    const check = this.#check;
 
     switch (this.#tail) {
       case Tail.None:
@@ -136,8 +207,9 @@ export class DataScanner {
       case Tail.Cr:
         if (buf[0] === LF) {
           lineStart = 1;
-        } else if (check) {
+        } else if (this.#check) {
           this.#bareCr += 1;
+          if (this.#normalize) this.#piece(lfOnly.slice());
         }
         break;
       case Tail.LineStart:
@@ -162,12 +234,14 @@ export class DataScanner {
           return 1;
         }
         // ".<CR>x": the dot was stuffing, the CR is bare content.
-        this.#emit(events, Uint8Array.of(CR));
-        if (check) this.#bareCr += 1;
+        if (this.#check) this.#bareCr += 1;
+        this.#piece(this.#normalize ? crLf.slice() : crOnly.slice());
         break;
     }
     this.#tail = Tail.None;
 
+    const check = this.#check;
+    const normalize = this.#normalize;
     let cr = -2; // cached position of the next CR at or after `i` (-1: none in this input)
     for (;;) {
       if (lineStart >= 0) {
@@ -175,12 +249,12 @@ export class DataScanner {
         const d = lineStart;
         lineStart = -1;
         if (d === length) {
-          this.#emit(events, buf.subarray(segment, length));
+          this.#piece(buf.subarray(segment, length));
           this.#tail = Tail.LineStart;
           return length;
         }
         if (buf[d] === DOT) {
-          this.#emit(events, buf.subarray(segment, d));
+          this.#piece(buf.subarray(segment, d));
           if (d + 1 === length) {
             this.#tail = Tail.Dot;
             return length;
@@ -201,27 +275,47 @@ export class DataScanner {
           i = d;
         }
       }
-      const lf = buf.indexOf(LF, i);
-      // An LF at index 0 never ends a line: the byte before it, in the
+      if (!check) {
+        // accept: only "<CRLF>." matters; jump from one to the next.
+        const found = indexOfSequence(buf, CRLF_DOT, i);
+        if (found >= 0) {
+          lineStart = found + 2;
+          continue;
+        }
+        this.#piece(buf.subarray(segment, length));
+        const last = buf[length - 1];
+        this.#tail = last === CR ? Tail.Cr : last === LF && length >= 2 && buf[length - 2] === CR ? Tail.LineStart : Tail.None;
+        return length;
+      }
+      const lf = indexOfByte(buf, LF, i);
+      // An LF at index 0 never ends a line here: the byte before it, in the
       // previous input, was not a CR (a held CR is resolved before the loop).
       const crlf = lf > 0 && buf[lf - 1] === CR;
-      if (check) {
-        // Every CR in [i, stop) is bare except the one of a CRLF, and except
-        // a CR that ends the input (decided by the next input).
-        const limit = lf < 0 ? length - 1 : crlf ? lf - 1 : lf;
-        if (cr !== -1 && cr < i) cr = buf.indexOf(CR, i);
-        while (cr !== -1 && cr < limit) {
-          this.#bareCr += 1;
-          cr = buf.indexOf(CR, cr + 1);
+      // Every CR in [i, limit) is bare: the CR of a CRLF is not, nor is a CR
+      // that ends the input (the next input decides).
+      const limit = lf < 0 ? length - 1 : crlf ? lf - 1 : lf;
+      if (cr !== -1 && cr < i) cr = indexOfByte(buf, CR, i);
+      while (cr !== -1 && cr < limit) {
+        this.#bareCr += 1;
+        if (normalize) {
+          this.#piece(buf.subarray(segment, cr + 1));
+          this.#piece(lfOnly.slice());
+          segment = cr + 1;
         }
+        cr = indexOfByte(buf, CR, cr + 1);
       }
       if (lf < 0) {
-        this.#emit(events, buf.subarray(segment, length));
+        this.#piece(buf.subarray(segment, length));
         this.#tail = buf[length - 1] === CR ? Tail.Cr : Tail.None;
         return length;
       }
       if (!crlf) {
-        if (check) this.#bareLf += 1;
+        this.#bareLf += 1;
+        if (normalize) {
+          this.#piece(buf.subarray(segment, lf));
+          this.#piece(crLf.slice());
+          segment = lf + 1;
+        }
         i = lf + 1;
         continue;
       }

@@ -67,6 +67,7 @@ export {
 } from "./command.js";
 export {
   CommandReader,
+  createCommandReader,
   type BdatEndEvent,
   type CommandEvent,
   type CommandInvalidEvent,
@@ -80,7 +81,7 @@ export {
   type SaslInvalidEvent,
   type SaslResponseEvent,
 } from "./command-reader.js";
-export { DataEncoder, encodeData } from "./data-encoder.js";
+export { createDataEncoder, DataEncoder, encodeData } from "./data-encoder.js";
 export { type BareLineEndingPolicy, type DataChunkEvent, type DataEndEvent } from "./data-scanner.js";
 export { GrammarError, type CommandError, type GrammarErrorReason, type ReplyError } from "./errors.js";
 export { parseCommand, type CommandParseResult, type CommandSyntaxOptions, type Leniency } from "./parse-command.js";
