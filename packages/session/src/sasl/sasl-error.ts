@@ -35,7 +35,7 @@ export type SaslErrorReason =
  * ```ts
  * import { SaslError, createSaslServer } from "@smtpkit/session";
  * try {
- *   createSaslServer({ limits: { maxMessageBytes: 0 } });
+ *   createSaslServer({ mechanisms: ["PLAIN"], limits: { maxMessageBytes: 0 } });
  * } catch (error) {
  *   if (SaslError.isInstance(error)) console.log(error.reason); // "invalid-limit"
  * }

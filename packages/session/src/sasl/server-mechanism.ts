@@ -88,6 +88,9 @@ export abstract class ServerMechanism implements SaslServerMechanism {
   #state: SaslServerState = "awaiting-response";
   #pending: SaslDecisionRequest["type"] | undefined;
   #verified: Verified | undefined;
+  // Private, so util.inspect of a mechanism does not print the nonce and
+  // channel binding data.
+  readonly #context: ServerContext;
 
   /**
    * @param name - the mechanism's name
@@ -95,8 +98,15 @@ export abstract class ServerMechanism implements SaslServerMechanism {
    */
   constructor(
     readonly name: SaslMechanismName,
-    protected readonly context: ServerContext,
-  ) {}
+    context: ServerContext,
+  ) {
+    this.#context = context;
+  }
+
+  /** What the attempt needs. */
+  protected get context(): ServerContext {
+    return this.#context;
+  }
 
   get state(): SaslServerState {
     return this.#state;
