@@ -181,6 +181,18 @@ describe("the SCRAM client checks the server", () => {
 });
 
 describe("SCRAM verifiers", () => {
+  it("a stored verifier outside the server's iteration limits is a configuration error", () => {
+    const weak = createScramVerifier("pencil", new Uint8Array(16), 1000, nodeCrypto);
+    const start = (limits = {}) =>
+      createSaslServer({ mechanisms: ["SCRAM-SHA-256"], limits }).start("SCRAM-SHA-256", {
+        tls: true,
+        nonce: "serverNonce0123456789",
+        initialResponse: bytes("n,,n=user,r=abcdefgh"),
+      }).mechanism!;
+    expect(() => start().decide({ type: "scram-verifier", verifier: weak })).toThrow(/iteration count from 4096/);
+    expect(start({ minIterations: 1000 }).decide({ type: "scram-verifier", verifier: weak }).type).toBe("challenge");
+  });
+
   it("are derived after SASLprep, so equivalent passwords give the same verifier", () => {
     const salt = new Uint8Array(16).fill(5);
     expect(createScramVerifier("I\u00ADX", salt, 4096, nodeCrypto)).toEqual(createScramVerifier("IX", salt, 4096, nodeCrypto));

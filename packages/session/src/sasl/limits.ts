@@ -43,9 +43,17 @@ const ceiling = 0x7fffffff;
 export interface SaslLimits {
   /** Largest decoded SASL message, in bytes; larger ones fail. Default {@link SASL_DEFAULT_MAX_MESSAGE_BYTES}. */
   readonly maxMessageBytes: number;
-  /** Smallest SCRAM iteration count a client accepts. Default {@link SCRAM_DEFAULT_MIN_ITERATIONS}. */
+  /**
+   * Smallest SCRAM iteration count: a client refuses a server asking for
+   * fewer; a server refuses (throws on) a stored verifier with fewer.
+   * Default {@link SCRAM_DEFAULT_MIN_ITERATIONS}.
+   */
   readonly minIterations: number;
-  /** Largest SCRAM iteration count a client accepts. Default {@link SCRAM_DEFAULT_MAX_ITERATIONS}. */
+  /**
+   * Largest SCRAM iteration count: a client refuses a server asking for
+   * more; a server refuses (throws on) a stored verifier with more.
+   * Default {@link SCRAM_DEFAULT_MAX_ITERATIONS}.
+   */
   readonly maxIterations: number;
 }
 

@@ -5,6 +5,7 @@
  * @module
  */
 import { utf8 } from "./bytes.js";
+import type { SaslLimits } from "./limits.js";
 import { SaslError } from "./sasl-error.js";
 import { type SaslCrypto, pureSaslCrypto } from "./sasl-crypto.js";
 import { saslPrep } from "./saslprep.js";
@@ -54,8 +55,14 @@ export function prepareScramPassword(password: string): Uint8Array {
   return utf8(prepared.value);
 }
 
-/** Checks a verifier handed in by the embedder; throws on misuse. */
-export function checkScramVerifier(verifier: ScramVerifier): ScramVerifier {
+/**
+ * Checks a verifier handed in by the embedder; throws on misuse. Its
+ * iteration count must lie within the server's own iteration limits: a
+ * verifier below `minIterations` (RFC 7677 §4: 4096) would be refused by
+ * careful clients anyway, so it is a configuration error to surface, not to
+ * send. Lower `minIterations` to serve legacy verifiers knowingly.
+ */
+export function checkScramVerifier(verifier: ScramVerifier, limits: SaslLimits): ScramVerifier {
   const ok =
     typeof verifier === "object" &&
     verifier !== null &&
@@ -63,8 +70,8 @@ export function checkScramVerifier(verifier: ScramVerifier): ScramVerifier {
     verifier.salt.length > 0 &&
     verifier.salt.length <= 1024 &&
     Number.isInteger(verifier.iterations) &&
-    verifier.iterations >= 1 &&
-    verifier.iterations <= 0x7fffffff &&
+    verifier.iterations >= limits.minIterations &&
+    verifier.iterations <= limits.maxIterations &&
     verifier.storedKey instanceof Uint8Array &&
     verifier.storedKey.length === 32 &&
     verifier.serverKey instanceof Uint8Array &&
@@ -72,7 +79,7 @@ export function checkScramVerifier(verifier: ScramVerifier): ScramVerifier {
   if (!ok) {
     throw new SaslError(
       "decision-mismatch",
-      "A SCRAM-SHA-256 verifier needs a salt of 1 to 1024 bytes, an iteration count from 1 to 2^31-1 and 32-byte storedKey and serverKey.",
+      `A SCRAM-SHA-256 verifier needs a salt of 1 to 1024 bytes, an iteration count from ${limits.minIterations} to ${limits.maxIterations} (the server's limits) and 32-byte storedKey and serverKey.`,
     );
   }
   return verifier;

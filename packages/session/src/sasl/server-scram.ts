@@ -73,7 +73,7 @@ export class ScramServer extends ServerMechanism {
   protected onDecision(decision: SaslDecision): SaslServerStep {
     if (decision.type === "reject") return this.rejected(decision, "AuthInvalidCredentials", "invalid-credentials");
     if (decision.type !== "scram-verifier") return this.fail("AuthInvalidCredentials", "invalid-credentials");
-    const verifier = checkScramVerifier(decision.verifier);
+    const verifier = checkScramVerifier(decision.verifier, this.context.limits);
     this.#verifier = verifier;
     // RFC 5802 §7: server-first-message = nonce "," salt "," iteration-count.
     this.#serverFirst = `r=${this.#first!.clientNonce}${this.context.nonce!},s=${encodeBase64(verifier.salt)},i=${verifier.iterations}`;
