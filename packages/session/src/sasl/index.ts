@@ -18,6 +18,8 @@ export { SaslError, type SaslErrorReason } from "./sasl-error.js";
 export {
   resolveSaslLimits,
   SASL_DEFAULT_MAX_MESSAGE_BYTES,
+  SASL_MAX_NONCE_LENGTH,
+  SASL_MIN_NONCE_LENGTH,
   SCRAM_DEFAULT_MAX_ITERATIONS,
   SCRAM_DEFAULT_MIN_ITERATIONS,
   type SaslLimits,
@@ -60,8 +62,6 @@ export {
 } from "./server-types.js";
 export {
   createSaslServer,
-  SASL_MAX_NONCE_LENGTH,
-  SASL_MIN_NONCE_LENGTH,
   type SaslServer,
   type SaslServerAttempt,
   type SaslServerConnection,

@@ -36,6 +36,17 @@ export const SCRAM_DEFAULT_MIN_ITERATIONS = 4096;
  */
 export const SCRAM_DEFAULT_MAX_ITERATIONS = 600_000;
 
+/**
+ * The shortest nonce the embedder may pass in, in characters: 8. A guard
+ * against passing a constant or a counter by mistake; RFC 5802 §5.1 asks for
+ * a "sufficiently" random nonce, and 18 random bytes in base64 (24
+ * characters) give 144 bits.
+ */
+export const SASL_MIN_NONCE_LENGTH = 8;
+
+/** The longest nonce the embedder may pass in, in characters: 256. */
+export const SASL_MAX_NONCE_LENGTH = 256;
+
 /** The largest value any limit may take (it must fit a signed 32-bit integer). */
 const ceiling = 0x7fffffff;
 

@@ -16,7 +16,7 @@ import { PlainClient } from "./client-plain.js";
 import { ScramClient } from "./client-scram.js";
 import type { SaslClientCredentials, SaslClientMechanism } from "./client-types.js";
 import { isAcceptableIdentity } from "./identity.js";
-import { resolveSaslLimits, type SaslLimits } from "./limits.js";
+import { resolveSaslLimits, SASL_MAX_NONCE_LENGTH, SASL_MIN_NONCE_LENGTH, type SaslLimits } from "./limits.js";
 import { isPlaintextMechanism, saslMechanismNames, toSaslMechanismName, type SaslMechanismName } from "./mechanism-names.js";
 import { isBearerToken } from "./oauth-messages.js";
 import { SaslError } from "./sasl-error.js";
@@ -24,7 +24,6 @@ import { type SaslCrypto, pureSaslCrypto } from "./sasl-crypto.js";
 import { saslPrep } from "./saslprep.js";
 import { prepareScramPassword } from "./scram-keys.js";
 import { isPrintableNonce } from "./scram-messages.js";
-import { SASL_MAX_NONCE_LENGTH, SASL_MIN_NONCE_LENGTH } from "./sasl-server.js";
 
 /** What {@link chooseMechanism} weighs. */
 export interface SaslChooseOptions {

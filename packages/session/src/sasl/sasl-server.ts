@@ -9,7 +9,7 @@
  * @module
  */
 import { checkChannelBinding, type SaslChannelBinding } from "./channel-binding.js";
-import { resolveSaslLimits, type SaslLimits } from "./limits.js";
+import { resolveSaslLimits, SASL_MAX_NONCE_LENGTH, SASL_MIN_NONCE_LENGTH, type SaslLimits } from "./limits.js";
 import { isPlaintextMechanism, saslMechanismNames, toSaslMechanismName, type SaslMechanismName } from "./mechanism-names.js";
 import { SaslError } from "./sasl-error.js";
 import { type SaslCrypto, pureSaslCrypto } from "./sasl-crypto.js";
@@ -22,10 +22,6 @@ import { PlainServer } from "./server-plain.js";
 import { ScramServer } from "./server-scram.js";
 import type { SaslServerFailure, SaslServerMechanism, SaslServerStep } from "./server-types.js";
 
-/** The smallest nonce accepted, in characters (RFC 5802 §5.1 asks for a "sufficiently" random nonce). */
-export const SASL_MIN_NONCE_LENGTH = 8;
-/** The largest nonce accepted, in characters. */
-export const SASL_MAX_NONCE_LENGTH = 256;
 
 /** How a SASL server behaves; fixed for its lifetime. */
 export interface SaslServerOptions {
@@ -97,13 +93,24 @@ export interface SaslServer {
   start(mechanismName: string, attempt: SaslServerAttempt): SaslServerStart;
 }
 
-function checkHostnameOrNonce(value: string, what: string): void {
-  if (value.length < (what === "nonce" ? SASL_MIN_NONCE_LENGTH : 1) || value.length > SASL_MAX_NONCE_LENGTH || !isPrintableNonce(value) || /[<>@]/.test(value)) {
+// RFC 5802 §7 `printable` (no ","), and none of "<", ">", "@" so the value
+// also fits CRAM-MD5's msg-id challenge (RFC 2195 §2, RFC 5322 §3.6.4).
+function isChallengeSafe(value: string): boolean {
+  return isPrintableNonce(value) && !value.includes("<") && !value.includes(">") && !value.includes("@");
+}
+
+function checkNonce(nonce: string): void {
+  if (nonce.length < SASL_MIN_NONCE_LENGTH || nonce.length > SASL_MAX_NONCE_LENGTH || !isChallengeSafe(nonce)) {
     throw new SaslError(
       "invalid-option",
-      `The ${what} must be printable ASCII without ",", "<", ">" or "@", up to ${SASL_MAX_NONCE_LENGTH} characters${what === "nonce" ? `, at least ${SASL_MIN_NONCE_LENGTH}` : ""}.`,
-      what === "nonce" ? undefined : value,
+      `The nonce must be ${SASL_MIN_NONCE_LENGTH} to ${SASL_MAX_NONCE_LENGTH} printable ASCII characters without ",", "<", ">" or "@".`,
     );
+  }
+}
+
+function checkHostname(hostname: string): void {
+  if (hostname.length > 255 || !isChallengeSafe(hostname)) {
+    throw new SaslError("invalid-option", 'The hostname must be 1 to 255 printable ASCII characters without ",", "<", ">" or "@".', hostname);
   }
 }
 
@@ -139,7 +146,7 @@ export function createSaslServer(options: SaslServerOptions): SaslServer {
   }
   if (enabled.includes("CRAM-MD5")) {
     if (options.hostname === undefined) throw new SaslError("invalid-option", "CRAM-MD5 needs the server's hostname.");
-    checkHostnameOrNonce(options.hostname, "hostname");
+    checkHostname(options.hostname);
   }
   const allowPlaintext = options.allowPlaintextWithoutTls === true;
   const authorizationDecisions = options.authorizationDecisions === true;
@@ -170,7 +177,7 @@ export function createSaslServer(options: SaslServerOptions): SaslServer {
       const needsNonce = name === "CRAM-MD5" || name.startsWith("SCRAM-");
       if (needsNonce) {
         if (attempt.nonce === undefined) throw new SaslError("invalid-option", `${name} needs a fresh nonce for every attempt.`);
-        checkHostnameOrNonce(attempt.nonce, "nonce");
+        checkNonce(attempt.nonce);
       }
       const context: ServerContext = {
         crypto,
