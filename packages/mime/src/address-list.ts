@@ -253,6 +253,8 @@ const atext = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+$/;
 function formatName(name: string, utf8: boolean): string {
   if (name.length === 0) return "";
   const words = name.split(" ");
+  // A word too long to fold is written as encoded words, which fold (RFC 2047 §2).
+  if (words.some((word) => word.length > 60)) return encodeEncodedWord(name);
   if (words.every((word) => atext.test(word) && !word.startsWith("=?"))) return name;
   if (/^[\x20-\x7e]*$/.test(name) || utf8) {
     if (!name.includes("=?")) return `"${name.replace(/[\\"]/g, "\\$&")}"`;

@@ -2,7 +2,7 @@
  * `@smtpkit/mime`: a streaming MIME decoder and encoder.
  *
  * - Parse: {@link parseMessage} (tree + summary), {@link createMessageParser}
- *   (streaming events with bounded memory), {@link createMessageStream} (Web Streams).
+ *   (streaming events with bounded memory).
  * - Build: {@link buildMessage}.
  * - Codecs: base64, quoted-printable, RFC 2047 encoded words, RFC 2231
  *   parameters, address lists, dates, charsets.
@@ -65,3 +65,10 @@ export {
   type PartStartEvent,
 } from "./message-parser.js";
 export { parseMessage, type Attachment, type MessagePart, type ParsedMessage } from "./parse-message.js";
+export {
+  buildMessage,
+  messageEnvelope,
+  type AttachmentSpec,
+  type MessageSpec,
+  type TransportCapabilities,
+} from "./build-message.js";
