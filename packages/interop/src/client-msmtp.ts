@@ -4,8 +4,8 @@
  * PIPELINING it sends MAIL alone, then all RCPTs and DATA in one write;
  * STARTTLS only with `tls` (then mandatory); never BDAT, SMTPUTF8 or
  * BODY=8BITMIME. It reads the message from standard input, converts LF to
- * CRLF, doubles leading dots, and ADDS a `Date:` header when the message has
- * none. The password is handed over with `--passwordeval` reading a 0600
+ * CRLF, doubles leading dots, and ADDS `From:`, `Date:` and `Message-ID:`
+ * headers (in that order, at the top) when the message lacks them. The password is handed over with `--passwordeval` reading a 0600
  * file, never on the command line. The transcript is its `--debug` output.
  *
  * @module

@@ -147,7 +147,9 @@ export async function startManagedProcess(options: ManagedProcessOptions): Promi
   const child = spawn(options.command, [...options.args], {
     detached: true,
     stdio: ["ignore", logFd, logFd],
-    env: { ...process.env, ...options.env },
+    // the marker lets a later run's sweep recognise this process even when its
+    // command line does not mention the state directory (smtp-sink)
+    env: { ...process.env, ...options.env, SMTPKIT_INTEROP_STATE: options.directory },
   });
   closeSync(logFd);
   const spawnError = await new Promise<Error | undefined>((resolve) => {
