@@ -199,8 +199,10 @@ export type PathResult =
       readonly octets: number;
       /** Whether a local part needed the loose-dots leniency. */
       readonly looseDots: boolean;
+      /** Length of the local part in octets. */
+      readonly localOctets: number;
     }
-  | { readonly ok: false; readonly message: string };
+  | { readonly ok: false; readonly message: string; /** Where in the text the problem was found. */ readonly at: number };
 
 /** How to read a path. Internal. */
 export interface PathOptions {
@@ -210,8 +212,8 @@ export interface PathOptions {
   readonly looseLocalPart: boolean;
 }
 
-function fail(message: string): PathResult {
-  return { ok: false, message };
+function fail(message: string, at: number): PathResult {
+  return { ok: false, message, at };
 }
 
 /** Reads a Domain or address literal at `start`; returns its end or -1. */
@@ -233,23 +235,23 @@ function readDomain(text: string, start: number, stop: (c: number) => boolean): 
  */
 export function readPath(text: string, start: number, options: PathOptions): PathResult {
   const bracketed = text.charCodeAt(start) === 0x3c;
-  if (!bracketed && !options.missingAngleBrackets) return fail("The address must be enclosed in <>");
+  if (!bracketed && !options.missingAngleBrackets) return fail("The address must be enclosed in <>", start);
   let i = bracketed ? start + 1 : start;
   if (bracketed && text.charCodeAt(i) === 0x3e) {
-    return { ok: true, mailbox: null, end: i + 1, bracketed, nonAscii: false, octets: 2, looseDots: false };
+    return { ok: true, mailbox: null, end: i + 1, bracketed, nonAscii: false, octets: 2, looseDots: false, localOctets: 0 };
   }
   const stop = bracketed ? (c: number) => c === 0x3e : (c: number) => c === 0x20 || c === 0x09;
   // A-d-l ":" — "@one,@two:" (RFC 5321 §4.1.2). Accepted, then ignored.
   if (bracketed && text.charCodeAt(i) === 0x40) {
     for (;;) {
       const end = readDomain(text, i + 1, (c) => c === 0x2c || c === 0x3a || c === 0x3e);
-      if (end < 0) return fail("Malformed source route");
+      if (end < 0) return fail("Malformed source route", i + 1);
       const c = text.charCodeAt(end);
       if (c === 0x3a) {
         i = end + 1;
         break;
       }
-      if (c !== 0x2c || text.charCodeAt(end + 1) !== 0x40) return fail("Malformed source route");
+      if (c !== 0x2c || text.charCodeAt(end + 1) !== 0x40) return fail("Malformed source route", end);
       i = end + 1;
     }
   }
@@ -259,17 +261,17 @@ export function readPath(text: string, start: number, options: PathOptions): Pat
     // Quoted-string: DQUOTE *( qtextSMTP / "\" %d32-126 ) DQUOTE, UTF-8 allowed (RFC 6531).
     i += 1;
     for (;;) {
-      if (i >= text.length) return fail("Unterminated quoted local part");
+      if (i >= text.length) return fail("Unterminated quoted local part", i);
       const c = text.charCodeAt(i);
       if (c === 0x22) break;
       if (c === 0x5c) {
         const next = text.charCodeAt(i + 1);
-        if (!(next >= 0x20 && next <= 0x7e)) return fail("Bad quoted-pair in local part");
+        if (!(next >= 0x20 && next <= 0x7e)) return fail("Bad quoted-pair in local part", i);
         i += 2;
       } else if (is(c, QTEXT) || c > 0x7f) {
         i += 1;
       } else {
-        return fail("Bad character in quoted local part");
+        return fail("Bad character in quoted local part", i);
       }
     }
     i += 1;
@@ -281,7 +283,7 @@ export function readPath(text: string, start: number, options: PathOptions): Pat
       const c = text.charCodeAt(i);
       if (c === 0x2e) {
         if (previousDot) {
-          if (!options.looseLocalPart) return fail("Empty atom in local part");
+          if (!options.looseLocalPart) return fail("Empty atom in local part", i);
           looseDots = true;
         }
         previousDot = true;
@@ -293,9 +295,9 @@ export function readPath(text: string, start: number, options: PathOptions): Pat
       }
       i += 1;
     }
-    if (atom === 0) return fail("Empty local part");
+    if (atom === 0) return fail("Empty local part", i);
     if (previousDot) {
-      if (!options.looseLocalPart) return fail("Local part ends with a dot");
+      if (!options.looseLocalPart) return fail("Local part ends with a dot", i);
       looseDots = true;
     }
   }
@@ -304,22 +306,23 @@ export function readPath(text: string, start: number, options: PathOptions): Pat
   if (text.charCodeAt(i) === 0x40) {
     const domainStart = i + 1;
     const end = readDomain(text, domainStart, stop);
-    if (end < 0) return fail("Invalid domain");
+    if (end < 0) return fail("Invalid domain", domainStart);
     domain = text.slice(domainStart, end);
     i = end;
   } else {
-    return fail("Missing @domain");
+    return fail("Missing @domain", i);
   }
   if (bracketed) {
-    if (text.charCodeAt(i) !== 0x3e) return fail("Missing >");
+    if (text.charCodeAt(i) !== 0x3e) return fail("Missing >", i);
     i += 1;
   } else if (i < text.length && !stop(text.charCodeAt(i))) {
-    return fail("Unexpected character after address");
+    return fail("Unexpected character after address", i);
   }
   const raw = text.slice(start, i);
   const nonAscii = hasNonAscii(raw);
   const octets = (nonAscii ? encodeUtf8(raw).length : raw.length) + (bracketed ? 0 : 2);
-  return { ok: true, mailbox: { localPart, domain }, end: i, bracketed, nonAscii, octets, looseDots };
+  const localOctets = nonAscii ? encodeUtf8(localPart).length : localPart.length;
+  return { ok: true, mailbox: { localPart, domain }, end: i, bracketed, nonAscii, octets, looseDots, localOctets };
 }
 
 /**

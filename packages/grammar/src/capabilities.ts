@@ -182,6 +182,60 @@ export class CapabilitySet {
   }
 
   /**
+   * The LIMITS values (RFC 9422 §3): the most recipients per transaction
+   * (`RCPTMAX`), transactions per connection (`MAILMAX`) and recipient
+   * domains per transaction (`RCPTDOMAINMAX`); each absent when not announced.
+   * `undefined` when LIMITS is absent.
+   */
+  get limits(): { readonly rcptMax?: number; readonly mailMax?: number; readonly rcptDomainMax?: number } | undefined {
+    const params = this.#entries.get("LIMITS");
+    if (params === undefined) return undefined;
+    const names: Readonly<Record<string, "rcptMax" | "mailMax" | "rcptDomainMax">> = {
+      RCPTMAX: "rcptMax",
+      MAILMAX: "mailMax",
+      RCPTDOMAINMAX: "rcptDomainMax",
+    };
+    const out: { rcptMax?: number; mailMax?: number; rcptDomainMax?: number } = {};
+    for (const param of params) {
+      const eq = param.indexOf("=");
+      const name = names[asciiUpper(param.slice(0, eq))];
+      const value = param.slice(eq + 1);
+      // RFC 9422 §3: limit-value = 1*9DIGIT; unknown or malformed limits are ignored.
+      if (eq > 0 && name !== undefined && /^[0-9]{1,9}$/.test(value) && out[name] === undefined) out[name] = Number(value);
+    }
+    return out;
+  }
+
+  /**
+   * The attributes an XCLIENT (Postfix) or XFORWARD server accepts, upper-cased;
+   * empty when the keyword is absent.
+   *
+   * @param keyword - `XCLIENT` or `XFORWARD`
+   * @returns the attribute names
+   */
+  attributes(keyword: "XCLIENT" | "XFORWARD"): readonly string[] {
+    return (this.#entries.get(keyword) ?? []).map(asciiUpper);
+  }
+
+  /**
+   * FUTURERELEASE's bounds (RFC 4865 §4): the longest hold in seconds and the
+   * latest release time; `undefined` when not offered.
+   */
+  get futureRelease(): { readonly maxInterval: number; readonly maxDateTime: string } | undefined {
+    const params = this.#entries.get("FUTURERELEASE");
+    if (params === undefined || params.length < 2 || !/^[0-9]{1,9}$/.test(params[0] as string)) return undefined;
+    return { maxInterval: Number(params[0]), maxDateTime: params[1] as string };
+  }
+
+  /** DELIVERBY's minimum time in seconds (RFC 2852 §4); 0 when none is given; `undefined` when not offered. */
+  get deliverByMinimum(): number | undefined {
+    const params = this.#entries.get("DELIVERBY");
+    if (params === undefined) return undefined;
+    const value = params[0];
+    return value !== undefined && /^[0-9]{1,9}$/.test(value) ? Number(value) : 0;
+  }
+
+  /**
    * A copy with the keyword added or replaced.
    *
    * @param keyword - an EHLO keyword

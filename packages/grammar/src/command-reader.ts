@@ -25,6 +25,7 @@ import { decodeBase64 } from "./base64.js";
 import { modeChangingVerbs, type Command } from "./command.js";
 import { DataScanner, type BareLineEndingPolicy, type DataChunkEvent, type DataEndEvent } from "./data-scanner.js";
 import { commandError, GrammarError, type CommandError } from "./errors.js";
+import { limit, Limits } from "./limits.js";
 import { parseText, resolve, type CommandSyntaxOptions, type Leniency } from "./parse-command.js";
 
 /** A command was read. */
@@ -220,9 +221,9 @@ export class CommandReader {
   constructor(options: CommandReaderOptions = {}) {
     this.#options = options;
     this.#syntax = resolve(options);
-    this.#maxLine = options.maxLineLength ?? 2048;
-    this.#maxAuthLine = Math.max(options.maxAuthLineLength ?? 12_288, this.#maxLine);
-    this.#maxHeld = options.maxHeldBytes ?? 1024 * 1024;
+    this.#maxLine = limit("maxLineLength", options.maxLineLength, Limits.commandLine, Limits.commandLineFloor);
+    this.#maxAuthLine = Math.max(limit("maxAuthLineLength", options.maxAuthLineLength, Limits.authLine, Limits.commandLineFloor), this.#maxLine);
+    this.#maxHeld = limit("maxHeldBytes", options.maxHeldBytes, Limits.heldBytes);
     this.#data = new DataScanner({ policy: options.bareLineEndings ?? "reject", rejectNul: options.rejectNul ?? false });
   }
 
@@ -519,7 +520,8 @@ export class CommandReader {
     const text = decodeLine(line, 0, end);
     if (text === undefined) {
       const shown = new TextDecoder().decode(line.subarray(0, end));
-      return { type: "command-invalid", error: commandError("SyntaxError", "Command line is not valid UTF-8", undefined), line: shown, pipelined };
+      const error = commandError("SyntaxError", "Command line is not valid UTF-8", undefined, { expected: "UTF-8 text (RFC 6531 §3.3)" });
+      return { type: "command-invalid", error, line: shown, pipelined };
     }
     const parsed = parseText(text, this.#syntax);
     if (!parsed.ok) return { type: "command-invalid", error: parsed.error, line: text, pipelined };
@@ -529,7 +531,10 @@ export class CommandReader {
       if (!this.#syntax.bareLineFeed) {
         return {
           type: "command-invalid",
-          error: commandError("BareLineEnding", "Command line ended by a bare LF", parsed.command.verb),
+          error: commandError("BareLineEnding", "Command line ended by a bare LF", parsed.command.verb, {
+            position: end,
+            expected: "CRLF (RFC 5321 §2.3.8)",
+          }),
           line: text,
           pipelined,
         };
@@ -541,14 +546,18 @@ export class CommandReader {
 
   #saslEvent(line: Uint8Array, end: number, crlf: boolean): SaslResponseEvent | SaslCancelEvent | SaslInvalidEvent {
     if (!crlf && !this.#syntax.bareLineFeed) {
-      return { type: "sasl-invalid", error: commandError("BareLineEnding", "SASL response ended by a bare LF", "AUTH") };
+      const error = commandError("BareLineEnding", "SASL response ended by a bare LF", "AUTH", { position: end, expected: "CRLF (RFC 5321 §2.3.8)" });
+      return { type: "sasl-invalid", error };
     }
     // RFC 4954 §4: "*" cancels.
     if (end === 1 && line[0] === 0x2a) return { type: "sasl-cancel" };
     const text = decodeLine(line, 0, end);
     const data = text === undefined ? undefined : decodeBase64(text);
     if (data === undefined) {
-      return { type: "sasl-invalid", error: commandError("AuthResponseInvalid", "SASL response is not valid base64", "AUTH") };
+      const error = commandError("AuthResponseInvalid", "SASL response is not valid base64", "AUTH", {
+        expected: "base64 (RFC 4648 §4), or \"*\" to cancel (RFC 4954 §4)",
+      });
+      return { type: "sasl-invalid", error };
     }
     return { type: "sasl-response", data };
   }

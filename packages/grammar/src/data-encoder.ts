@@ -16,6 +16,8 @@
  * @module
  */
 
+import { indexOfByte } from "./byte-search.js";
+
 const CR = 0x0d;
 const LF = 0x0a;
 const DOT = 0x2e;
@@ -41,6 +43,18 @@ export class DataEncoder {
   #pendingCr = false;
   /** Insertion points of the current chunk: position × 4 + kind (0 ".", 1 CR, 2 LF). */
   readonly #insertions: number[] = [];
+  #nul = false;
+  #ended = false;
+
+  /**
+   * Whether the message (since the last `end()`, which leaves it readable) held a NUL octet. RFC 5322 §2.3 forbids NUL
+   * in messages and RFC 6152 in 8BITMIME; only BDAT with BINARYMIME may carry
+   * it. The encoder passes it on and flags it here, for the caller to refuse
+   * or to switch to BDAT.
+   */
+  get containsNul(): boolean {
+    return this.#nul;
+  }
 
   /**
    * Encodes the next piece of content.
@@ -50,7 +64,12 @@ export class DataEncoder {
    */
   push(chunk: Uint8Array): Uint8Array {
     const length = chunk.length;
+    if (this.#ended) {
+      this.#ended = false;
+      this.#nul = false;
+    }
     if (length === 0) return chunk;
+    if (!this.#nul && indexOfByte(chunk, 0, 0) >= 0) this.#nul = true;
     const insertions = this.#insertions;
     insertions.length = 0;
     let i = 0;
@@ -73,8 +92,8 @@ export class DataEncoder {
     let cr = -2;
     let lf = -2;
     while (i < length) {
-      if (cr !== -1 && cr < i) cr = chunk.indexOf(CR, i);
-      if (lf !== -1 && lf < i) lf = chunk.indexOf(LF, i);
+      if (cr !== -1 && cr < i) cr = indexOfByte(chunk, CR, i);
+      if (lf !== -1 && lf < i) lf = indexOfByte(chunk, LF, i);
       let next: number;
       if (cr >= 0 && (lf < 0 || cr < lf)) {
         // CR at `cr`.
@@ -141,6 +160,7 @@ export class DataEncoder {
     const out = this.#pendingCr ? terminatorAfterCr : this.#lineStart ? terminatorAtLineStart : terminatorMidLine;
     this.#lineStart = true;
     this.#pendingCr = false;
+    this.#ended = true;
     return out.slice();
   }
 }

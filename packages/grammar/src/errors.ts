@@ -33,6 +33,10 @@ export interface CommandError {
    * should too.
    */
   readonly forbidden: boolean;
+  /** Where in the line the problem was found (index into the decoded line; 0 for the whole line). */
+  readonly position: number;
+  /** The syntax that was expected there, in RFC ABNF terms, ready for a 501 text or a log. */
+  readonly expected: string;
 }
 
 /** Why a reply line or reply was refused (client side). */
@@ -113,7 +117,14 @@ export function commandError(
   situation: SituationName,
   message: string,
   verb: string | undefined,
-  forbidden = false,
+  options: { readonly forbidden?: boolean; readonly position?: number; readonly expected?: string } = {},
 ): CommandError {
-  return { situation, message, verb, forbidden };
+  return {
+    situation,
+    message,
+    verb,
+    forbidden: options.forbidden ?? false,
+    position: options.position ?? 0,
+    expected: options.expected ?? "",
+  };
 }

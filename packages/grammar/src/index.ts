@@ -84,6 +84,7 @@ export {
 export { createDataEncoder, DataEncoder, encodeData } from "./data-encoder.js";
 export { type BareLineEndingPolicy, type DataChunkEvent, type DataEndEvent } from "./data-scanner.js";
 export { GrammarError, type CommandError, type GrammarErrorReason, type ReplyError } from "./errors.js";
+export { Limits } from "./limits.js";
 export { parseCommand, type CommandParseResult, type CommandSyntaxOptions, type Leniency } from "./parse-command.js";
 export {
   parseReply,

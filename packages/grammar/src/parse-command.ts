@@ -40,6 +40,7 @@ import type {
   Verb,
 } from "./command.js";
 import { commandError, type CommandError } from "./errors.js";
+import { limit, Limits } from "./limits.js";
 import { decodeUtf8Addr, decodeXtext } from "./xtext.js";
 
 /** The names of the leniencies (see the module documentation). */
@@ -80,10 +81,24 @@ export interface CommandSyntaxOptions {
   readonly extensions?: CapabilitySet;
   /**
    * The longest reverse- or forward-path accepted, in octets with the angle
-   * brackets (RFC 5321 §4.5.3.1.3: 256). Longer ones get
-   * `MailboxNameNotAllowed`. Default 256.
+   * brackets and any source route. RFC 5321 §4.5.3.1.3: 256, the default.
+   * Longer ones are refused as RFC 5321 §4.5.3.1.10 says ("501 Path too
+   * long"), with `InvalidSenderSyntax` or `InvalidRecipientSyntax`.
    */
   readonly maxPathLength?: number;
+  /**
+   * The longest local part accepted, in octets. RFC 5321 §4.5.3.1.1: 64, the
+   * default; longer ones get `MailboxNameNotAllowed` (553 5.1.3). Postfix and
+   * most peers set no such limit (long SRS and VERP addresses exist): raise
+   * it if you relay such mail.
+   */
+  readonly maxLocalPartLength?: number;
+  /**
+   * Whether the current transaction's MAIL carried SMTPUTF8. When `false`, a
+   * non-ASCII RCPT address gets `SmtpUtf8Required` (RFC 6531 §3.4). Default
+   * unset: not checked here (MAIL is always checked against its own parameters).
+   */
+  readonly smtputf8?: boolean;
 }
 
 /** The outcome of {@link parseCommand}. */
@@ -95,7 +110,13 @@ export type CommandParseResult =
       /** The leniencies the line needed (empty for a line RFC 5321 accepts as it is). */
       readonly leniencies: readonly Leniency[];
     }
-  | { readonly ok: false; /** Why the line was refused. */ readonly error: CommandError };
+  | {
+      readonly ok: false;
+      /** Why the line was refused. */
+      readonly error: CommandError;
+      /** The line as given (decoded), kept for logs and replies. */
+      readonly line: string;
+    };
 
 interface Resolved {
   readonly spaceAfterColon: boolean;
@@ -106,12 +127,14 @@ interface Resolved {
   readonly bareLineFeed: boolean;
   readonly extensions: CapabilitySet | undefined;
   readonly maxPathLength: number;
+  readonly maxLocalPartLength: number;
+  readonly smtputf8: boolean | undefined;
 }
 
 const resolvedCache = new WeakMap<CommandSyntaxOptions, Resolved>();
 const defaults: Resolved = resolve({});
 
-/** Resolves options to one flag per leniency. Internal. */
+/** Resolves options to one flag per leniency, validating the limits. Internal. */
 export function resolve(options: CommandSyntaxOptions): Resolved {
   const cached = resolvedCache.get(options);
   if (cached !== undefined) return cached;
@@ -124,7 +147,9 @@ export function resolve(options: CommandSyntaxOptions): Resolved {
     uncheckedHello: options.uncheckedHello ?? base,
     bareLineFeed: options.bareLineFeed ?? base,
     extensions: options.extensions,
-    maxPathLength: options.maxPathLength ?? 256,
+    maxPathLength: limit("maxPathLength", options.maxPathLength, Limits.path, 3),
+    maxLocalPartLength: limit("maxLocalPartLength", options.maxLocalPartLength, Limits.localPart),
+    smtputf8: options.smtputf8,
   };
   resolvedCache.set(options, resolved);
   return resolved;
@@ -139,9 +164,33 @@ const httpVerbs = new Set(["GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "C
 
 type Outcome = Command | CommandError;
 
+/** The syntax of each verb (RFC 5321 §4.1.1 and the extensions), for `CommandError.expected`. */
+const syntaxOf: Readonly<Record<Verb, string>> = {
+  HELO: "HELO SP ( Domain / address-literal )",
+  EHLO: "EHLO SP ( Domain / address-literal )",
+  LHLO: "LHLO SP ( Domain / address-literal )",
+  MAIL: "MAIL FROM:<reverse-path> [SP Mail-parameters]",
+  RCPT: "RCPT TO:<forward-path> [SP Rcpt-parameters] (or TO:<Postmaster>)",
+  DATA: "DATA",
+  BDAT: "BDAT SP chunk-size [SP LAST]",
+  RSET: "RSET",
+  VRFY: "VRFY SP String [SP SMTPUTF8]",
+  EXPN: "EXPN SP String [SP SMTPUTF8]",
+  HELP: "HELP [SP String]",
+  NOOP: "NOOP [SP String]",
+  QUIT: "QUIT",
+  STARTTLS: "STARTTLS",
+  AUTH: "AUTH SP sasl-mech [SP ( base64 / \"=\" )]",
+  ETRN: "ETRN SP [ \"@\" / \"#\" ] node",
+};
+
+const anyVerb = "a verb: HELO, EHLO, MAIL, RCPT, DATA, BDAT, RSET, VRFY, EXPN, HELP, NOOP, QUIT, STARTTLS, AUTH, ETRN";
+
 /** Parser state for one line. */
 class Line {
   leniencies: Leniency[] | undefined;
+  /** Index of the argument in the line, for error positions. */
+  argumentStart = 0;
   constructor(
     readonly text: string,
     readonly options: Resolved,
@@ -153,8 +202,12 @@ class Line {
     else if (!this.leniencies.includes(which)) this.leniencies.push(which);
   }
 
-  error(situation: SituationName, message: string): CommandError {
-    return commandError(situation, message, this.verb);
+  /** An error at `offset` within the argument, expecting `expected` (default: the verb's syntax). */
+  error(situation: SituationName, message: string, offset = 0, expected?: string): CommandError {
+    return commandError(situation, message, this.verb, {
+      position: this.argumentStart + offset,
+      expected: expected ?? syntaxOf[this.verb as Verb] ?? anyVerb,
+    });
   }
 
   /** Skips one SP (or, leniently, a run of SP/HT) at `i`; returns the new index or -1. */
@@ -195,7 +248,13 @@ export function parseCommand(line: string | Uint8Array, options?: CommandSyntaxO
     text = line;
   } else {
     const decoded = decodeLine(line, 0, line.length);
-    if (decoded === undefined) return { ok: false, error: commandError("SyntaxError", "Command line is not valid UTF-8", undefined) };
+    if (decoded === undefined) {
+      return {
+        ok: false,
+        error: commandError("SyntaxError", "Command line is not valid UTF-8", undefined, { expected: "UTF-8 text (RFC 6531 §3.3)" }),
+        line: new TextDecoder().decode(line),
+      };
+    }
     text = decoded;
   }
   if (text.endsWith("\n")) text = text.slice(0, text.endsWith("\r\n") ? -2 : -1);
@@ -216,7 +275,11 @@ export function parseText(text: string, options: Resolved): CommandParseResult {
   if (end === 0 || (end < text.length && text.charCodeAt(end) !== 0x20 && text.charCodeAt(end) !== 0x09)) {
     // Binary bytes (a TLS ClientHello on a plain port) or garbage.
     const binary = text.length > 0 && (first < 0x20 || first > 0x7e);
-    return { ok: false, error: commandError("CommandUnrecognized", "Command unrecognized", undefined, binary) };
+    return {
+      ok: false,
+      error: commandError("CommandUnrecognized", "Command unrecognized", undefined, { forbidden: binary, position: end, expected: anyVerb }),
+      line: text,
+    };
   }
   const verb = asciiUpper(text.slice(0, end));
   // Control characters anywhere (HT only as leniently accepted white space).
@@ -228,7 +291,14 @@ export function parseText(text: string, options: Resolved): CommandParseResult {
         tabs = true;
         continue;
       }
-      return { ok: false, error: commandError("SyntaxError", "Control character in command line", knownVerb(verb)) };
+      return {
+        ok: false,
+        error: commandError("SyntaxError", "Control character in command line", knownVerb(verb), {
+          position: i,
+          expected: "printable text without control characters",
+        }),
+        line: text,
+      };
     }
   }
   let body = tabs ? text.replace(/\t/g, " ") : text;
@@ -236,14 +306,20 @@ export function parseText(text: string, options: Resolved): CommandParseResult {
   let trimmed = body.length;
   while (trimmed > end && body.charCodeAt(trimmed - 1) === 0x20) trimmed -= 1;
   if (trimmed < body.length) {
-    if (!options.extraWhitespace) return { ok: false, error: commandError("SyntaxError", "Trailing white space", knownVerb(verb)) };
+    if (!options.extraWhitespace) {
+      return {
+        ok: false,
+        error: commandError("SyntaxError", "Trailing white space", knownVerb(verb), { position: trimmed, expected: "CRLF after the last argument" }),
+        line: text,
+      };
+    }
     tabs = true;
     body = body.slice(0, trimmed);
   }
   const line = new Line(body, options, verb);
   if (tabs) line.lenient("extraWhitespace");
   const outcome = parseVerb(line, end);
-  if ("situation" in outcome) return { ok: false, error: outcome };
+  if ("situation" in outcome) return { ok: false, error: outcome, line: text };
   return { ok: true, command: outcome, leniencies: line.leniencies ?? noLeniencies };
 }
 
@@ -266,10 +342,13 @@ function argumentOf(line: Line, verbEnd: number): string | undefined {
 function parseVerb(line: Line, verbEnd: number): Outcome {
   const { verb } = line;
   if (!knownVerbs.has(verb)) {
-    if (obsoleteVerbs.has(verb)) return commandError("CommandNotImplemented", `${verb} is not implemented`, undefined);
-    return commandError("CommandUnrecognized", "Command unrecognized", undefined, httpVerbs.has(verb));
+    if (obsoleteVerbs.has(verb)) {
+      return commandError("CommandNotImplemented", `${verb} is not implemented`, undefined, { expected: anyVerb });
+    }
+    return commandError("CommandUnrecognized", "Command unrecognized", undefined, { forbidden: httpVerbs.has(verb), expected: anyVerb });
   }
   const argument = argumentOf(line, verbEnd);
+  line.argumentStart = line.text.length - (argument?.length ?? 0);
   if (argument === undefined) return line.error("SyntaxError", "Extra white space after the command");
   switch (verb as Verb) {
     case "HELO":
@@ -327,7 +406,7 @@ function readEnvelope(
   }
   let i = keyword.length;
   if (argument.charCodeAt(i) === 0x20) {
-    if (!line.options.spaceAfterColon) return line.error(badPath, `No space is allowed after ${keyword}`);
+    if (!line.options.spaceAfterColon) return line.error(badPath, `No space is allowed after ${keyword}`, i, "\"<\" right after the colon (RFC 5321 §3.3)");
     line.lenient("spaceAfterColon");
     while (argument.charCodeAt(i) === 0x20) i += 1;
   }
@@ -338,65 +417,109 @@ function readEnvelope(
       return { mailbox: { localPart: argument.slice(i + 1, close), domain: "" }, rest: argument.slice(close + 1), nonAscii: false };
     }
   }
-  if (i === argument.length) return line.error(badPath, "Missing address");
+  if (i === argument.length) return line.error(badPath, "Missing address", i);
   const path = readPath(argument, i, line.options);
-  if (!path.ok) return line.error(badPath, path.message);
+  if (!path.ok) return line.error(badPath, path.message, path.at);
   if (!path.bracketed) line.lenient("missingAngleBrackets");
   if (path.looseDots) line.lenient("looseLocalPart");
-  if (path.mailbox === null && line.verb === "RCPT") return line.error(badPath, "The null path is not a recipient");
+  if (path.mailbox === null && line.verb === "RCPT") return line.error(badPath, "The null path is not a recipient", i);
+  // RFC 5321 §4.5.3.1.10: "501 Path too long".
   if (path.octets > line.options.maxPathLength) {
-    return line.error("MailboxNameNotAllowed", `Path longer than ${line.options.maxPathLength} octets`);
+    return line.error(badPath, `Path too long (more than ${line.options.maxPathLength} octets)`, i, `a path of at most ${line.options.maxPathLength} octets`);
+  }
+  if (path.localOctets > line.options.maxLocalPartLength) {
+    return line.error(
+      "MailboxNameNotAllowed",
+      `Local part longer than ${line.options.maxLocalPartLength} octets`,
+      i,
+      `a local part of at most ${line.options.maxLocalPartLength} octets`,
+    );
   }
   return { mailbox: path.mailbox, rest: argument.slice(path.end), nonAscii: path.nonAscii };
 }
 
+const esmtpParam = "esmtp-keyword [\"=\" esmtp-value] (RFC 5321 §4.1.2)";
+
+/** The syntax of each known parameter's value, for `CommandError.expected`. */
+const parameterSyntax: Readonly<Record<string, string>> = {
+  SIZE: "SIZE=1*20DIGIT (RFC 1870 §5)",
+  BODY: "BODY=7BIT / 8BITMIME / BINARYMIME (RFC 6152, RFC 3030)",
+  SMTPUTF8: "SMTPUTF8 without a value (RFC 6531 §3.4)",
+  REQUIRETLS: "REQUIRETLS without a value (RFC 8689 §3)",
+  AUTH: "AUTH=xtext-mailbox / <> (RFC 4954 §5)",
+  RET: "RET=FULL / HDRS (RFC 3461 §4.3)",
+  ENVID: "ENVID=xtext (RFC 3461 §4.4)",
+  "MT-PRIORITY": "MT-PRIORITY=-9..9 (RFC 6710 §3)",
+  BY: "BY=[-]seconds;R/N[T] (RFC 2852 §4)",
+  HOLDFOR: "HOLDFOR=1*9DIGIT (RFC 4865 §3)",
+  HOLDUNTIL: "HOLDUNTIL=date-time (RFC 4865 §3)",
+  NOTIFY: "NOTIFY=NEVER / 1#(SUCCESS / FAILURE / DELAY) (RFC 3461 §4.1)",
+  ORCPT: "ORCPT=addr-type;xtext (RFC 3461 §4.2, RFC 6533)",
+  RRVS: "RRVS=date-time[;C/R] (RFC 7293 §3.1)",
+};
+
+/** Where each parameter began in the argument, for error positions. */
+type Offsets = Map<EsmtpParameter, number>;
+
 /** Splits `SP esmtp-param *(SP esmtp-param)` (RFC 5321 §4.1.2), checking syntax and duplicates. */
-function readParameters(line: Line, rest: string): EsmtpParameter[] | CommandError {
+function readParameters(line: Line, rest: string, restOffset: number, offsets: Offsets): EsmtpParameter[] | CommandError {
   const list: EsmtpParameter[] = [];
   if (rest === "") return list;
-  if (rest.charCodeAt(0) !== 0x20) return line.error("SyntaxError", "Parameters must follow the address after a space");
+  if (rest.charCodeAt(0) !== 0x20) return line.error("SyntaxError", "Parameters must follow the address after a space", restOffset, esmtpParam);
   const words = rest.split(" ");
   let empty = 0;
+  let at = restOffset + 1;
   for (let w = 1; w < words.length; w += 1) {
     const word = words[w] as string;
+    const start = at;
+    at += word.length + 1;
     if (word === "") {
       empty += 1;
       continue;
     }
     const eq = word.indexOf("=");
     const keywordText = eq < 0 ? word : word.slice(0, eq);
-    if (keywordText.length === 0 || !is(keywordText.charCodeAt(0), LET_DIG)) return line.error("SyntaxError", `Bad parameter ${JSON.stringify(word)}`);
+    if (keywordText.length === 0 || !is(keywordText.charCodeAt(0), LET_DIG)) {
+      return line.error("SyntaxError", `Bad parameter ${JSON.stringify(word)}`, start, esmtpParam);
+    }
     for (let k = 1; k < keywordText.length; k += 1) {
-      if (!is(keywordText.charCodeAt(k), LDH)) return line.error("SyntaxError", `Bad parameter keyword ${JSON.stringify(keywordText)}`);
+      if (!is(keywordText.charCodeAt(k), LDH)) return line.error("SyntaxError", `Bad parameter keyword ${JSON.stringify(keywordText)}`, start + k, esmtpParam);
     }
     let value: string | undefined;
     if (eq >= 0) {
       value = word.slice(eq + 1);
-      if (value.length === 0) return line.error("SyntaxError", `Empty value for ${keywordText}`);
+      if (value.length === 0) return line.error("SyntaxError", `Empty value for ${keywordText}`, start + eq + 1, esmtpParam);
       for (let k = 0; k < value.length; k += 1) {
         const c = value.charCodeAt(k);
-        if (!(is(c, ESMTP_VALUE) || c > 0x7f)) return line.error("SyntaxError", `Bad value for ${keywordText}`);
+        if (!(is(c, ESMTP_VALUE) || c > 0x7f)) return line.error("SyntaxError", `Bad value for ${keywordText}`, start + eq + 1 + k, esmtpParam);
       }
     }
     const keyword = asciiUpper(keywordText);
     for (const seen of list) {
-      if (seen.keyword === keyword) return line.error("DuplicateParameter", `Duplicate parameter ${keyword}`);
+      if (seen.keyword === keyword) return line.error("DuplicateParameter", `Duplicate parameter ${keyword}`, start, "each parameter at most once (RFC 5321 §4.1.2)");
     }
-    list.push({ keyword, value });
+    const parameter = { keyword, value };
+    offsets.set(parameter, start);
+    list.push(parameter);
   }
   if (empty > 0) {
-    if (!line.options.extraWhitespace) return line.error("SyntaxError", "Extra white space between parameters");
+    if (!line.options.extraWhitespace) return line.error("SyntaxError", "Extra white space between parameters", restOffset, esmtpParam);
     line.lenient("extraWhitespace");
   }
   return list;
 }
 
-function checkExtensions(line: Line, parameters: readonly EsmtpParameter[]): CommandError | undefined {
+function checkExtensions(line: Line, parameters: readonly EsmtpParameter[], offsets: Offsets): CommandError | undefined {
   const extensions = line.options.extensions;
   if (extensions === undefined) return undefined;
   for (const parameter of parameters) {
     if (!extensions.allowsParameter(parameter.keyword, parameter.value)) {
-      return line.error("ParametersNotRecognized", `Parameter ${parameter.keyword} not recognized`);
+      return line.error(
+        "ParametersNotRecognized",
+        `Parameter ${parameter.keyword} not recognized`,
+        offsets.get(parameter),
+        `a parameter of an extension the server offered: ${extensions.keywords.join(" ")}`,
+      );
     }
   }
   return undefined;
@@ -411,96 +534,110 @@ function isDigits(text: string, min: number, max: number): boolean {
   return true;
 }
 
-function needsValue(line: Line, p: EsmtpParameter): string | CommandError {
-  return p.value === undefined ? line.error("SyntaxError", `${p.keyword} requires a value`) : p.value;
-}
+/** Parameter checks bound to one line: values, and errors positioned at the parameter. */
+class ParameterReader {
+  constructor(
+    readonly line: Line,
+    readonly offsets: Offsets,
+  ) {}
 
-function noValue(line: Line, p: EsmtpParameter): CommandError | undefined {
-  return p.value === undefined ? undefined : line.error("SyntaxError", `${p.keyword} takes no value`);
+  bad(p: EsmtpParameter, message: string): CommandError {
+    return this.line.error("SyntaxError", message, this.offsets.get(p), parameterSyntax[p.keyword] ?? esmtpParam);
+  }
+
+  value(p: EsmtpParameter): string | CommandError {
+    return p.value === undefined ? this.bad(p, `${p.keyword} requires a value`) : p.value;
+  }
+
+  none(p: EsmtpParameter): CommandError | undefined {
+    return p.value === undefined ? undefined : this.bad(p, `${p.keyword} takes no value`);
+  }
 }
 
 function parseMail(line: Line, argument: string): Outcome {
   const envelope = readEnvelope(line, argument, "FROM:", "InvalidSenderSyntax");
   if ("situation" in envelope) return envelope;
-  const list = readParameters(line, envelope.rest);
+  const offsets: Offsets = new Map();
+  const list = readParameters(line, envelope.rest, argument.length - envelope.rest.length, offsets);
   if (!Array.isArray(list)) return list;
-  const rejected = checkExtensions(line, list);
+  const rejected = checkExtensions(line, list, offsets);
   if (rejected !== undefined) return rejected;
+  const params = new ParameterReader(line, offsets);
   const parameters: { -readonly [K in keyof MailParameters]: MailParameters[K] } = {};
   let other: EsmtpParameter[] | undefined;
   for (const p of list) {
     switch (p.keyword) {
       case "SIZE": {
         // RFC 1870 §5: size-value ::= 1*20DIGIT
-        const value = needsValue(line, p);
+        const value = params.value(p);
         if (typeof value !== "string") return value;
-        if (!isDigits(value, 1, 20)) return line.error("SyntaxError", "SIZE must be a number");
+        if (!isDigits(value, 1, 20)) return params.bad(p, "SIZE must be a number");
         parameters.size = Number(value);
         break;
       }
       case "BODY": {
-        const value = needsValue(line, p);
+        const value = params.value(p);
         if (typeof value !== "string") return value;
         const body = asciiUpper(value);
-        if (body !== "7BIT" && body !== "8BITMIME" && body !== "BINARYMIME") return line.error("SyntaxError", "BODY must be 7BIT, 8BITMIME or BINARYMIME");
+        if (body !== "7BIT" && body !== "8BITMIME" && body !== "BINARYMIME") return params.bad(p, "BODY must be 7BIT, 8BITMIME or BINARYMIME");
         parameters.body = body as BodyType;
         break;
       }
       case "SMTPUTF8": {
-        const bad = noValue(line, p);
+        const bad = params.none(p);
         if (bad !== undefined) return bad;
         parameters.smtputf8 = true;
         break;
       }
       case "REQUIRETLS": {
-        const bad = noValue(line, p);
+        const bad = params.none(p);
         if (bad !== undefined) return bad;
         parameters.requireTls = true;
         break;
       }
       case "AUTH": {
         // RFC 4954 §5: "AUTH=" (mailbox / "<>"), as xtext.
-        const value = needsValue(line, p);
+        const value = params.value(p);
         if (typeof value !== "string") return value;
         if (value === "<>") {
           parameters.auth = null;
         } else {
           const decoded = decodeXtext(value);
-          if (decoded === undefined) return line.error("SyntaxError", "AUTH= must be xtext");
+          if (decoded === undefined) return params.bad(p, "AUTH= must be xtext");
           parameters.auth = decoded;
         }
         break;
       }
       case "RET": {
-        const value = needsValue(line, p);
+        const value = params.value(p);
         if (typeof value !== "string") return value;
         const ret = asciiUpper(value);
-        if (ret !== "FULL" && ret !== "HDRS") return line.error("SyntaxError", "RET must be FULL or HDRS");
+        if (ret !== "FULL" && ret !== "HDRS") return params.bad(p, "RET must be FULL or HDRS");
         parameters.ret = ret;
         break;
       }
       case "ENVID": {
-        const value = needsValue(line, p);
+        const value = params.value(p);
         if (typeof value !== "string") return value;
         const decoded = decodeXtext(value);
-        if (decoded === undefined) return line.error("SyntaxError", "ENVID must be xtext");
+        if (decoded === undefined) return params.bad(p, "ENVID must be xtext");
         parameters.envid = decoded;
         break;
       }
       case "MT-PRIORITY": {
         // RFC 6710 §3: priority-value = ( ["-"] %x31-39 ) / "0"; a "+" is accepted too.
-        const value = needsValue(line, p);
+        const value = params.value(p);
         if (typeof value !== "string") return value;
-        if (!/^(?:[+-]?[1-9]|0)$/.test(value)) return line.error("SyntaxError", "MT-PRIORITY must be from -9 to 9");
+        if (!/^(?:[+-]?[1-9]|0)$/.test(value)) return params.bad(p, "MT-PRIORITY must be from -9 to 9");
         parameters.mtPriority = Number(value);
         break;
       }
       case "BY": {
         // RFC 2852 §4: by-value = by-time ";" by-mode [ by-trace ]
-        const value = needsValue(line, p);
+        const value = params.value(p);
         if (typeof value !== "string") return value;
         const match = /^([+-]?)([0-9]{1,9});([NnRr])([Tt]?)$/.exec(value);
-        if (match === null) return line.error("SyntaxError", "BY must be <seconds>;<R|N>[T]");
+        if (match === null) return params.bad(p, "BY must be <seconds>;<R|N>[T]");
         const by: DeliverBy = {
           seconds: Number(`${match[1] ?? ""}${match[2] ?? ""}`),
           mode: asciiUpper(match[3] ?? "") as "R" | "N",
@@ -511,17 +648,17 @@ function parseMail(line: Line, argument: string): Outcome {
       }
       case "HOLDFOR": {
         // RFC 4865 §3: holdfor-value = 1*9DIGIT
-        const value = needsValue(line, p);
+        const value = params.value(p);
         if (typeof value !== "string") return value;
-        if (!isDigits(value, 1, 9)) return line.error("SyntaxError", "HOLDFOR must be a number of seconds");
-        if (parameters.holdUntil !== undefined) return line.error("SyntaxError", "HOLDFOR and HOLDUNTIL exclude each other");
+        if (!isDigits(value, 1, 9)) return params.bad(p, "HOLDFOR must be a number of seconds");
+        if (parameters.holdUntil !== undefined) return params.bad(p, "HOLDFOR and HOLDUNTIL exclude each other");
         parameters.holdFor = Number(value);
         break;
       }
       case "HOLDUNTIL": {
-        const value = needsValue(line, p);
+        const value = params.value(p);
         if (typeof value !== "string") return value;
-        if (parameters.holdFor !== undefined) return line.error("SyntaxError", "HOLDFOR and HOLDUNTIL exclude each other");
+        if (parameters.holdFor !== undefined) return params.bad(p, "HOLDFOR and HOLDUNTIL exclude each other");
         parameters.holdUntil = value;
         break;
       }
@@ -532,7 +669,7 @@ function parseMail(line: Line, argument: string): Outcome {
   if (other !== undefined) parameters.other = other;
   if (envelope.nonAscii && parameters.smtputf8 !== true) {
     // RFC 6531 §3.4: a non-ASCII address needs the SMTPUTF8 parameter (553 5.6.7).
-    return line.error("SmtpUtf8Required", "Non-ASCII address requires SMTPUTF8");
+    return line.error("SmtpUtf8Required", "Non-ASCII address requires SMTPUTF8", 5, "an ASCII address, or the SMTPUTF8 parameter (RFC 6531 §3.4)");
   }
   return { verb: "MAIL", from: envelope.mailbox, parameters };
 }
@@ -540,58 +677,63 @@ function parseMail(line: Line, argument: string): Outcome {
 function parseRcpt(line: Line, argument: string): Outcome {
   const envelope = readEnvelope(line, argument, "TO:", "InvalidRecipientSyntax");
   if ("situation" in envelope) return envelope;
-  if (envelope.nonAscii && line.options.extensions !== undefined && !line.options.extensions.has("SMTPUTF8")) {
-    return line.error("SmtpUtf8Required", "Non-ASCII address requires SMTPUTF8");
+  if (
+    envelope.nonAscii &&
+    (line.options.smtputf8 === false || (line.options.extensions !== undefined && !line.options.extensions.has("SMTPUTF8")))
+  ) {
+    return line.error("SmtpUtf8Required", "Non-ASCII address requires SMTPUTF8", 3, "an ASCII address, or SMTPUTF8 on MAIL (RFC 6531 §3.4)");
   }
-  const list = readParameters(line, envelope.rest);
+  const offsets: Offsets = new Map();
+  const list = readParameters(line, envelope.rest, argument.length - envelope.rest.length, offsets);
   if (!Array.isArray(list)) return list;
-  const rejected = checkExtensions(line, list);
+  const rejected = checkExtensions(line, list, offsets);
   if (rejected !== undefined) return rejected;
+  const params = new ParameterReader(line, offsets);
   const parameters: { -readonly [K in keyof RcptParameters]: RcptParameters[K] } = {};
   let other: EsmtpParameter[] | undefined;
   for (const p of list) {
     switch (p.keyword) {
       case "NOTIFY": {
         // RFC 3461 §4.1: "NEVER" / 1#( "SUCCESS" / "FAILURE" / "DELAY" )
-        const value = needsValue(line, p);
+        const value = params.value(p);
         if (typeof value !== "string") return value;
         const items = asciiUpper(value).split(",");
         const seen = new Set<string>();
         for (const item of items) {
           if (item !== "NEVER" && item !== "SUCCESS" && item !== "FAILURE" && item !== "DELAY") {
-            return line.error("SyntaxError", "NOTIFY must be NEVER or SUCCESS, FAILURE, DELAY");
+            return params.bad(p, "NOTIFY must be NEVER or SUCCESS, FAILURE, DELAY");
           }
-          if (seen.has(item)) return line.error("SyntaxError", `NOTIFY lists ${item} twice`);
+          if (seen.has(item)) return params.bad(p, `NOTIFY lists ${item} twice`);
           seen.add(item);
         }
-        if (seen.has("NEVER") && seen.size > 1) return line.error("SyntaxError", "NOTIFY=NEVER stands alone");
+        if (seen.has("NEVER") && seen.size > 1) return params.bad(p, "NOTIFY=NEVER stands alone");
         parameters.notify = items as DsnNotify[];
         break;
       }
       case "ORCPT": {
         // RFC 3461 §4.2: addr-type ";" xtext; RFC 6533 §3 for addr-type utf-8.
-        const value = needsValue(line, p);
+        const value = params.value(p);
         if (typeof value !== "string") return value;
         const semicolon = value.indexOf(";");
-        if (semicolon <= 0) return line.error("SyntaxError", "ORCPT must be <type>;<address>");
+        if (semicolon <= 0) return params.bad(p, "ORCPT must be <type>;<address>");
         const addressType = asciiUpper(value.slice(0, semicolon));
         const encoded = value.slice(semicolon + 1);
         const address = addressType === "UTF-8" ? decodeUtf8Addr(encoded) : decodeXtext(encoded);
-        if (address === undefined || address === "") return line.error("SyntaxError", "ORCPT address is not correctly encoded");
+        if (address === undefined || address === "") return params.bad(p, "ORCPT address is not correctly encoded");
         parameters.orcpt = { addressType, address };
         break;
       }
       case "RRVS": {
         // RFC 7293 §3.1: rrvs-param = "RRVS=" date-time [ ";" ( "C" / "R" ) ]
-        const value = needsValue(line, p);
+        const value = params.value(p);
         if (typeof value !== "string") return value;
         const semicolon = value.indexOf(";");
         const dateTime = semicolon < 0 ? value : value.slice(0, semicolon);
         const action = semicolon < 0 ? undefined : asciiUpper(value.slice(semicolon + 1));
         if (!/^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})$/.test(dateTime)) {
-          return line.error("SyntaxError", "RRVS must be an RFC 3339 date-time");
+          return params.bad(p, "RRVS must be an RFC 3339 date-time");
         }
-        if (action !== undefined && action !== "C" && action !== "R") return line.error("SyntaxError", "RRVS action must be C or R");
+        if (action !== undefined && action !== "C" && action !== "R") return params.bad(p, "RRVS action must be C or R");
         parameters.rrvs = { dateTime, action };
         break;
       }

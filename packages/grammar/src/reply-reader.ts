@@ -7,6 +7,7 @@
  */
 import { decodeLine } from "./ascii.js";
 import type { ReplyError } from "./errors.js";
+import { limit, Limits } from "./limits.js";
 import { assembleReply, parseReplyLine, type Reply, type ReplyLine } from "./reply.js";
 
 /** A complete reply was read. */
@@ -94,8 +95,8 @@ export class ReplyReader {
    * @param options - limits
    */
   constructor(options: ReplyReaderOptions = {}) {
-    this.#maxLine = options.maxLineLength ?? 4096;
-    this.#maxLines = options.maxLines ?? 256;
+    this.#maxLine = limit("maxLineLength", options.maxLineLength, Limits.replyLine, 3);
+    this.#maxLines = limit("maxLines", options.maxLines, Limits.replyLines);
   }
 
   /** Octets of an unfinished line held. */

@@ -6,8 +6,9 @@
  * @module
  */
 import { parseEnhancedStatusPrefix, type Situation } from "@smtpkit/codes";
-import { decodeLine } from "./ascii.js";
+import { decodeLine, encodeUtf8 } from "./ascii.js";
 import { GrammarError, type ReplyError } from "./errors.js";
+import { Limits } from "./limits.js";
 
 /** A complete reply. */
 export interface Reply {
@@ -146,7 +147,8 @@ export function parseReply(input: string | Uint8Array): ReplyParseResult {
 /**
  * Serializes a reply: `code-text` lines and a final `code text` line, each
  * ended by CRLF, the enhanced code (when given) at the start of every line
- * (RFC 2034 §3).
+ * (RFC 2034 §3). A line longer than 512 octets with CRLF (RFC 5321
+ * §4.5.3.1.5) is split into several, at spaces where possible.
  *
  * @param reply - the reply
  * @returns the wire text
@@ -172,7 +174,10 @@ export function serializeReply(reply: Reply): string {
       throw new GrammarError("invalid-reply", `Enhanced code ${JSON.stringify(enhanced)} does not fit reply code ${code}`);
     }
   }
-  const texts = lines.length === 0 ? [""] : lines;
+  // RFC 5321 §4.5.3.1.5: a reply line is at most 512 octets with CRLF; longer text is split.
+  const budget = Limits.replyLineOut - 6 - (enhanced === undefined ? 0 : enhanced.length + 1);
+  const texts: string[] = [];
+  for (const line of lines.length === 0 ? [""] : lines) texts.push(...wrap(line, budget));
   let out = "";
   for (let i = 0; i < texts.length; i += 1) {
     const line = texts[i] as string;
@@ -187,6 +192,30 @@ export function serializeReply(reply: Reply): string {
     out += body === "" && separator === " " ? `${code}\r\n` : `${code}${separator}${body}\r\n`;
   }
   return out;
+}
+
+/** Splits text into pieces of at most `budget` UTF-8 octets, at spaces where it can. */
+function wrap(text: string, budget: number): string[] {
+  if (text.length <= budget / 4 || encodeUtf8(text).length <= budget) return [text];
+  const pieces: string[] = [];
+  let rest = text;
+  while (encodeUtf8(rest).length > budget) {
+    // The longest prefix of whole code points within the budget.
+    let octets = 0;
+    let end = 0;
+    for (const char of rest) {
+      const size = encodeUtf8(char).length;
+      if (octets + size > budget) break;
+      octets += size;
+      end += char.length;
+    }
+    const space = rest.lastIndexOf(" ", end);
+    const cut = space > 0 ? space : end;
+    pieces.push(rest.slice(0, cut));
+    rest = rest.slice(space > 0 ? cut + 1 : cut);
+  }
+  pieces.push(rest);
+  return pieces;
 }
 
 /**
