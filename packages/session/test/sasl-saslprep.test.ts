@@ -57,6 +57,29 @@ describe("the tables", () => {
     expect(saslPrep("\u0627a\u0628")).toEqual({ ok: false, failure: "bidirectional-violation" });
   });
 
+  it.each([
+    ["a Greek letter", "\u03B1"],
+    ["a Devanagari spacing mark", "\u0903"],
+    ["an APL symbol (bidi class L, not a letter)", "\u2336"],
+    ["a mathematical bold capital (NFKC gives 'A')", "\u{1D400}"],
+  ])("table D.2: refuses Hebrew around %s", (_, inner) => {
+    expect(saslPrep(`\u05D0${inner}\u05D0`)).toEqual({ ok: false, failure: "bidirectional-violation" });
+  });
+
+  it.each([
+    ["a European digit", "1"],
+    ["a superscript two (NFKC gives '2')", "\u00B2"],
+    ["a space", " "],
+    ["an Arabic-Indic digit", "\u0661"],
+  ])("table D.2: accepts Hebrew around %s (not bidi class L)", (_, inner) => {
+    expect(saslPrep(`\u05D0${inner}\u05D0`).ok).toBe(true);
+  });
+
+  it("refuses right-to-left text that does not start and end right-to-left", () => {
+    expect(saslPrep("1\u05D0")).toEqual({ ok: false, failure: "bidirectional-violation" });
+    expect(saslPrep("\u05D0 ")).toEqual({ ok: false, failure: "bidirectional-violation" });
+  });
+
   it("refuses unassigned code points in stored strings only", () => {
     expect(saslPrep("a\u0378b", { kind: "stored" })).toEqual({ ok: false, failure: "unassigned-code-point" });
     expect(saslPrep("a\u0378b", { kind: "query" })).toEqual({ ok: true, value: "a\u0378b" });
