@@ -287,7 +287,9 @@ class StreamingMessageParser implements MessageParser {
       // A complete line: blank (end of the block), a boundary, or a field line.
       const line = this.header.view().subarray(this.headerLineStart);
       if (line.length === 1 || (line.length === 2 && line[0] === CR)) {
-        // finishHeader decides what follows: a body, or an embedded message's header.
+        // The blank line ends the block and is not part of it. finishHeader decides
+        // what follows: a body, or an embedded message's header.
+        this.header.length = this.headerLineStart;
         this.finishHeader(base + position);
         return position;
       }
