@@ -486,6 +486,83 @@ function parseTlvs(bytes: Uint8Array): ProxyTlv[] | undefined {
   return tlvs;
 }
 
+// --- The SSL TLV ---------------------------------------------------------------
+
+/** The sub-TLV types inside {@link ProxyTlvType}.SSL (spec §2.2.6). */
+export const ProxySslSubtype = {
+  /** The TLS version, US-ASCII, for example `"TLSv1.3"`. */
+  VERSION: 0x21,
+  /** The client certificate's subject Common Name, UTF-8. */
+  CN: 0x22,
+  /** The cipher name, US-ASCII. */
+  CIPHER: 0x23,
+  /** The signature algorithm of the proxy's certificate, US-ASCII. */
+  SIG_ALG: 0x24,
+  /** The key algorithm of the proxy's certificate, US-ASCII. */
+  KEY_ALG: 0x25,
+} as const;
+
+/** What the proxy says about the client's TLS connection to it (the v2 SSL TLV). */
+export interface ProxySslInfo {
+  /** The client connected over TLS (`PP2_CLIENT_SSL`). */
+  readonly tls: boolean;
+  /** The client presented a certificate on this connection (`PP2_CLIENT_CERT_CONN`). */
+  readonly certificateOnConnection: boolean;
+  /** The client presented a certificate in this TLS session at some point (`PP2_CLIENT_CERT_SESS`). */
+  readonly certificateInSession: boolean;
+  /** The `verify` field was zero: a client certificate was presented and verified. */
+  readonly certificateVerified: boolean;
+  /** The TLS version, when given. */
+  readonly version: string | undefined;
+  /** The cipher, when given. */
+  readonly cipher: string | undefined;
+  /** The client certificate's Common Name, when given. */
+  readonly commonName: string | undefined;
+  /** Every sub-TLV, in order, including those named above. */
+  readonly subTlvs: readonly ProxyTlv[];
+}
+
+/**
+ * Decodes the value of a v2 SSL TLV (spec §2.2.6: a `client` flag byte, a
+ * 32-bit `verify` field, then sub-TLVs), for example to write the TLS comment
+ * of a `Received:` header when the proxy terminated TLS.
+ *
+ * @param value - the value of a TLV of type {@link ProxyTlvType}.SSL
+ * @returns the decoded facts, or `undefined` when the value is malformed
+ * @example
+ * ```ts
+ * const result = parseProxyHeader(bytes);
+ * const ssl = result.type === "header" ? result.header.tlvs.find((tlv) => tlv.type === ProxyTlvType.SSL) : undefined;
+ * const info = ssl === undefined ? undefined : decodeProxySslTlv(ssl.value);
+ * info?.version; // "TLSv1.3"
+ * ```
+ */
+export function decodeProxySslTlv(value: Uint8Array): ProxySslInfo | undefined {
+  if (value.length < 5) return undefined;
+  const client = value[0] ?? 0;
+  const verify = (((value[1] ?? 0) << 24) | ((value[2] ?? 0) << 16) | ((value[3] ?? 0) << 8) | (value[4] ?? 0)) >>> 0;
+  const subTlvs = parseTlvs(value.subarray(5));
+  if (subTlvs === undefined) return undefined;
+  const decoder = new TextDecoder("utf-8", { fatal: false });
+  const text = (type: number): string | undefined => {
+    const found = subTlvs.find((tlv) => tlv.type === type);
+    return found === undefined ? undefined : decoder.decode(found.value);
+  };
+  const certificatePresented = (client & 0x06) !== 0;
+  return {
+    tls: (client & 0x01) !== 0,
+    certificateOnConnection: (client & 0x02) !== 0,
+    certificateInSession: (client & 0x04) !== 0,
+    // "The <verify> field will be zero if the client presented a certificate
+    // and it was successfully verified, and non-zero otherwise."
+    certificateVerified: certificatePresented && verify === 0,
+    version: text(ProxySslSubtype.VERSION),
+    cipher: text(ProxySslSubtype.CIPHER),
+    commonName: text(ProxySslSubtype.CN),
+    subTlvs,
+  };
+}
+
 // --- CRC32C (Castagnoli, RFC 4960 Appendix B) -------------------------------
 
 let crcTable: Uint32Array | undefined;

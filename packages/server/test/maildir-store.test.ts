@@ -1,3 +1,5 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
@@ -240,6 +242,27 @@ describe("durability: a failed store is never a success and leaves nothing in ne
       expect(await listing(join(root, "example.org", user, "new"))).toEqual([]);
       expect(await listing(join(root, "example.org", user, "tmp"))).toEqual([]);
     }
+  });
+
+  it("a real file-size limit (ulimit -f) gives EFBIG, answered 452 4.3.1, with nothing left behind", async () => {
+    // A child process with RLIMIT_FSIZE of 16 KiB that ignores SIGXFSZ, so write(2) fails with EFBIG.
+    const script = join(sandbox, "deliver.mjs");
+    const entry = new URL("../dist/index.js", import.meta.url).href;
+    await writeFile(
+      script,
+      `process.on("SIGXFSZ", () => {});
+const { openMaildirStore } = await import(${JSON.stringify(entry)});
+const store = await openMaildirStore({ root: process.argv[2], hostname: "mx" });
+const block = new Uint8Array(4096).fill(0x61);
+const result = await store.deliver({ recipients: [{ localPart: "bob", domain: "example.org" }], reversePath: "",
+  content: (async function* () { for (let index = 0; index < 64; index += 1) yield block; })() });
+console.log(JSON.stringify({ ok: result.ok, reason: result.reason, code: result.situation?.code, enhanced: result.situation?.enhanced }));
+`,
+    );
+    const { stdout } = await promisify(execFile)("bash", ["-c", 'ulimit -f 16; exec "$0" "$1" "$2"', process.execPath, script, root]);
+    expect(JSON.parse(stdout)).toEqual({ ok: false, reason: "insufficient-storage", code: 452, enhanced: "4.3.1" });
+    expect(await listing(join(root, "example.org", "bob", "new"))).toEqual([]);
+    expect(await listing(join(root, "example.org", "bob", "tmp"))).toEqual([]);
   });
 
   it("copies (and syncs) when a hard link crosses file systems", async () => {

@@ -3,9 +3,11 @@ import { describe, expect, it } from "vitest";
 import {
   crc32c,
   createProxyProtocolParser,
+  decodeProxySslTlv,
   encodeProxyHeader,
   parseProxyHeader,
   PROXY_V1_MAX_LENGTH,
+  ProxySslSubtype,
   ProxyTlvType,
   ServerUsageError,
   type ProxyHeader,
@@ -176,6 +178,33 @@ describe("PROXY v2 (spec §2.2)", () => {
     corrupted[20] = (corrupted[20] ?? 0) ^ 0x01;
     const bad = parseProxyHeader(corrupted);
     expect(bad.type === "error" && bad.error.reason).toBe("checksum-mismatch");
+  });
+
+  it("decodes the SSL TLV (spec §2.2.6)", () => {
+    const sub = (type: number, text: string): number[] => [type, 0, text.length, ...ascii(text)];
+    const value = Uint8Array.of(0x07, 0, 0, 0, 0, ...sub(ProxySslSubtype.VERSION, "TLSv1.3"), ...sub(ProxySslSubtype.CIPHER, "TLS_AES_128_GCM_SHA256"), ...sub(ProxySslSubtype.CN, "client.example"));
+    const header: ProxyHeader = {
+      version: 2,
+      command: "proxy",
+      transport: "TCP4",
+      source: { type: "inet", address: "192.0.2.1", port: 1 },
+      destination: { type: "inet", address: "192.0.2.2", port: 25 },
+      tlvs: [{ type: ProxyTlvType.SSL, value }],
+    };
+    const result = parseProxyHeader(encodeProxyHeader(header));
+    const tlv = result.type === "header" ? result.header.tlvs[0] : undefined;
+    expect(decodeProxySslTlv(tlv?.value ?? new Uint8Array(0))).toMatchObject({
+      tls: true,
+      certificateOnConnection: true,
+      certificateInSession: true,
+      certificateVerified: true,
+      version: "TLSv1.3",
+      cipher: "TLS_AES_128_GCM_SHA256",
+      commonName: "client.example",
+    });
+    expect(decodeProxySslTlv(Uint8Array.of(0x01, 0, 0, 0, 1))).toMatchObject({ tls: true, certificateVerified: false, version: undefined });
+    expect(decodeProxySslTlv(Uint8Array.of(0x01, 0, 0))).toBeUndefined();
+    expect(decodeProxySslTlv(Uint8Array.of(0x01, 0, 0, 0, 0, 0x21, 0, 9))).toBeUndefined();
   });
 
   it("computes CRC32C (Castagnoli) check value", () => {
