@@ -11,3 +11,4 @@
  * @packageDocumentation
  */
 export * from "./sasl/index.js";
+export * from "./transition-table.js";

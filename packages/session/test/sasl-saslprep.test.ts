@@ -84,6 +84,19 @@ describe("the tables", () => {
     expect(saslPrep("a\u0378b", { kind: "stored" })).toEqual({ ok: false, failure: "unassigned-code-point" });
     expect(saslPrep("a\u0378b", { kind: "query" })).toEqual({ ok: true, value: "a\u0378b" });
   });
+
+  it.each([
+    ["U+0221 (assigned in Unicode 4.0)", "\u0221"],
+    ["an emoji (assigned in Unicode 6.0)", "\u{1F600}"],
+    ["the Indian rupee sign U+20B9 (Unicode 6.0)", "\u20B9"],
+  ])("table A.1: %s counts as unassigned, as in Unicode 3.2", (_, character) => {
+    expect(saslPrep(`pass${character}`, { kind: "stored" })).toEqual({ ok: false, failure: "unassigned-code-point" });
+    expect(saslPrep(`pass${character}`, { kind: "query" }).ok).toBe(true);
+  });
+
+  it("table A.1 leaves Unicode 3.2 characters alone", () => {
+    expect(saslPrep("\u20AC\u0220\u4E2D", { kind: "stored" })).toEqual({ ok: true, value: "\u20AC\u0220\u4E2D" });
+  });
 });
 
 describe("laws", () => {
