@@ -347,8 +347,9 @@ export function createMxResolver(options: MxResolverOptions = {}): MxLookup {
     let implicit = false;
     const records = mx.type === "answer" ? mx.value : [];
     const isRoot = (exchange: string): boolean => exchange === "" || exchange === ".";
-    if (records.length === 1 && isRoot(records[0]?.exchange ?? "")) {
+    if (records.length > 0 && records.every((record) => isRoot(record.exchange))) {
       // RFC 7505 §3: a single MX RR with an empty label ("."): no mail service.
+      // Repeats of that one record (a sloppy zone) mean the same.
       return failure("permanent", "null-mx", Situations.RecipientDomainNullMx, input);
     }
     if (records.length === 0) {

@@ -115,6 +115,11 @@ describe("null MX (RFC 7505)", () => {
     expect(Situations.RecipientDomainNullMx.enhanced).toBe("5.1.10");
   });
 
+  it("reads repeats of the one root MX as a null MX too", async () => {
+    const zone: Zone = { mx: { "example.net": [{ exchange: "", priority: 0 }, { exchange: ".", priority: 0 }] } };
+    expect(await hostsOf(zone, "example.net")).toBe("permanent null-mx");
+  });
+
   it("drops a root MX listed beside real ones", async () => {
     const zone: Zone = { mx: { "example.net": [{ exchange: "", priority: 0 }, { exchange: "mx.example.net", priority: 10 }] }, a: { "mx.example.net": ["192.0.2.1"] } };
     expect(await hostsOf(zone, "example.net")).toEqual(["10 mx.example.net 192.0.2.1"]);

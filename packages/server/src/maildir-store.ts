@@ -276,7 +276,7 @@ export async function openMaildirStore(options: MaildirStoreOptions): Promise<Ma
     }
     const path = join(root, ...mapped.segments);
     // Defence in depth: the checked segments cannot climb, and the joined path must agree.
-    if (!path.startsWith(root + sep)) return { ok: false, problem: "dot-segment" };
+    if (!path.startsWith(root.endsWith(sep) ? root : root + sep)) return { ok: false, problem: "dot-segment" };
     return { ok: true, path };
   }
 

@@ -40,6 +40,7 @@ export const PROXY_V2_ABSOLUTE_MAX_LENGTH = PROXY_V2_HEADER_LENGTH + 0xffff;
 const v2Signature = Uint8Array.of(0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a);
 // Spec §2.1: "PROXY" then exactly one space.
 const v1Prefix = Uint8Array.of(0x50, 0x52, 0x4f, 0x58, 0x59, 0x20);
+const unknownKeyword = Uint8Array.of(0x55, 0x4e, 0x4b, 0x4e, 0x4f, 0x57, 0x4e); // "UNKNOWN"
 
 /** Registered v2 TLV types (spec §2.2). */
 export const ProxyTlvType = {
@@ -297,23 +298,27 @@ function parseV1(buffer: Uint8Array): ProxyParseResult {
   }
   if (end < 0) return buffer.length >= PROXY_V1_MAX_LENGTH ? error("line-too-long", 1) : { type: "need-more" };
 
-  // The line is US-ASCII: any other byte is refused before decoding.
+  const rest = buffer.slice(end + 2);
+  const length = end + 2;
+
+  // "For UNKNOWN, the rest of the line before the CRLF may be omitted by the
+  // sender, and the receiver must ignore anything presented before the CRLF".
+  if (startsWithPrefix(buffer.subarray(v1Prefix.length, end), unknownKeyword) === "yes") {
+    const after = buffer[v1Prefix.length + unknownKeyword.length];
+    if (v1Prefix.length + unknownKeyword.length === end || after === 0x20) {
+      return { type: "header", header: v1Header("UNKNOWN", undefined, undefined), rest, length };
+    }
+  }
+
+  // Every other line is printable US-ASCII: any other byte is refused before decoding.
   let line = "";
   for (let index = 0; index < end; index += 1) {
     const byte = buffer[index] ?? 0;
     if (byte < 0x20 || byte > 0x7e) return error("invalid-line", 1);
     line += String.fromCharCode(byte);
   }
-  const rest = buffer.slice(end + 2);
-  const length = end + 2;
   const fields = line.split(" ");
   const protocol = fields[1];
-
-  // "For UNKNOWN, the rest of the line before the CRLF may be omitted by the
-  // sender, and the receiver must ignore anything presented before the CRLF".
-  if (protocol === "UNKNOWN") {
-    return { type: "header", header: v1Header("UNKNOWN", undefined, undefined), rest, length };
-  }
   if (protocol !== "TCP4" && protocol !== "TCP6") return error("invalid-line", 1);
   // "PROXY" SP protocol SP source SP destination SP source-port SP destination-port, single spaces.
   if (fields.length !== 6) return error("invalid-line", 1);

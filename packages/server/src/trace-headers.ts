@@ -27,7 +27,9 @@ export type TraceHeaderErrorReason =
   /** The field is longer than its limit. */
   | "too-long"
   /** The field does not have the syntax the header needs (for example an `id` that is not an atom). */
-  | "invalid-syntax";
+  | "invalid-syntax"
+  /** Non-ASCII text where the protocol is not a UTF8 one (RFC 6531 §3.7.3: only SMTPUTF8 messages carry UTF-8 headers). */
+  | "non-ascii";
 
 /** A field that could not go into a trace header, and why. Plain data, never thrown. */
 export interface TraceHeaderError {
@@ -190,11 +192,24 @@ function findControl(text: string): boolean {
   return false;
 }
 
-function checkText(field: string, text: string, maximum: number): TraceHeaderResult | undefined {
+function hasNonAscii(text: string): boolean {
+  for (let index = 0; index < text.length; index += 1) if (text.charCodeAt(index) > 0x7e) return true;
+  return false;
+}
+
+function checkText(field: string, text: string, maximum: number, asciiOnly: boolean): TraceHeaderResult | undefined {
   if (text.length === 0) return failure(field, "empty");
   if (findControl(text)) return failure(field, "control-character");
   if (byteLength(text) > maximum) return failure(field, "too-long");
+  if (asciiOnly && hasNonAscii(text)) return failure(field, "non-ascii");
   return undefined;
+}
+
+// Peer text in a 7-bit header: anything beyond ASCII becomes "?".
+function asciiText(text: string): string {
+  let out = "";
+  for (const character of text) out += (character.codePointAt(0) ?? 0) > 0x7e ? "?" : character;
+  return out;
 }
 
 // RFC 5322 §3.2.3 atext: ALPHA / DIGIT / "!#$%&'*+-/=?^_`{|}~"; RFC 6532 §3.2
@@ -368,6 +383,8 @@ function fold(name: string, clauses: readonly string[]): TraceHeaderResult {
 export function formatReceived(options: ReceivedOptions): TraceHeaderResult {
   const { from } = options;
   const date = formatDateTime(options.time, options.timeZoneOffsetMinutes ?? 0);
+  // Only the UTF8 protocol types carry UTF-8 headers (RFC 6531 §3.7.3, RFC 6532).
+  const asciiOnly = !options.protocol.startsWith("UTF8");
 
   // An empty or odd EHLO name is the peer's doing and still gets a header;
   // control characters and absurd lengths do not.
@@ -378,7 +395,7 @@ export function formatReceived(options: ReceivedOptions): TraceHeaderResult {
 
   let reverse = "";
   if (from.reverseName !== undefined) {
-    const problem = checkText("from.reverseName", from.reverseName, maxDomainLength);
+    const problem = checkText("from.reverseName", from.reverseName, maxDomainLength, asciiOnly);
     if (problem !== undefined) return problem;
     if (!isDomainToken(from.reverseName)) return failure("from.reverseName", "invalid-syntax");
     reverse = `${from.reverseName} `;
@@ -387,18 +404,19 @@ export function formatReceived(options: ReceivedOptions): TraceHeaderResult {
   // RFC 5321 §4.4: From-domain = "FROM" FWS Extended-Domain, and
   // Extended-Domain = Domain / ( Domain FWS "(" TCP-info ")" ) / ( address-literal FWS "(" TCP-info ")" )
   const clauses: string[] = [];
-  if (from.helo.length > 0 && isDomainToken(from.helo)) {
+  if (from.helo.length > 0 && isDomainToken(from.helo) && !(asciiOnly && hasNonAscii(from.helo))) {
     clauses.push(`from ${from.helo} (${reverse}${literal})`);
   } else {
-    const helo = from.helo.length === 0 ? "" : ` helo=${commentText(from.helo)}`;
+    const shown = asciiOnly ? asciiText(from.helo) : from.helo;
+    const helo = from.helo.length === 0 ? "" : ` helo=${commentText(shown)}`;
     clauses.push(`from ${literal} (${reverse}${literal}${helo})`);
   }
 
   if (options.tls !== undefined) {
     const { tls } = options;
-    const protocolProblem = checkText("tls.protocol", tls.protocol, maxAtomLength);
+    const protocolProblem = checkText("tls.protocol", tls.protocol, maxAtomLength, asciiOnly);
     if (protocolProblem !== undefined) return protocolProblem;
-    const cipherProblem = checkText("tls.cipher", tls.cipher, maxAtomLength);
+    const cipherProblem = checkText("tls.cipher", tls.cipher, maxAtomLength, asciiOnly);
     if (cipherProblem !== undefined) return cipherProblem;
     if (tls.bits !== undefined && (!Number.isSafeInteger(tls.bits) || tls.bits < 0)) {
       return failure("tls.bits", "invalid-syntax");
@@ -408,12 +426,12 @@ export function formatReceived(options: ReceivedOptions): TraceHeaderResult {
   }
 
   // By-domain = CFWS "BY" FWS Extended-Domain
-  const byProblem = checkText("by", options.by, maxDomainLength);
+  const byProblem = checkText("by", options.by, maxDomainLength, asciiOnly);
   if (byProblem !== undefined) return byProblem;
   if (!isDomainToken(options.by)) return failure("by", "invalid-syntax");
   const software = options.software ?? "smtpkit";
   if (software.length > 0) {
-    const problem = checkText("software", software, maxCommentLength);
+    const problem = checkText("software", software, maxCommentLength, asciiOnly);
     if (problem !== undefined) return problem;
     clauses.push(`by ${options.by} (${commentText(software)})`);
   } else {
@@ -422,7 +440,7 @@ export function formatReceived(options: ReceivedOptions): TraceHeaderResult {
 
   // Opt-info = [Via] [With] [ID] [For] [Additional-Registered-Clauses]
   if (options.via !== undefined) {
-    const problem = checkText("via", options.via, maxAtomLength);
+    const problem = checkText("via", options.via, maxAtomLength, asciiOnly);
     if (problem !== undefined) return problem;
     if (!isAtom(options.via)) return failure("via", "invalid-syntax");
     clauses.push(`via ${options.via}`);
@@ -431,14 +449,14 @@ export function formatReceived(options: ReceivedOptions): TraceHeaderResult {
   clauses.push(`with ${options.protocol}`);
   if (options.id !== undefined) {
     // ID = CFWS "ID" FWS ( Atom / msg-id )
-    const problem = checkText("id", options.id, maxAtomLength);
+    const problem = checkText("id", options.id, maxAtomLength, asciiOnly);
     if (problem !== undefined) return problem;
     if (!isAtom(options.id)) return failure("id", "invalid-syntax");
     clauses.push(`id ${options.id}`);
   }
   if (options.for !== undefined) {
     // For = CFWS "FOR" FWS ( Path / Mailbox ); written as a Path, "<" Mailbox ">".
-    const problem = checkText("for", options.for, maxPathLength - 2);
+    const problem = checkText("for", options.for, maxPathLength - 2, asciiOnly);
     if (problem !== undefined) return problem;
     if (options.for.includes("<") || options.for.includes(">") || !options.for.includes("@")) {
       return failure("for", "invalid-syntax");
@@ -469,7 +487,7 @@ export function formatReceived(options: ReceivedOptions): TraceHeaderResult {
  */
 export function formatReturnPath(reversePath: string): TraceHeaderResult {
   if (reversePath.length === 0) return { ok: true, header: "Return-Path: <>\r\n" };
-  const problem = checkText("reversePath", reversePath, maxPathLength - 2);
+  const problem = checkText("reversePath", reversePath, maxPathLength - 2, false);
   if (problem !== undefined) return problem;
   // RFC 5321 §4.4: Return-path-line = "Return-Path:" FWS Reverse-path <CRLF>
   if (reversePath.includes("<") || reversePath.includes(">") || !reversePath.includes("@")) {

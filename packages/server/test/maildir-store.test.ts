@@ -341,7 +341,7 @@ describe("mailbox names", () => {
         expect(inside.startsWith("..")).toBe(false);
         expect(inside.split(sep)).toHaveLength(2);
       }),
-      { numRuns: 1000 },
+      { numRuns: 400 },
     );
     // A custom mapping is checked too.
     const custom = await open({ cleanAtOpen: false, mailboxPath: (recipient) => ({ ok: true, segments: ["..", recipient.localPart] }) });

@@ -87,6 +87,13 @@ describe("PROXY v1 (spec §2.1)", () => {
     expect(parseProxyHeader(ascii("PROXY UNKNOWN\r\n")).type).toBe("header");
   });
 
+  it("ignores any bytes after UNKNOWN, but not a longer keyword", () => {
+    const lenient = parseProxyHeader(Uint8Array.of(...ascii("PROXY UNKNOWN "), 0xff, 0x00, 0x7f, ...ascii("\r\nQUIT")));
+    expect(lenient.type === "header" && [lenient.header.transport, Array.from(lenient.rest)]).toEqual(["UNKNOWN", Array.from(ascii("QUIT"))]);
+    const longer = parseProxyHeader(ascii("PROXY UNKNOWNX\r\n"));
+    expect(longer.type === "error" && longer.error.reason).toBe("invalid-line");
+  });
+
   it.each([
     ["PROXY TCP4 192.168.0.1 192.168.0.11 56324 443\n", "bare-line-ending"],
     ["PROXY TCP4 192.168.0.1 192.168.0.11 56324 443\rX", "bare-line-ending"],

@@ -54,6 +54,17 @@ describe("formatReceived", () => {
     expect(unfold(text)).toContain("from [192.0.2.1] ([192.0.2.1] helo=evil \\(x\\) by fake.example)");
   });
 
+  it("keeps headers 7-bit unless the protocol is a UTF8 one (RFC 6531 §3.7.3)", () => {
+    const helo = { helo: "bücher.example", address: "192.0.2.1" };
+    expect(unfold(header({ ...base, from: helo, protocol: "ESMTP" }))).toContain("from [192.0.2.1] ([192.0.2.1] helo=b?cher.example)");
+    expect(unfold(header({ ...base, from: helo, protocol: "UTF8SMTPS" }))).toContain("from bücher.example ([192.0.2.1])");
+    expect(formatReceived({ ...base, for: "jörg@example.org", protocol: "ESMTPS" })).toEqual({
+      ok: false,
+      error: { type: "trace-header-error", field: "for", reason: "non-ascii" },
+    });
+    expect(formatReceived({ ...base, for: "jörg@example.org", protocol: "UTF8SMTPS" }).ok).toBe(true);
+  });
+
   it("leaves the for clause out when not given, and keeps the semicolon", () => {
     const { for: _, ...options } = base;
     const text = unfold(header(options));
