@@ -26,7 +26,7 @@
  * @module
  */
 import { formatAddressList, type AddressInput } from "./address-list.js";
-import { base64Encode } from "./base64.js";
+import { base64Encode, createBase64Encoder } from "./base64.js";
 import { ByteBuilder, utf8 } from "./bytes.js";
 import { encodeEncodedWord } from "./encoded-words.js";
 import { MimeError } from "./mime-error.js";
@@ -45,6 +45,21 @@ export interface AttachmentSpec {
   readonly contentId?: string;
   /** `"attachment"` (default without contentId) or `"inline"` (default with one). */
   readonly disposition?: "attachment" | "inline";
+}
+
+/** Content that arrives in pieces: an async iterable or a Web `ReadableStream` of bytes. */
+export type StreamedContent = AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>;
+
+/** An attachment for {@link composeMessage}: like {@link AttachmentSpec}, and the content may be streamed. */
+export interface StreamedAttachmentSpec extends Omit<AttachmentSpec, "content"> {
+  /** Bytes, text, or a stream of bytes (always sent base64-encoded, since it cannot be inspected first). */
+  readonly content: Uint8Array | string | StreamedContent;
+}
+
+/** The spec of {@link composeMessage}: a {@link MessageSpec} whose attachments may stream. */
+export interface StreamedMessageSpec extends Omit<MessageSpec, "attachments"> {
+  /** Attachments and inline files; their content may be streamed. */
+  readonly attachments?: readonly StreamedAttachmentSpec[];
 }
 
 /** What the transport accepts (the SMTP extensions the server announced). */
@@ -193,10 +208,15 @@ function unstructured(value: string, utf8Allowed: boolean): string {
 
 // --- bodies --------------------------------------------------------------------------
 
+/** A body that is read and base64-encoded while the message is written. */
+interface StreamedBody {
+  readonly stream: StreamedContent;
+}
+
 interface Part {
   readonly headers: string;
-  /** Body bytes as written (already transfer-encoded), or child parts. */
-  readonly body?: Uint8Array;
+  /** Body bytes as written (already transfer-encoded), a stream to encode, or child parts. */
+  readonly body?: Uint8Array | StreamedBody;
   readonly children?: readonly Part[];
   readonly subtype?: string;
 }
@@ -296,18 +316,25 @@ function foldParameters(first: string, rest: readonly string[]): string {
   return out + CRLF;
 }
 
-function attachmentPart(spec: AttachmentSpec, transport: TransportCapabilities): Part {
+function isStreamed(content: unknown): content is StreamedContent {
+  if (typeof content !== "object" || content === null || content instanceof Uint8Array) return false;
+  return Symbol.asyncIterator in content || typeof (content as { getReader?: unknown }).getReader === "function";
+}
+
+function attachmentPart(spec: StreamedAttachmentSpec, transport: TransportCapabilities): Part {
   if (typeof spec !== "object" || spec === null) throw new MimeError("invalid-argument", spec, "an attachment must be an object");
   const isString = typeof spec.content === "string";
-  if (!isString && !(spec.content instanceof Uint8Array)) {
-    throw new MimeError("invalid-argument", spec.content, "attachment content must be a Uint8Array or a string");
+  const streamed = isStreamed(spec.content);
+  if (!isString && !streamed && !(spec.content instanceof Uint8Array)) {
+    throw new MimeError("invalid-argument", spec.content, "attachment content must be a Uint8Array, a string or a stream of Uint8Array");
   }
-  const bytes = isString ? utf8(spec.content as string) : (spec.content as Uint8Array);
+  const bytes = streamed ? new Uint8Array(0) : isString ? utf8(spec.content as string) : (spec.content as Uint8Array);
   const mediaType = checkValue(spec.contentType ?? (isString ? "text/plain; charset=utf-8" : "application/octet-stream"), "contentType");
   if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+(\s*;.*)?$/.test(mediaType) || /^multipart\//i.test(mediaType)) {
     throw new MimeError("invalid-argument", mediaType, `${JSON.stringify(mediaType)} is not a media type for a single part`);
   }
-  const encoding = chooseEncoding(bytes, false, transport);
+  // A stream cannot be inspected first, and only base64 guarantees it holds no boundary.
+  const encoding = streamed ? "base64" : chooseEncoding(bytes, false, transport);
   const typeParameters: string[] = [];
   const dispositionParameters: string[] = [];
   if (spec.filename !== undefined) {
@@ -325,7 +352,7 @@ function attachmentPart(spec: AttachmentSpec, transport: TransportCapabilities):
   headers += `Content-Transfer-Encoding: ${encoding}${CRLF}`;
   headers += foldParameters(`Content-Disposition: ${disposition}`, dispositionParameters);
   if (spec.contentId !== undefined) headers += `Content-ID: <${checkMessageId(spec.contentId, "contentId")}>${CRLF}`;
-  return { headers, body: encodeBody(bytes, encoding) };
+  return { headers, body: streamed ? { stream: spec.content as StreamedContent } : encodeBody(bytes, encoding) };
 }
 
 function multipart(subtype: string, children: readonly Part[]): Part {
@@ -345,16 +372,43 @@ function containsLine(bytes: Uint8Array, marker: Uint8Array): boolean {
 }
 
 function leaves(part: Part, out: Uint8Array[] = []): Uint8Array[] {
-  if (part.body !== undefined) out.push(part.body);
+  if (part.body instanceof Uint8Array) out.push(part.body);
   for (const child of part.children ?? []) leaves(child, out);
   return out;
 }
 
-function write(part: Part, out: ByteBuilder, hash: Hash, counter: { value: number }, bodies: readonly Uint8Array[]): void {
+/** The message as written: runs of bytes, and streamed bodies between them. */
+type Segment = Uint8Array | StreamedBody;
+
+class SegmentWriter {
+  readonly segments: Segment[] = [];
+  private bytes = new ByteBuilder(4096);
+
+  ascii(text: string): void {
+    this.bytes.appendAscii(text);
+  }
+
+  raw(bytes: Uint8Array): void {
+    this.bytes.append(bytes);
+  }
+
+  stream(body: StreamedBody): void {
+    this.flush();
+    this.segments.push(body);
+  }
+
+  flush(): void {
+    if (this.bytes.length > 0) this.segments.push(this.bytes.take());
+  }
+}
+
+function write(part: Part, out: SegmentWriter, hash: Hash, counter: { value: number }, bodies: readonly Uint8Array[]): void {
   if (part.children === undefined) {
-    out.appendAscii(part.headers);
-    out.appendAscii(CRLF);
-    out.append(part.body as Uint8Array);
+    out.ascii(part.headers);
+    out.ascii(CRLF);
+    const body = part.body as Uint8Array | StreamedBody;
+    if (body instanceof Uint8Array) out.raw(body);
+    else out.stream(body);
     return;
   }
   // RFC 2046 §5.1.1: a boundary that cannot occur in any encapsulated part.
@@ -365,13 +419,13 @@ function write(part: Part, out: ByteBuilder, hash: Hash, counter: { value: numbe
     const marker = utf8(`--${boundary}`);
     if (!bodies.some((body) => containsLine(body, marker))) break;
   }
-  out.appendAscii(`Content-Type: multipart/${part.subtype as string}; boundary="${boundary}"${CRLF}${CRLF}`);
+  out.ascii(`Content-Type: multipart/${part.subtype as string}; boundary="${boundary}"${CRLF}${CRLF}`);
   for (const child of part.children) {
-    out.appendAscii(`--${boundary}${CRLF}`);
+    out.ascii(`--${boundary}${CRLF}`);
     write(child, out, hash, counter, bodies);
-    out.appendAscii(CRLF);
+    out.ascii(CRLF);
   }
-  out.appendAscii(`--${boundary}--${CRLF}`);
+  out.ascii(`--${boundary}--${CRLF}`);
 }
 
 function addresses(list: readonly AddressInput[] | undefined, what: string): readonly AddressInput[] {
@@ -408,6 +462,82 @@ function domainOf(address: AddressInput): string {
  * ```
  */
 export function buildMessage(spec: MessageSpec): Uint8Array {
+  for (const attachment of spec?.attachments ?? []) {
+    if (isStreamed(attachment?.content)) {
+      throw new MimeError("invalid-argument", attachment.content, "streamed attachment content needs composeMessage, not buildMessage");
+    }
+  }
+  const segments = writeSegments(spec);
+  return segments[0] instanceof Uint8Array && segments.length === 1 ? segments[0] : concatSegments(segments);
+}
+
+function concatSegments(segments: readonly Segment[]): Uint8Array {
+  const out = new ByteBuilder(4096);
+  for (const segment of segments) if (segment instanceof Uint8Array) out.append(segment);
+  return out.take();
+}
+
+/**
+ * Writes a message whose attachments may be streams: the output comes in
+ * pieces, and a streamed attachment is read and base64-encoded as it is
+ * written, so memory stays small whatever its size. For the same spec with
+ * byte contents, the pieces joined equal {@link buildMessage}'s output.
+ *
+ * @param spec - the message; attachment content may be an async iterable or a `ReadableStream` of bytes
+ * @returns the message in pieces
+ * @throws {@link MimeError} like {@link buildMessage}, before the first piece
+ * @example
+ * ```ts
+ * import { composeMessage } from "@smtpkit/mime";
+ * async function* video() { yield new Uint8Array(1024); yield new Uint8Array(1024); }
+ * for await (const piece of composeMessage({ from: "a@example.com", text: "see attached", attachments: [{ filename: "v.mp4", content: video() }] })) {
+ *   // write piece to the SMTP connection (dot-stuffed for DATA)
+ * }
+ * ```
+ */
+export function composeMessage(spec: StreamedMessageSpec): AsyncIterable<Uint8Array> {
+  const segments = writeSegments(spec);
+  return {
+    async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
+      for (const segment of segments) {
+        if (segment instanceof Uint8Array) {
+          yield segment;
+          continue;
+        }
+        const encoder = createBase64Encoder();
+        for await (const chunk of readStream(segment.stream)) {
+          const text = encoder.update(chunk);
+          if (text.length > 0) yield utf8(text);
+        }
+        const rest = encoder.finish();
+        if (rest.length > 0) yield utf8(rest);
+      }
+    },
+  };
+}
+
+async function* readStream(stream: StreamedContent): AsyncGenerator<Uint8Array> {
+  if (Symbol.asyncIterator in stream) {
+    for await (const chunk of stream as AsyncIterable<Uint8Array>) {
+      if (!(chunk instanceof Uint8Array)) throw new MimeError("invalid-argument", chunk, "a streamed attachment must yield Uint8Array chunks");
+      yield chunk;
+    }
+    return;
+  }
+  const reader = (stream as ReadableStream<Uint8Array>).getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      if (!(value instanceof Uint8Array)) throw new MimeError("invalid-argument", value, "a streamed attachment must yield Uint8Array chunks");
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+function writeSegments(spec: StreamedMessageSpec): Segment[] {
   if (typeof spec !== "object" || spec === null) throw new MimeError("invalid-argument", spec, "the spec must be an object");
   const transport = spec.transport ?? {};
   const utf8Headers = transport.smtpUtf8 === true;
@@ -468,10 +598,11 @@ export function buildMessage(spec: MessageSpec): Uint8Array {
   }
   field("MIME-Version", "1.0");
 
-  const out = new ByteBuilder(4096);
-  out.append(utf8(header));
+  const out = new SegmentWriter();
+  out.raw(utf8(header));
   write(body, out, hash, { value: 0 }, bodies);
-  return out.take();
+  out.flush();
+  return out.segments;
 }
 
 const dayNames = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];

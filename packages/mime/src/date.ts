@@ -28,7 +28,7 @@ const zones: Readonly<Record<string, number>> = {
 /**
  * Parses a `Date:` header value (or any RFC 5322 date-time).
  *
- * @param value - the header value, e.g. `"Tue, 1 Jul 2003 10:52:37 +0200"`
+ * @param input - the header value, e.g. `"Tue, 1 Jul 2003 10:52:37 +0200"` (a Received field's date after its ";" is found too)
  * @returns the instant, or undefined when the text is not a date
  * @example
  * ```ts

@@ -2,8 +2,9 @@
  * `@smtpkit/mime`: a streaming MIME decoder and encoder.
  *
  * - Parse: {@link parseMessage} (tree + summary), {@link createMessageParser}
- *   (streaming events with bounded memory).
- * - Build: {@link buildMessage}.
+ *   (streaming events with bounded memory), {@link createMessageStream} (Web Streams).
+ * - Build: {@link buildMessage}, {@link composeMessage} (streamed attachments).
+ * - Edit byte-exactly: {@link setHeaderField}, {@link replacePart}.
  * - Codecs: base64, quoted-printable, RFC 2047 encoded words, RFC 2231
  *   parameters, address lists, dates, charsets.
  *
@@ -67,8 +68,15 @@ export {
 export { parseMessage, type Attachment, type MessagePart, type ParsedMessage } from "./parse-message.js";
 export {
   buildMessage,
+  composeMessage,
   messageEnvelope,
   type AttachmentSpec,
   type MessageSpec,
+  type StreamedAttachmentSpec,
+  type StreamedContent,
+  type StreamedMessageSpec,
   type TransportCapabilities,
 } from "./build-message.js";
+export { createMessageStream } from "./message-stream.js";
+export { setHeaderField, replacePart } from "./message-edit.js";
+export { parseDeliveryStatus, type DeliveryStatus } from "./parse-delivery-status.js";
