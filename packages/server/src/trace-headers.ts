@@ -5,8 +5,9 @@
  *
  * Pure: time is an input (a `Date` and a zone offset), nothing is read from
  * the clock, the host or the network. Every field that reaches a header is
- * checked: a C0 control or DEL anywhere (CR, LF and NUL above all, the header
- * injection characters) gives a typed error result, never a header. The
+ * checked: a control character anywhere (CR, LF and NUL above all, the header
+ * injection characters; also DEL, C1 controls and U+2028/U+2029) gives a
+ * typed error result, never a header. The
  * output is folded at clause boundaries so that lines stay within 78
  * characters where the clauses allow, and never exceed 998 (RFC 5322 §2.1.1).
  *
@@ -20,7 +21,7 @@ import { ServerUsageError } from "./server-usage-error.js";
 
 /** Why a trace header could not be written. */
 export type TraceHeaderErrorReason =
-  /** A C0 control character or DEL (CR, LF, NUL, TAB…) in a field. */
+  /** A control character in a field: C0 (CR, LF, NUL, TAB…), DEL, C1, or U+2028/U+2029. */
   | "control-character"
   /** The field is empty where a value is required. */
   | "empty"
@@ -182,12 +183,13 @@ function failure(field: string, reason: TraceHeaderErrorReason): TraceHeaderResu
   return { ok: false, error: { type: "trace-header-error", field, reason } };
 }
 
-// No C0 control and no DEL in any field: CR, LF and NUL would inject header
-// lines or end the string early, TAB would fold where we did not.
+// No control character in any field: CR, LF and NUL would inject header
+// lines or end the string early, TAB would fold where we did not; C1
+// controls (NEL above all) and U+2028/U+2029 are line breaks to some readers.
 function findControl(text: string): boolean {
   for (let index = 0; index < text.length; index += 1) {
     const code = text.charCodeAt(index);
-    if (code < 0x20 || code === 0x7f) return true;
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029) return true;
   }
   return false;
 }
