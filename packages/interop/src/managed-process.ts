@@ -142,6 +142,10 @@ export interface ManagedProcess {
  * ```
  */
 export async function startManagedProcess(options: ManagedProcessOptions): Promise<ManagedProcess> {
+  // a listener already there would be mistaken for the peer
+  if (await isListening(options.port)) {
+    throw new InteropError("startup-failed", `${options.label}: port ${options.port} is already in use`);
+  }
   const logFd = openSync(options.logPath, "a");
   let exited: string | undefined;
   const child = spawn(options.command, [...options.args], {

@@ -12,6 +12,7 @@ import { spawnSync } from "node:child_process";
 import { accessSync, constants, existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { delimiter, join } from "node:path";
+import { isEximCached, prepareEximBinary } from "./exim-binary.js";
 import { InteropError } from "./interop-error.js";
 
 /** Every peer (server or client) the harness knows how to run. */
@@ -151,40 +152,20 @@ function check(name: PeerName): PeerAvailability {
       for (const [program, debianPackage] of [["unshare", "util-linux"], ["mount", "mount"]] as const) {
         if (findExecutable(program) === undefined) return missingProgram(program, debianPackage);
       }
-      if (eximBinaryIsCached()) return { ok: true };
+      if (isEximCached()) return { ok: true };
       for (const [program, debianPackage] of [["apt-get", "apt"], ["dpkg", "dpkg"]] as const) {
         if (findExecutable(program) === undefined) return missingProgram(program, debianPackage);
       }
-      return { ok: true };
+      // fetch it now, so that a failed download skips (or fails in CI) like a missing program
+      return prepareEximBinary();
   }
-}
-
-let eximCacheProbe: () => boolean = () => false;
-
-function eximBinaryIsCached(): boolean {
-  return eximCacheProbe();
-}
-
-/**
- * Lets the Exim module tell this one where its cached binary is (avoids an
- * import cycle). Internal wiring; tests have no reason to call it.
- *
- * @param probe - returns true when the extracted Exim binary exists
- * @example
- * ```ts
- * setEximCacheProbe(() => existsSync("/tmp/x/usr/sbin/exim4"));
- * ```
- */
-export function setEximCacheProbe(probe: () => boolean): void {
-  eximCacheProbe = probe;
-  cache.delete("exim");
 }
 
 /**
  * Whether a peer can run on this machine (its program installed, root where
- * needed). The answer is cached for the life of the process. For Exim it
- * means the tools to fetch and unpack it are there; the download itself
- * happens at the first start and can still fail.
+ * needed). The answer is cached for the life of the process. For Exim
+ * this fetches and unpacks the Debian package on first call (see
+ * `prepareEximBinary`), so a failed download is reported here.
  *
  * @param name - the peer
  * @returns `{ ok: true }` or `{ ok: false, reason }` with what to install

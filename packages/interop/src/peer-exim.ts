@@ -3,8 +3,8 @@
  * Exim cannot be installed beside Postfix as a Debian package (both provide
  * `mail-transport-agent`), so the harness fetches the package with
  * `apt-get download`, unpacks it with `dpkg -x` into a cache folder
- * (`SMTPKIT_INTEROP_CACHE`, default `<tmp>/smtpkit-interop-cache`) and runs
- * the binary from there. That binary has the user `Debian-exim` compiled in
+ * (`SMTPKIT_INTEROP_CACHE`, default `<tmp>/smtpkit-interop-cache`; see
+ * `exim-binary.ts`) and runs the binary from there. That binary has the user `Debian-exim` compiled in
  * and refuses to start without it; when the system lacks that user the
  * daemon runs in a private mount namespace (`unshare -m`) where
  * `/etc/passwd` and `/etc/group` are bind-mounted copies that add it (uid
@@ -22,14 +22,14 @@
  * @module
  */
 
-import { chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, chmodSync, mkdtempSync, readdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chownSync, copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createSelfSignedCertificate, type SelfSignedCertificate } from "./certificate.js";
 import { assertTestPort, findFreePort, LOOPBACK_HOST } from "./free-port.js";
 import { InteropError } from "./interop-error.js";
 import { readLogTail, startManagedProcess } from "./managed-process.js";
-import { findExecutable, setEximCacheProbe } from "./peer-availability.js";
+import { findExecutable } from "./peer-availability.js";
+import { eximBinaryPath, prepareEximBinary } from "./exim-binary.js";
 import {
   assertPeerAvailable,
   checkDomains,
@@ -40,7 +40,6 @@ import {
   type RunningPeer,
 } from "./peer-common.js";
 import { createStateDirectory, releaseStateDirectory } from "./process-registry.js";
-import { runCommand } from "./run-command.js";
 import { readMaildir, type StoredMessage } from "./stored-message.js";
 
 /** The user name compiled into Debian's Exim binary. */
@@ -49,35 +48,7 @@ export const EXIM_USER = "Debian-exim";
 export const EXIM_FALLBACK_ID = 64990;
 
 /**
- * The folder where downloaded Debian packages are unpacked:
- * `SMTPKIT_INTEROP_CACHE` if set, else `<tmp>/smtpkit-interop-cache`.
- *
- * @returns an absolute path (not created)
- * @example
- * ```ts
- * interopCacheDirectory(); // "/tmp/smtpkit-interop-cache"
- * ```
- */
-export function interopCacheDirectory(): string {
-  const configured = process.env["SMTPKIT_INTEROP_CACHE"];
-  return configured !== undefined && configured !== "" ? configured : join(tmpdir(), "smtpkit-interop-cache");
-}
-
-function eximRoot(): string {
-  return join(interopCacheDirectory(), "exim4-daemon-light");
-}
-
-function eximBinary(): string {
-  return join(eximRoot(), "usr", "sbin", "exim4");
-}
-
-setEximCacheProbe(() => existsSync(eximBinary()));
-
-/**
- * Makes sure the Exim binary is unpacked in the cache: `apt-get download
- * exim4-daemon-light` (after one `apt-get update` if the first try fails)
- * and `dpkg -x`, into a temporary folder renamed into place, so concurrent
- * test files never see half an extraction.
+ * Makes sure the Exim binary is unpacked in the cache (see `prepareEximBinary`).
  *
  * @returns the path of the `exim4` binary
  * @throws {@link InteropError} `peer-missing` when the package cannot be fetched or unpacked
@@ -87,32 +58,9 @@ setEximCacheProbe(() => existsSync(eximBinary()));
  * ```
  */
 export async function ensureEximBinary(): Promise<string> {
-  if (existsSync(eximBinary())) return eximBinary();
-  mkdirSync(interopCacheDirectory(), { recursive: true });
-  const work = mkdtempSync(join(interopCacheDirectory(), "exim-download-"));
-  try {
-    // apt-get download as root warns when the _apt user cannot write the folder; make it writable
-    chmodSync(work, 0o777);
-    let download = await runCommand("apt-get", ["download", "exim4-daemon-light"], { cwd: work, timeout: 120_000 });
-    if (download.exitCode !== 0) {
-      await runCommand("apt-get", ["update", "-qq"], { timeout: 300_000 });
-      download = await runCommand("apt-get", ["download", "exim4-daemon-light"], { cwd: work, timeout: 120_000 });
-    }
-    const deb = readdirSync(work).find((name) => name.endsWith(".deb"));
-    if (download.exitCode !== 0 || deb === undefined) {
-      throw new InteropError("peer-missing", "apt-get download exim4-daemon-light failed", download.stderr);
-    }
-    const unpack = await runCommand("dpkg", ["-x", join(work, deb), join(work, "root")], { timeout: 120_000 });
-    if (unpack.exitCode !== 0) throw new InteropError("peer-missing", "dpkg -x exim4-daemon-light failed", unpack.stderr);
-    try {
-      renameSync(join(work, "root"), eximRoot());
-    } catch (error) {
-      if (!existsSync(eximBinary())) throw error; // another process won the race otherwise
-    }
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
-  return eximBinary();
+  const answer = prepareEximBinary();
+  if (!answer.ok) throw new InteropError("peer-missing", answer.reason);
+  return eximBinaryPath();
 }
 
 /** Options of {@link startExim}. */
@@ -305,17 +253,4 @@ export async function startExim(options: EximOptions = {}): Promise<RunningExim>
     messages,
     waitForMessages: messageWaiter(messages, "exim"),
   };
-}
-
-/**
- * Whether the Exim binary is already unpacked in the cache (no download needed).
- *
- * @returns true when the cached binary exists
- * @example
- * ```ts
- * isEximCached();
- * ```
- */
-export function isEximCached(): boolean {
-  return existsSync(eximBinary()) && readFileSync(eximBinary()).length > 0;
 }

@@ -190,6 +190,7 @@ export async function startPostfix(options: PostfixOptions = {}): Promise<Runnin
   const postfix = findExecutable("postfix") ?? "postfix";
   const port = options.port ?? (await findFreePort());
   assertTestPort(port);
+  if (await isListening(port)) throw new InteropError("startup-failed", `postfix: port ${port} is already in use`);
   const directory = createStateDirectory("postfix");
   const configDirectory = join(directory, "etc");
   const logPath = join(directory, "log");
