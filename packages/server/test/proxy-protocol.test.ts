@@ -1,3 +1,4 @@
+import { isIPv4, isIPv6 } from "node:net";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -318,6 +319,20 @@ describe("properties", () => {
         expect(summary(feed(byteByByte(bytes)))).toEqual(summary(whole));
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it("accepts exactly the addresses Node's own parser accepts (differential, TCP4 and TCP6)", () => {
+    const v4 = fc.array(fc.constantFrom("0", "1", "2", "5", "9", "25", "255", "256", "01", ".", "."), { maxLength: 9 }).map((parts) => parts.join(""));
+    const v6 = fc.array(fc.constantFrom("0", "1", "a", "F", "ffff", "12345", ":", ":", "::", "1.2.3.4", "."), { maxLength: 12 }).map((parts) => parts.join(""));
+    fc.assert(
+      fc.property(v4, v6, (ipv4Text, ipv6Text) => {
+        const four = parseProxyHeader(ascii(`PROXY TCP4 ${ipv4Text} 192.0.2.1 1 2\r\n`));
+        expect(four.type === "header").toBe(isIPv4(ipv4Text));
+        const six = parseProxyHeader(ascii(`PROXY TCP6 ${ipv6Text} ::1 1 2\r\n`));
+        expect(six.type === "header").toBe(isIPv6(ipv6Text));
+      }),
+      { numRuns: 1000 },
     );
   });
 

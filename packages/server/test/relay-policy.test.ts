@@ -200,6 +200,26 @@ describe("properties", () => {
     );
   });
 
+  it("an IPv6 block contains exactly the addresses a BigInt mask says it does", () => {
+    const toBigInt = (groups: readonly number[]): bigint => groups.reduce((sum, group) => (sum << 16n) | BigInt(group), 0n);
+    const toText = (value: bigint): string =>
+      Array.from({ length: 8 }, (_, index) => ((value >> BigInt((7 - index) * 16)) & 0xffffn).toString(16)).join(":");
+    const address = fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 8, maxLength: 8 });
+    fc.assert(
+      fc.property(address, address, fc.integer({ min: 0, max: 128 }), fc.integer({ min: 0, max: 128 }), (network, client, prefix, sharedBits) => {
+        const mask = prefix === 0 ? 0n : ((1n << BigInt(prefix)) - 1n) << BigInt(128 - prefix);
+        const base = toBigInt(network) & mask;
+        // Half the clients share the block's first bits, so both outcomes occur.
+        const shareMask = sharedBits === 0 ? 0n : ((1n << BigInt(sharedBits)) - 1n) << BigInt(128 - sharedBits);
+        const clientValue = (base & shareMask) | (toBigInt(client) & ~shareMask & ((1n << 128n) - 1n));
+        const relay = createRelayPolicy({ localDomains: [], trustedNetworks: [`${toText(base)}/${prefix}`] });
+        const decision = relay.check({ recipient: { localPart: "a", domain: "remote.example" }, clientAddress: toText(clientValue), authenticated: false });
+        expect(decision.type === "accept").toBe((clientValue & mask) === base);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it("parseForwardPath never throws and keeps the limits of RFC 5321 §4.5.3.1", () => {
     fc.assert(
       fc.property(fc.oneof(fc.string({ unit: "binary", maxLength: 300 }), pathText.map((text) => `<${text}>`)), (text) => {

@@ -74,6 +74,7 @@ describe("formatReceived", () => {
 
   it.each([
     ["from.helo", { from: { helo: "a\r\nBcc: x@y", address: "192.0.2.1" } }],
+    ["from.helo", { from: { helo: "next\u0085line.example", address: "192.0.2.1" } }],
     ["from.address", { from: { helo: "a", address: "192.0.2.1\n" } }],
     ["from.reverseName", { from: { helo: "a", address: "192.0.2.1", reverseName: "r\u0000" } }],
     ["by", { by: "mx\r.example" }],
