@@ -101,7 +101,7 @@ export function decodeBase64Pure(text: string): Uint8Array | undefined {
 }
 
 /** The shape of a canonical, padded base64 string (checked before a lenient native decoder runs). */
-const strictShape = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}[AQgw]==|[A-Za-z0-9+/]{3}[AEIMQUYcgkosw048]=)?$/;
+const strictShape = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?$/;
 
 /** A native codec found on `globalThis`. Internal; exported for the tests. */
 export interface NativeBase64 {
