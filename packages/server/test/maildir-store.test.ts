@@ -276,6 +276,28 @@ console.log(JSON.stringify({ ok: result.ok, reason: result.reason, code: result.
   });
 });
 
+describe("the node:fs layer", () => {
+  it("creates exclusively, copies exclusively with the mode, and syncs directories", async () => {
+    const fileSystem = nodeMaildirFileSystem();
+    await mkdir(sandbox, { recursive: true });
+    const path = join(sandbox, "a");
+    const file = await fileSystem.createExclusive(path, 0o600);
+    await file.write(encoder.encode("hello"));
+    await file.sync();
+    await file.close();
+    await expect(fileSystem.createExclusive(path, 0o600)).rejects.toMatchObject({ code: "EEXIST" });
+    await fileSystem.copyExclusive(path, join(sandbox, "b"), 0o640);
+    expect((await stat(join(sandbox, "b"))).mode & 0o777).toBe(0o640);
+    await expect(fileSystem.copyExclusive(path, join(sandbox, "b"), 0o600)).rejects.toMatchObject({ code: "EEXIST" });
+    await expect(fileSystem.link(path, join(sandbox, "b"))).rejects.toMatchObject({ code: "EEXIST" });
+    await fileSystem.syncDirectory(sandbox);
+    expect(await fileSystem.makeDirectory(join(sandbox, "x", "y"), 0o700)).toBe(join(sandbox, "x"));
+    expect(await fileSystem.makeDirectory(join(sandbox, "x", "y"), 0o700)).toBeUndefined();
+    const kinds = Object.fromEntries((await fileSystem.list(sandbox)).map((entry) => [entry.name, entry.kind]));
+    expect(kinds).toMatchObject({ a: "file", b: "file", x: "directory" });
+  });
+});
+
 describe("stale tmp/ files", () => {
   it("removes tmp/ files older than 36 hours at open and keeps fresh ones and symlinks", async () => {
     const tmp = join(root, "example.org", "bob", "tmp");
@@ -290,6 +312,21 @@ describe("stale tmp/ files", () => {
     await open();
     expect(await listing(tmp)).toEqual(["fresh", "link"]);
     expect(await listing(sandbox)).toContain("outside");
+  });
+
+  it("cleans Maildir++ folders inside a mailbox too, and nothing outside tmp/", async () => {
+    const mailbox = join(root, "example.org", "bob");
+    const folder = join(mailbox, ".Sent");
+    for (const base of [mailbox, folder]) for (const child of ["tmp", "new", "cur"]) await mkdir(join(base, child), { recursive: true });
+    const old = new Date(Date.now() - DEFAULT_STALE_TMP_AGE_MILLISECONDS - 60_000);
+    for (const file of [join(folder, "tmp", "stale"), join(folder, "new", "old-but-delivered"), join(mailbox, "cur", "read")]) {
+      await writeFile(file, "x");
+      await utimes(file, old, old);
+    }
+    const store = await open({ cleanAtOpen: false });
+    expect(await store.cleanStaleTemporaryFiles()).toEqual({ removed: 1, errors: 0 });
+    expect(await listing(join(folder, "new"))).toEqual(["old-but-delivered"]);
+    expect(await listing(join(mailbox, "cur"))).toEqual(["read"]);
   });
 
   it("honours a configured age", async () => {
