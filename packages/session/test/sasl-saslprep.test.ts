@@ -1,7 +1,9 @@
 // SASLprep (RFC 4013): the RFC's examples, each table, and its laws.
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { saslPrep } from "@smtpkit/session";
+import { saslPrep, type SaslPrepResult } from "@smtpkit/session";
 
 describe("RFC 4013 §3 examples", () => {
   it.each([
@@ -122,15 +124,49 @@ describe("laws", () => {
     );
   });
 
-  it("its output is NFKC and free of control characters", () => {
+  it("a stored string's output (Unicode 3.2 characters only) is NFKC and free of control characters", () => {
     fc.assert(
       fc.property(anyString, (input) => {
-        const result = saslPrep(input, { kind: "query" });
+        const result = saslPrep(input, { kind: "stored" });
         if (!result.ok) return;
         expect(result.value.normalize("NFKC")).toBe(result.value);
         expect(/[\u0000-\u001f\u007f-\u009f]/.test(result.value)).toBe(false);
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe("against a Unicode 3.2 reference (Python stringprep, see test/sasl/saslprep-reference.py)", () => {
+  interface Fixture {
+    readonly blockDigests: { readonly query: readonly string[]; readonly stored: readonly string[] };
+    readonly cases: readonly { readonly input: string; readonly query: SaslPrepResult; readonly stored: SaslPrepResult }[];
+  }
+  const fixture = JSON.parse(readFileSync(new URL("./sasl/saslprep-fixtures.json", import.meta.url), "utf8")) as Fixture;
+
+  function line(result: SaslPrepResult): string {
+    if (!result.ok) return `error ${result.failure}`;
+    return `ok ${[...result.value].map((character) => character.codePointAt(0)!.toString(16)).join(".")}`;
+  }
+
+  it.each(["query", "stored"] as const)("every single code point gives the reference's result (%s)", (kind) => {
+    const mismatches: string[] = [];
+    for (let start = 0; start < 0x110000; start += 0x1000) {
+      const lines: string[] = [];
+      for (let codePoint = start; codePoint < start + 0x1000; codePoint++) {
+        if (codePoint >= 0xd800 && codePoint <= 0xdfff) continue;
+        lines.push(line(saslPrep(String.fromCodePoint(codePoint), { kind })));
+      }
+      const digest = createHash("sha256").update(lines.join("\n")).digest("hex").slice(0, 16);
+      if (digest !== fixture.blockDigests[kind][start / 0x1000]) mismatches.push(`U+${start.toString(16)}..U+${(start + 0xfff).toString(16)}`);
+    }
+    expect(mismatches).toEqual([]);
+  });
+
+  it("1000 random strings of interesting characters give the reference's results", () => {
+    expect(fixture.cases).toHaveLength(1000);
+    for (const { input, query, stored } of fixture.cases) {
+      expect({ input, query: saslPrep(input, { kind: "query" }), stored: saslPrep(input, { kind: "stored" }) }).toEqual({ input, query, stored });
+    }
   });
 });

@@ -8,13 +8,14 @@
  * A.1 (unassigned in Unicode 3.2, refused in stored strings). They were
  * checked against Python's Unicode 3.2 database (`unicodedata.ucd_3_2_0`)
  * when transcribed: D.1 and D.2 equal its R/AL and L bidirectional classes,
- * A.1 its unassigned code points less the noncharacters (table C.4). The one part
- * taken from the platform is NFKC (`String.prototype.normalize`), which
- * follows the current Unicode version rather than 3.2: for code points
- * assigned in 3.2 the two differ only on five CJK compatibility ideographs
- * (U+2F868, U+2F874, U+2F91F, U+2F95F, U+2F9BF) that Unicode Corrigendum #4
- * fixed. In query strings, code points assigned after 3.2 pass through
- * today's NFKC.
+ * A.1 its unassigned code points less the noncharacters (table C.4).
+ *
+ * NFKC comes from the platform (`String.prototype.normalize`, current
+ * Unicode) and is brought back to Unicode 3.2: code points unassigned in 3.2
+ * pass through untouched, as they did then, and the five ideographs that
+ * Unicode Corrigendum #4 changed get their 3.2 forms. The tests compare the
+ * result with a Unicode 3.2 reference for every single code point and for
+ * random strings (see `test/sasl/saslprep-reference.py`).
  *
  * U+200B ZERO WIDTH SPACE is in both B.1 and C.1.2; C.1.2 wins here (it
  * becomes a space), as in PostgreSQL's SASLprep; some implementations remove
@@ -178,6 +179,42 @@ const unassignedTable = `
 
 const unassigned: Ranges = parseRanges(unassignedTable);
 
+// The five CJK compatibility ideographs whose decompositions Unicode
+// Corrigendum #4 changed after 3.2, with their Unicode 3.2 NFKC forms.
+const corrigendum4 = new Map<number, string>([
+  [0x2f868, "\u{2136A}"],
+  [0x2f874, "\u5F33"],
+  [0x2f91f, "\u43AB"],
+  [0x2f95f, "\u7AAE"],
+  [0x2f9bf, "\u4D57"],
+]);
+
+/**
+ * NFKC as Unicode 3.2 defines it, from the platform's NFKC. A code point
+ * unassigned in 3.2 had no decomposition and combining class 0, and composed
+ * with nothing, so it blocked reordering and composition: it is kept as it is
+ * and the runs between such code points are normalized separately. The
+ * Corrigendum #4 ideographs get their 3.2 forms. For everything else the
+ * Unicode stability policy keeps NFKC unchanged since 3.2.
+ */
+function normalizeAsUnicode32(text: string): string {
+  let result = "";
+  let run = "";
+  for (const character of text) {
+    const codePoint = character.codePointAt(0)!;
+    const corrected = corrigendum4.get(codePoint);
+    if (corrected !== undefined) {
+      run += corrected;
+    } else if (inRanges(unassigned, codePoint)) {
+      result += run.normalize("NFKC") + character;
+      run = "";
+    } else {
+      run += character;
+    }
+  }
+  return result + run.normalize("NFKC");
+}
+
 /** Why SASLprep refused a string. */
 export type SaslPrepFailure =
   /** A character from RFC 4013 §2.3's prohibited tables remains after mapping. */
@@ -219,19 +256,17 @@ export interface SaslPrepOptions {
  * ```
  */
 export function saslPrep(input: string, options: SaslPrepOptions = {}): SaslPrepResult {
-  // RFC 4013 §2.1: map, then §2.2: normalize with NFKC.
+  // RFC 4013 §2.1: map.
   let mapped = "";
   for (const character of input) {
     const codePoint = character.codePointAt(0)!;
+    // A lone surrogate (C.5) cannot be normalized meaningfully: refuse it now.
+    if (codePoint >= 0xd800 && codePoint <= 0xdfff) return { ok: false, failure: "prohibited-character" };
     if (inRanges(nonAsciiSpaces, codePoint)) mapped += " ";
     else if (!inRanges(mappedToNothing, codePoint)) mapped += character;
   }
-  // A lone surrogate cannot be normalized meaningfully; refuse it first (C.5).
-  for (const character of mapped) {
-    const codePoint = character.codePointAt(0)!;
-    if (codePoint >= 0xd800 && codePoint <= 0xdfff) return { ok: false, failure: "prohibited-character" };
-  }
-  const normalized = mapped.normalize("NFKC");
+  // RFC 4013 §2.2: normalize with Unicode 3.2's NFKC.
+  const normalized = normalizeAsUnicode32(mapped);
   let hasRandAl = false;
   let hasLeftToRight = false;
   let first = true;
