@@ -20,7 +20,6 @@ export {
   createMxResolver,
   DEFAULT_MAX_MX_ADDRESSES,
   DEFAULT_MAX_MX_HOSTS,
-  MxSituations,
   type DnsResolver,
   type MxFailureReason,
   type MxLookup,

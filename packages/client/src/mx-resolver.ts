@@ -51,28 +51,6 @@ export interface DnsResolver {
   resolve6(hostname: string): Promise<readonly string[]>;
 }
 
-/**
- * Situations the MX look-up reports that `@smtpkit/codes` does not list yet.
- * Each has the shape of a {@link Situation}.
- */
-export const MxSituations = {
-  /** A resolver failure other than NXDOMAIN: queue and retry (RFC 5321 §5.1; RFC 3463 X.4.3 "Directory server failure"). */
-  DnsTemporaryFailure: {
-    name: "DnsTemporaryFailure",
-    code: 451,
-    enhanced: "4.4.3",
-    text: "Temporary DNS failure looking up the destination",
-    reference: "RFC 5321 §5.1, RFC 3463 §3.5",
-  },
-  /** MX hosts exist but none has an address (RFC 5321 §5.1 "none of them are usable"; RFC 3463 X.4.4 "Unable to route"). */
-  UnableToRoute: {
-    name: "UnableToRoute",
-    code: 550,
-    enhanced: "5.4.4",
-    text: "Unable to route: no usable mail exchanger",
-    reference: "RFC 5321 §5.1, RFC 3463 §3.5",
-  },
-} as const satisfies Record<string, Situation>;
 
 /** The most MX hosts considered, by default (Postfix tries 5 addresses; a few more hosts cost little). */
 export const DEFAULT_MAX_MX_HOSTS = 10;
@@ -341,7 +319,7 @@ export function createMxResolver(options: MxResolverOptions = {}): MxLookup {
     // RFC 5321 §5.1: "The lookup first attempts to locate an MX record".
     const mx = await query(() => getResolver().resolveMx(domain));
     if (mx.type === "nxdomain") return failure("permanent", "nxdomain", Situations.BadDestinationSystem, input);
-    if (mx.type === "temporary") return failure("transient", "dns-temporary", MxSituations.DnsTemporaryFailure, input);
+    if (mx.type === "temporary") return failure("transient", "dns-temporary", Situations.DnsTemporaryFailure, input);
 
     let hosts: { name: string; preference: number }[];
     let implicit = false;
@@ -369,7 +347,7 @@ export function createMxResolver(options: MxResolverOptions = {}): MxLookup {
         best.set(name, Math.min(best.get(name) ?? Infinity, preference));
       }
       hosts = [...best].map(([name, preference]) => ({ name, preference }));
-      if (hosts.length === 0) return failure("permanent", "no-addresses", MxSituations.UnableToRoute, input);
+      if (hosts.length === 0) return failure("permanent", "no-addresses", Situations.UnableToRoute, input);
       // "MUST be used in sorting": ascending preference, equal preferences shuffled.
       const groups = new Map<number, { name: string; preference: number }[]>();
       for (const host of hosts) groups.set(host.preference, [...(groups.get(host.preference) ?? []), host]);
@@ -400,8 +378,8 @@ export function createMxResolver(options: MxResolverOptions = {}): MxLookup {
     if (targets.length === 0) {
       // Nothing usable: retry later if any look-up failed temporarily, else report it.
       return temporaryErrors > 0
-        ? failure("transient", "dns-temporary", MxSituations.DnsTemporaryFailure, input)
-        : failure("permanent", "no-addresses", MxSituations.UnableToRoute, input);
+        ? failure("transient", "dns-temporary", Situations.DnsTemporaryFailure, input)
+        : failure("permanent", "no-addresses", Situations.UnableToRoute, input);
     }
     return { ok: true, domain, implicit, targets, temporaryErrors };
   }
@@ -412,7 +390,7 @@ export function createMxResolver(options: MxResolverOptions = {}): MxLookup {
         return await resolve(domain);
       } catch {
         // Only an injected resolver's bug gets here; never bounce for it.
-        return failure("transient", "dns-temporary", MxSituations.DnsTemporaryFailure, domain);
+        return failure("transient", "dns-temporary", Situations.DnsTemporaryFailure, domain);
       }
     },
   };

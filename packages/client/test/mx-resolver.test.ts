@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Situations } from "@smtpkit/codes";
-import { ClientUsageError, createMxResolver, MxSituations, type DnsResolver, type MxResolverOptions } from "@smtpkit/client";
+import { ClientUsageError, createMxResolver, type DnsResolver, type MxResolverOptions } from "@smtpkit/client";
 
 type Answer<T> = T | { readonly error: string };
 interface Zone {
@@ -180,7 +180,7 @@ describe("loop detection", () => {
 describe("DNS failures", () => {
   it.each([["ESERVFAIL"], ["ETIMEOUT"], ["EREFUSED"], ["ECONNREFUSED"], ["EBADRESP"]])("%s on MX is transient (451 4.4.3)", async (code) => {
     const result = await lookup({ mx: { "example.net": { error: code } } }).resolve("example.net");
-    expect(result).toEqual({ ok: false, kind: "transient", reason: "dns-temporary", situation: MxSituations.DnsTemporaryFailure, domain: "example.net" });
+    expect(result).toEqual({ ok: false, kind: "transient", reason: "dns-temporary", situation: Situations.DnsTemporaryFailure, domain: "example.net" });
   });
 
   it("NXDOMAIN is permanent (550 5.1.2)", async () => {
@@ -190,7 +190,7 @@ describe("DNS failures", () => {
 
   it("MX hosts without addresses: permanent, unless a look-up failed temporarily", async () => {
     const none: Zone = { mx: { "example.net": [{ exchange: "gone.example.net", priority: 10 }] } };
-    expect(await lookup(none).resolve("example.net")).toMatchObject({ kind: "permanent", reason: "no-addresses", situation: MxSituations.UnableToRoute });
+    expect(await lookup(none).resolve("example.net")).toMatchObject({ kind: "permanent", reason: "no-addresses", situation: Situations.UnableToRoute });
     const flaky: Zone = { mx: { "example.net": [{ exchange: "mx.example.net", priority: 10 }] }, a: { "mx.example.net": { error: "ETIMEOUT" } } };
     expect(await hostsOf(flaky, "example.net")).toBe("transient dns-temporary");
   });

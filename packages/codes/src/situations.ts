@@ -144,6 +144,8 @@ export const Situations = {
   ContentRejected: situation("ContentRejected", 554, "5.6.0", "Message content rejected", "RFC 5321 §4.3.2, RFC 3463 §3.7"),
   EightBitNotSupported: situation("EightBitNotSupported", 554, "5.6.3", "8-bit content requires 8BITMIME", "RFC 6152 §3, RFC 3463 §3.7"),
   RoutingLoop: situation("RoutingLoop", 554, "5.4.6", "Routing loop detected", "RFC 5321 §6.3, RFC 3463 §3.5"),
+  DnsTemporaryFailure: situation("DnsTemporaryFailure", 451, "4.4.3", "Temporary DNS failure looking up the destination", "RFC 5321 §5.1, RFC 3463 §3.5", "A resolver failure other than NXDOMAIN: queue and retry."),
+  UnableToRoute: situation("UnableToRoute", 550, "5.4.4", "Unable to route: no usable mail exchanger", "RFC 5321 §5.1, RFC 3463 §3.5", "MX hosts exist but none has a usable address."),
 
   // --- TLS and authentication ------------------------------------------------
   StartTlsFirst: situation("StartTlsFirst", 530, "5.7.0", "Must issue a STARTTLS command first", "RFC 3207 §4"),
