@@ -12,3 +12,4 @@
  */
 export * from "./sasl/index.js";
 export * from "./transition-table.js";
+export * from "./client/index.js";
