@@ -1,0 +1,45 @@
+/**
+ * `@smtpkit/testkit`: fast-check arbitraries for SMTP and MIME, and
+ * ready-made property assertions for your own SMTP code.
+ *
+ * @packageDocumentation
+ */
+export { TestkitError, type LawFailure, type LawName, type TestkitErrorReason } from "./testkit-error.js";
+export {
+  addressLiteral,
+  domain,
+  generalAddressLiteral,
+  ipv4AddressLiteral,
+  ipv6AddressLiteral,
+  ldhLabel,
+  uLabelDomain,
+  type DomainOptions,
+  type LabelOptions,
+} from "./arbitraries/domain.js";
+export {
+  dotAtomLocalPart,
+  forwardPath,
+  localPart,
+  mailbox,
+  quotedLocalPart,
+  reversePath,
+  utf8Mailbox,
+  type LocalPartOptions,
+  type MailboxOptions,
+} from "./arbitraries/mailbox.js";
+export { capabilitySet, saslMechanisms, type CapabilityKeyword, type CapabilitySetOptions } from "./arbitraries/capabilities.js";
+export {
+  authCommand,
+  bdatCommand,
+  command,
+  etrnCommand,
+  helloCommand,
+  helpCommand,
+  mailCommand,
+  mailParameters,
+  noopCommand,
+  rcptCommand,
+  rcptParameters,
+  vrfyCommand,
+  type CommandOptions,
+} from "./arbitraries/commands.js";
