@@ -44,7 +44,9 @@ export type SaslClientFailureReason =
 
 /** Send this response: after `AUTH <mechanism> ` as the initial response, or as the line answering a 334. */
 export interface SaslClientResponse {
+  /** The discriminant. */
   readonly type: "response";
+  /** The mechanism it comes from. */
   readonly mechanism: SaslMechanismName;
   /**
    * The bytes to base64-encode. An empty initial response is sent as `=`
@@ -67,19 +69,25 @@ export interface SaslClientOAuthError {
 
 /** No initial response: send `AUTH <mechanism>` alone and wait for the first 334. */
 export interface SaslClientWait {
+  /** The discriminant. */
   readonly type: "wait";
+  /** The mechanism it comes from. */
   readonly mechanism: SaslMechanismName;
 }
 
 /** The server's 235 is confirmed (for SCRAM: the server proved it knows the password). */
 export interface SaslClientSuccess {
+  /** The discriminant. */
   readonly type: "success";
+  /** The mechanism it comes from. */
   readonly mechanism: SaslMechanismName;
 }
 
 /** The exchange failed on the client side: cancel it with `*` (or distrust the 235). */
 export interface SaslClientFailure {
+  /** The discriminant. */
   readonly type: "failure";
+  /** The mechanism it comes from. */
   readonly mechanism: SaslMechanismName;
   /** Why. */
   readonly reason: SaslClientFailureReason;

@@ -45,6 +45,7 @@ export interface SaslChooseOptions {
 export type SaslChoice =
   | { readonly type: "chosen"; readonly mechanism: SaslMechanismName }
   | {
+      /** The discriminant. */
       readonly type: "none";
       /**
        * `needs-tls`: only plain-text mechanisms were left and the connection

@@ -96,7 +96,9 @@ export type SaslServerFailureReason =
 
 /** The server sends a 334 challenge: `challenge` is the decoded payload (may be empty). */
 export interface SaslServerChallenge {
+  /** The discriminant. */
   readonly type: "challenge";
+  /** The mechanism it comes from. */
   readonly mechanism: SaslMechanismName;
   /** The bytes to base64-encode after `334 `. */
   readonly challenge: Uint8Array;
@@ -104,14 +106,19 @@ export interface SaslServerChallenge {
 
 /** The mechanism waits for the embedder's answer to `request`, given with {@link SaslServerMechanism.decide}. */
 export interface SaslServerDecisionStep {
+  /** The discriminant. */
   readonly type: "decision";
+  /** The mechanism it comes from. */
   readonly mechanism: SaslMechanismName;
+  /** What the embedder must decide. */
   readonly request: SaslDecisionRequest;
 }
 
 /** Authentication succeeded. */
 export interface SaslServerSuccess {
+  /** The discriminant. */
   readonly type: "success";
+  /** The mechanism it comes from. */
   readonly mechanism: SaslMechanismName;
   /** The identity whose credentials were checked. */
   readonly authenticationIdentity: string;
@@ -127,7 +134,9 @@ export interface SaslServerSuccess {
 
 /** Authentication failed; the session replies with `situation`. */
 export interface SaslServerFailure {
+  /** The discriminant. */
   readonly type: "failure";
+  /** The mechanism it comes from. */
   readonly mechanism: SaslMechanismName | undefined;
   /** The reply to send, a name from `@smtpkit/codes` `Situations`. */
   readonly situation: SaslFailureSituation;
@@ -142,7 +151,9 @@ export type SaslServerStep = SaslServerChallenge | SaslServerDecisionStep | Sasl
 
 /** Check a PLAIN or LOGIN password; answer `accept` or `reject`. */
 export interface SaslVerifyPasswordRequest {
+  /** The discriminant. */
   readonly type: "verify-password";
+  /** The mechanism it comes from. */
   readonly mechanism: "PLAIN" | "LOGIN";
   /** The authentication identity as sent (UTF-8, free of control characters). */
   readonly username: string;
@@ -152,8 +163,11 @@ export interface SaslVerifyPasswordRequest {
 
 /** Give CRAM-MD5's shared secret for `username`; answer `secret` or `reject`. */
 export interface SaslLookupSecretRequest {
+  /** The discriminant. */
   readonly type: "lookup-secret";
+  /** The mechanism it comes from. */
   readonly mechanism: "CRAM-MD5";
+  /** The user name as sent (UTF-8, free of control characters). */
   readonly username: string;
 }
 
@@ -164,7 +178,9 @@ export interface SaslLookupSecretRequest {
  * (RFC 5802 §9 leaves this to the server).
  */
 export interface SaslLookupScramVerifierRequest {
+  /** The discriminant. */
   readonly type: "lookup-scram-verifier";
+  /** The mechanism it comes from. */
   readonly mechanism: "SCRAM-SHA-256" | "SCRAM-SHA-256-PLUS";
   /** The user name after unescaping and SASLprep (RFC 5802 §5.1). */
   readonly username: string;
@@ -172,7 +188,9 @@ export interface SaslLookupScramVerifierRequest {
 
 /** Check an OAuth 2.0 bearer token; answer `accept` (optionally naming the identity) or `reject`. */
 export interface SaslVerifyTokenRequest {
+  /** The discriminant. */
   readonly type: "verify-token";
+  /** The mechanism it comes from. */
   readonly mechanism: "XOAUTH2" | "OAUTHBEARER";
   /** The user the client claims (XOAUTH2 `user=`, OAUTHBEARER `a=`), if any. */
   readonly username: string | undefined;
@@ -191,7 +209,9 @@ export interface SaslVerifyTokenRequest {
  * otherwise such attempts fail with `AuthorizationIdentityRefused`.
  */
 export interface SaslAuthorizeRequest {
+  /** The discriminant. */
   readonly type: "authorize";
+  /** The mechanism it comes from. */
   readonly mechanism: SaslMechanismName;
   /** The authenticated identity. */
   readonly username: string;
@@ -219,6 +239,7 @@ export interface SaslOAuthError {
 
 /** The answer `accept`: the credentials are good (or the authorization is allowed). */
 export interface SaslAcceptDecision {
+  /** The discriminant. */
   readonly type: "accept";
   /**
    * For `verify-token` only: the identity the token belongs to. Required when
@@ -229,6 +250,7 @@ export interface SaslAcceptDecision {
 
 /** The answer `reject`: refuse the attempt. */
 export interface SaslRejectDecision {
+  /** The discriminant. */
   readonly type: "reject";
   /** The reply situation; default `AuthInvalidCredentials` (`AuthorizationIdentityRefused` for `authorize`). */
   readonly situation?: SaslRejectSituation;
@@ -238,13 +260,17 @@ export interface SaslRejectDecision {
 
 /** The answer to `lookup-secret`: CRAM-MD5's shared secret (a string is UTF-8 encoded). */
 export interface SaslSecretDecision {
+  /** The discriminant. */
   readonly type: "secret";
+  /** The shared secret (usually the password). */
   readonly secret: string | Uint8Array | Redacted<string> | Redacted<Uint8Array>;
 }
 
 /** The answer to `lookup-scram-verifier`. */
 export interface SaslScramVerifierDecision {
+  /** The discriminant. */
   readonly type: "scram-verifier";
+  /** The stored verifier, from {@link createScramVerifier}. */
   readonly verifier: ScramVerifier;
 }
 
