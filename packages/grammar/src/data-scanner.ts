@@ -70,6 +70,12 @@ export interface DataEndEvent {
   readonly bareCarriageReturns: number;
   /** Bare LFs seen (counted under `reject` and `normalize`). */
   readonly bareLineFeeds: number;
+  /**
+   * Lines longer than 1000 octets with CRLF as sent (RFC 5321 §4.5.3.1.6),
+   * counted under `reject` and `normalize`. Not refused: Postfix and most
+   * receivers accept them; a relay must rewrap before sending them on.
+   */
+  readonly longLines: number;
 }
 
 /** A piece of message content (DATA after unstuffing, or a BDAT chunk). */
@@ -92,6 +98,9 @@ export interface DataScannerOptions {
   readonly rejectNul: boolean;
 }
 
+/** RFC 5321 §4.5.3.1.6: a text line is at most 1000 octets with its CRLF. */
+const textLineLimit = 1000;
+
 /** More pieces than this from one input are merged into one chunk (bounds the events per input). */
 const maxPiecesPerInput = 16;
 
@@ -106,6 +115,9 @@ export class DataScanner {
   #bareCr = 0;
   #bareLf = 0;
   #nul = false;
+  #longLines = 0;
+  /** Octets of the current line in earlier inputs. */
+  #carry = 0;
   readonly #check: boolean;
   readonly #normalize: boolean;
   readonly #rejectNul: boolean;
@@ -127,6 +139,8 @@ export class DataScanner {
     this.#bareCr = 0;
     this.#bareLf = 0;
     this.#nul = false;
+    this.#longLines = 0;
+    this.#carry = 0;
   }
 
   #piece(data: Uint8Array): void {
@@ -166,6 +180,7 @@ export class DataScanner {
       violation: bare && this.#check && !this.#normalize ? "BareLineEnding" : this.#nul ? "NulInData" : undefined,
       bareCarriageReturns: this.#bareCr,
       bareLineFeeds: this.#bareLf,
+      longLines: this.#longLines,
     });
     this.reset();
     this.ended = true;
@@ -194,9 +209,27 @@ export class DataScanner {
     return consumed;
   }
 
+  /** Counts a line ended by the CRLF whose LF is at `lf`, begun at `begin` (after earlier inputs' `#carry`). */
+  #lineEnd(lf: number, begin: number): void {
+    if (this.#carry + lf + 1 - begin > textLineLimit) this.#longLines += 1;
+    this.#carry = 0;
+  }
+
   #scan(buf: Uint8Array, events: (DataChunkEvent | DataEndEvent)[]): number {
     const length = buf.length;
     if (length === 0) return 0;
+    const consumed = this.#scanLines(buf, events);
+    // The octets of the unfinished line count towards its length.
+    if (this.#check && !this.ended) this.#carry += length - this.#begin;
+    return consumed;
+  }
+
+  /** Where the current line began in the current input. */
+  #begin = 0;
+
+  #scanLines(buf: Uint8Array, events: (DataChunkEvent | DataEndEvent)[]): number {
+    const length = buf.length;
+    this.#begin = 0;
     let i = 0; // where scanning resumes
     let segment = 0; // start of the content not yet handed out
     let lineStart = -1; // index of a line start to examine, or -1
@@ -207,6 +240,10 @@ export class DataScanner {
       case Tail.Cr:
         if (buf[0] === LF) {
           lineStart = 1;
+          if (this.#check) {
+            this.#lineEnd(0, 0);
+            this.#begin = 1;
+          }
         } else if (this.#check) {
           this.#bareCr += 1;
           if (this.#normalize) this.#piece(lfOnly.slice());
@@ -319,6 +356,8 @@ export class DataScanner {
         i = lf + 1;
         continue;
       }
+      this.#lineEnd(lf, this.#begin);
+      this.#begin = lf + 1;
       lineStart = lf + 1;
     }
   }

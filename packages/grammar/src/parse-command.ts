@@ -466,13 +466,13 @@ function readParameters(line: Line, rest: string, restOffset: number, offsets: O
   const list: EsmtpParameter[] = [];
   if (rest === "") return list;
   if (rest.charCodeAt(0) !== 0x20) return line.error("SyntaxError", "Parameters must follow the address after a space", restOffset, esmtpParam);
-  const words = rest.split(" ");
   let empty = 0;
-  let at = restOffset + 1;
-  for (let w = 1; w < words.length; w += 1) {
-    const word = words[w] as string;
-    const start = at;
-    at += word.length + 1;
+  for (let position = 1; position <= rest.length; ) {
+    let next = rest.indexOf(" ", position);
+    if (next < 0) next = rest.length;
+    const word = rest.slice(position, next);
+    const start = restOffset + position;
+    position = next + 1;
     if (word === "") {
       empty += 1;
       continue;
@@ -697,17 +697,20 @@ function parseRcpt(line: Line, argument: string): Outcome {
         // RFC 3461 §4.1: "NEVER" / 1#( "SUCCESS" / "FAILURE" / "DELAY" )
         const value = params.value(p);
         if (typeof value !== "string") return value;
-        const items = asciiUpper(value).split(",");
-        const seen = new Set<string>();
-        for (const item of items) {
+        const items: DsnNotify[] = [];
+        for (let start = 0; start <= value.length; ) {
+          let comma = value.indexOf(",", start);
+          if (comma < 0) comma = value.length;
+          const item = asciiUpper(value.slice(start, comma));
+          start = comma + 1;
           if (item !== "NEVER" && item !== "SUCCESS" && item !== "FAILURE" && item !== "DELAY") {
             return params.bad(p, "NOTIFY must be NEVER or SUCCESS, FAILURE, DELAY");
           }
-          if (seen.has(item)) return params.bad(p, `NOTIFY lists ${item} twice`);
-          seen.add(item);
+          if (items.includes(item)) return params.bad(p, `NOTIFY lists ${item} twice`);
+          items.push(item);
         }
-        if (seen.has("NEVER") && seen.size > 1) return params.bad(p, "NOTIFY=NEVER stands alone");
-        parameters.notify = items as DsnNotify[];
+        if (items.length > 1 && items.includes("NEVER")) return params.bad(p, "NOTIFY=NEVER stands alone");
+        parameters.notify = items;
         break;
       }
       case "ORCPT": {

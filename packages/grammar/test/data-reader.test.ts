@@ -47,7 +47,7 @@ describe("DATA: end of data", () => {
   it("ends at <CRLF>.<CRLF> and hands the rest to the command reader", () => {
     const { content, ends, after } = readData([bytes("Subject: a\r\n\r\nbody\r\n.\r\nQUIT\r\n")]);
     expect(content).toBe("Subject: a\r\n\r\nbody\r\n");
-    expect(ends).toEqual([{ type: "data-end", size: 20, violation: undefined, bareCarriageReturns: 0, bareLineFeeds: 0 }]);
+    expect(ends).toEqual([{ type: "data-end", size: 20, violation: undefined, bareCarriageReturns: 0, bareLineFeeds: 0, longLines: 0 }]);
     expect(after.map((event) => event.type === "command" && event.command.verb)).toEqual(["QUIT"]);
   });
 
@@ -201,6 +201,14 @@ describe("DATA: policies and limits", () => {
     expect(readData([bytes("a\x00"), bytes("b\r\n.\r\n")], "reject", true).ends[0]?.violation).toBe("NulInData");
     expect(readData([bytes("ab\r\n.\r\nNOOP\x00\r\n")], "reject", true).ends[0]?.violation).toBeUndefined();
     expect(readData([bytes("a\x00b\r\n.\r\n")], "reject", false).ends[0]?.violation).toBeUndefined();
+  });
+
+  it("counts lines over 1000 octets with CRLF (RFC 5321 §4.5.3.1.6), under any split", () => {
+    const input = bytes(`${"a".repeat(998)}\r\n${"b".repeat(999)}\r\n.${"c".repeat(998)}\r\nshort\r\n.\r\n`);
+    for (const cuts of [[], [500], [998, 999, 1000], [1999, 2001, 2002, 2003], [3000]]) {
+      const { ends } = readData(splitAt(input, cuts));
+      expect(ends[0]?.longLines).toBe(2);
+    }
   });
 
   it("reads 10 MB without a line ending in bounded events, without ending", () => {
