@@ -67,6 +67,8 @@ export function pbkdf2Sha256(password: Uint8Array, salt: Uint8Array, iterations:
   const state = new Int32Array(8);
   const schedule = new Int32Array(64);
   const accumulator = new Int32Array(8);
+  const blockBuffer = new Uint8Array(32);
+  const blockView = new DataView(blockBuffer.buffer);
   const blocks = Math.ceil(length / 32);
   for (let blockIndex = 1; blockIndex <= blocks; blockIndex++) {
     // U1 = PRF(P, S || INT(i)): the general path, since S has any length.
@@ -99,12 +101,10 @@ export function pbkdf2Sha256(password: Uint8Array, salt: Uint8Array, iterations:
         accumulator[word]! ^= state[word]!;
       }
     }
+    // T_i, big-endian; the last block is cut to the requested length.
     const offset = (blockIndex - 1) * 32;
-    for (let word = 0; word < 8 && offset + word * 4 < length; word++) {
-      const value = accumulator[word]!;
-      const bytes = [value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff];
-      for (let byte = 0; byte < 4 && offset + word * 4 + byte < length; byte++) result[offset + word * 4 + byte] = bytes[byte]!;
-    }
+    for (let word = 0; word < 8; word++) blockView.setInt32(word * 4, accumulator[word]!);
+    result.set(blockBuffer.subarray(0, Math.min(32, length - offset)), offset);
   }
   return result;
 }
