@@ -265,6 +265,8 @@ export class ClientSession {
   #outputs: ClientOutput[] = [];
   #outputHead = 0;
   #lastWriteIsCommands = false;
+  /** While a reply is handled: whether more input had already arrived after it. */
+  #moreInput = false;
 
   /**
    * @param options - see {@link ClientSessionOptions}
@@ -344,14 +346,10 @@ export class ClientSession {
     }
     const events = this.#reader.push(bytes);
     for (let i = 0; i < events.length; i += 1) {
+      this.#moreInput = i + 1 < events.length || this.#reader.buffered > 0;
       this.#onReaderEvent(events[i] as ReplyReaderEvent);
       // The handlers move the state on: read it afresh.
-      const state = this.state;
-      if (state === "closed") return;
-      if (state === "tls-handshake" && (i + 1 < events.length || this.#reader.buffered > 0)) {
-        this.#fail("starttls-injection", "remote", "The server sent more after its 220 to STARTTLS (RFC 3207 §5).", "close");
-        return;
-      }
+      if (this.state === "closed" || this.state === "tls-handshake") return;
     }
   }
 
@@ -440,10 +438,11 @@ export class ClientSession {
    */
   send(transaction: ClientTransaction, now?: number): number {
     if (now !== undefined) this.#advance(now);
-    if (this.#quitRequested) throw new ClientSessionError("wrong-state", "send() after quit().");
+    const over = this.#state === "closed" || this.#failure !== undefined;
+    if (this.#quitRequested && !over) throw new ClientSessionError("wrong-state", "send() after quit().");
     checkTransaction(transaction, this.#maxRecipients);
     const id = this.#nextId++;
-    if (this.#state === "closed") {
+    if (over) {
       this.#emit({ type: "transaction-result", result: this.#abortedResult(id, transaction) });
       return id;
     }
@@ -722,6 +721,12 @@ export class ClientSession {
   }
 
   #onStartTls(reply: Reply): void {
+    if (reply.code === 220 && this.#moreInput) {
+      // RFC 3207 §5 (and CVE-2011-0411 mirrored): replies sent before the
+      // handshake would be read as if they came through TLS.
+      this.#fail("starttls-injection", "remote", "The server sent more after its 220 to STARTTLS, before the TLS handshake.", "close", reply);
+      return;
+    }
     if (reply.code === 220) {
       this.#state = "tls-handshake";
       this.#handshakeSince = this.#now;
