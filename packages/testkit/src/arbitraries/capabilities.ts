@@ -6,6 +6,7 @@
  * @module
  */
 import fc from "fast-check";
+import { record } from "../internal/record.js";
 import { CapabilitySet } from "@smtpkit/grammar";
 import { dateTime } from "../internal/date-time.js";
 import { ldh, unit, visible } from "../internal/characters.js";
@@ -50,8 +51,7 @@ const known = {
   FUTURERELEASE: fc.tuple(fc.integer({ min: 1, max: 999_999_999 }), dateTime()),
   RRVS: flag(), // RFC 7293
   // RFC 9422 §3: "LIMITS" SP limit *(SP limit)
-  LIMITS: fc
-    .record(
+  LIMITS: record(
       { RCPTMAX: fc.integer({ min: 1, max: 10_000 }), MAILMAX: fc.integer({ min: 1, max: 10_000 }), RCPTDOMAINMAX: fc.integer({ min: 1, max: 10_000 }) },
       { requiredKeys: [] },
     )
@@ -176,8 +176,7 @@ export function capabilitySet(options: CapabilitySetOptions = {}): fc.Arbitrary<
     });
   }
   const requiredKeys = [...include].filter((k) => k in model);
-  return fc
-    .record(model, { requiredKeys: requiredKeys as never[] })
+  return record(model, { requiredKeys: requiredKeys as never[] })
     .filter((entries) => !("BINARYMIME" in entries) || "CHUNKING" in entries)
     .map((entries) => toSet(entries as Entries), fromSet as (value: unknown) => Record<string, unknown>);
 }

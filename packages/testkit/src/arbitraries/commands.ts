@@ -16,6 +16,7 @@
  * @module
  */
 import fc from "fast-check";
+import { record } from "../internal/record.js";
 import type {
   AuthCommand,
   BdatCommand,
@@ -120,7 +121,7 @@ function otherParameters(): fc.Arbitrary<EsmtpParameter[]> {
     );
   // RFC 5321 esmtp-value: 1*(%d33-60 / %d62-126).
   const value = fc.option(fc.string({ unit: unit(visible.filter((c) => c !== "=")), minLength: 1, maxLength: 16 }), { nil: undefined });
-  return fc.uniqueArray(fc.record({ keyword, value }), { minLength: 1, maxLength: 2, selector: (p) => p.keyword });
+  return fc.uniqueArray(record({ keyword, value }), { minLength: 1, maxLength: 2, selector: (p) => p.keyword });
 }
 
 /**
@@ -147,8 +148,8 @@ function mailParametersWith(r: Resolved, requireSmtpUtf8: boolean): fc.Arbitrary
   if (allows(r, "BY")) {
     // RFC 2852 §4: by-time is signed; with mode R it must be positive (§4.1).
     model["by"] = fc.oneof(
-      fc.record({ seconds: fc.integer({ min: 1, max: 999_999_999 }), mode: fc.constant("R" as const), trace: fc.boolean() }),
-      fc.record({ seconds: fc.integer({ min: -999_999_999, max: 999_999_999 }), mode: fc.constant("N" as const), trace: fc.boolean() }),
+      record({ seconds: fc.integer({ min: 1, max: 999_999_999 }), mode: fc.constant("R" as const), trace: fc.boolean() }),
+      record({ seconds: fc.integer({ min: -999_999_999, max: 999_999_999 }), mode: fc.constant("N" as const), trace: fc.boolean() }),
     );
   }
   if (allows(r, "HOLDFOR")) {
@@ -157,8 +158,7 @@ function mailParametersWith(r: Resolved, requireSmtpUtf8: boolean): fc.Arbitrary
   }
   if (r.capabilities === undefined) model["other"] = otherParameters();
   const required = requireSmtpUtf8 ? ["smtputf8"] : [];
-  return fc
-    .record(model, { requiredKeys: required as never[] })
+  return record(model, { requiredKeys: required as never[] })
     .filter((p) => !("holdFor" in p && "holdUntil" in p)) as fc.Arbitrary<MailParameters>;
 }
 
@@ -206,14 +206,14 @@ export function rcptParameters(options: CommandOptions = {}): fc.Arbitrary<RcptP
     );
   }
   if (allows(r, "ORCPT")) {
-    const types: fc.Arbitrary<{ addressType: string; address: string }>[] = [fc.record({ addressType: fc.constant("RFC822"), address: mailboxText(false) })];
+    const types: fc.Arbitrary<{ addressType: string; address: string }>[] = [record({ addressType: fc.constant("RFC822"), address: mailboxText(false) })];
     // RFC 6533 §3: the utf-8 address type, sent as 7-bit utf-8-addr-xtext.
-    if (r.utf8) types.push(fc.record({ addressType: fc.constant("UTF-8"), address: mailboxText(true) }));
+    if (r.utf8) types.push(record({ addressType: fc.constant("UTF-8"), address: mailboxText(true) }));
     model["orcpt"] = fc.oneof(...types);
   }
-  if (allows(r, "RRVS")) model["rrvs"] = fc.record({ dateTime: dateTime(), action: fc.constantFrom(undefined, "C" as const, "R" as const) });
+  if (allows(r, "RRVS")) model["rrvs"] = record({ dateTime: dateTime(), action: fc.constantFrom(undefined, "C" as const, "R" as const) });
   if (r.capabilities === undefined) model["other"] = otherParameters();
-  return fc.record(model, { requiredKeys: [] }) as fc.Arbitrary<RcptParameters>;
+  return record(model, { requiredKeys: [] }) as fc.Arbitrary<RcptParameters>;
 }
 
 /**
@@ -232,8 +232,8 @@ export function rcptParameters(options: CommandOptions = {}): fc.Arbitrary<RcptP
 export function helloCommand(verbs: readonly HelloCommand["verb"][] = ["EHLO", "HELO", "LHLO"]): fc.Arbitrary<HelloCommand> {
   const verb = fc.constantFrom(...verbs);
   return fc.oneof(
-    { arbitrary: fc.record({ verb, domain: domain(), form: fc.constant("domain" as const) }), weight: 4 },
-    { arbitrary: fc.record({ verb, domain: addressLiteral(), form: fc.constant("address-literal" as const) }), weight: 1 },
+    { arbitrary: record({ verb, domain: domain(), form: fc.constant("domain" as const) }), weight: 4 },
+    { arbitrary: record({ verb, domain: addressLiteral(), form: fc.constant("address-literal" as const) }), weight: 1 },
   );
 }
 
@@ -254,9 +254,9 @@ export function helloCommand(verbs: readonly HelloCommand["verb"][] = ["EHLO", "
 export function mailCommand(options: CommandOptions = {}): fc.Arbitrary<MailCommand> {
   const r = resolve(options);
   const verb = fc.constant("MAIL" as const);
-  const ascii = fc.record({ verb, from: reversePath(), parameters: mailParametersWith(r, false) });
+  const ascii = record({ verb, from: reversePath(), parameters: mailParametersWith(r, false) });
   if (!r.utf8 || !allows(r, "SMTPUTF8")) return ascii;
-  const international = fc.record({ verb, from: utf8Mailbox(), parameters: mailParametersWith(r, true) });
+  const international = record({ verb, from: utf8Mailbox(), parameters: mailParametersWith(r, true) });
   return fc.oneof({ arbitrary: ascii, weight: 3 }, { arbitrary: international, weight: 1 });
 }
 
@@ -277,13 +277,13 @@ export function rcptCommand(options: CommandOptions = {}): fc.Arbitrary<RcptComm
   const r = resolve(options);
   const verb = fc.constant("RCPT" as const);
   const parameters = rcptParameters(options);
-  const ascii = fc.record({ verb, to: forwardPath(), parameters });
+  const ascii = record({ verb, to: forwardPath(), parameters });
   if (!r.utf8) return ascii;
-  return fc.oneof({ arbitrary: ascii, weight: 3 }, { arbitrary: fc.record({ verb, to: utf8Mailbox(), parameters }), weight: 1 });
+  return fc.oneof({ arbitrary: ascii, weight: 3 }, { arbitrary: record({ verb, to: utf8Mailbox(), parameters }), weight: 1 });
 }
 
 function bare<V extends "DATA" | "RSET" | "QUIT" | "STARTTLS">(verb: V): fc.Arbitrary<{ verb: V }> {
-  return fc.record({ verb: fc.constant(verb) });
+  return record({ verb: fc.constant(verb) });
 }
 
 /**
@@ -299,7 +299,7 @@ function bare<V extends "DATA" | "RSET" | "QUIT" | "STARTTLS">(verb: V): fc.Arbi
  * ```
  */
 export function bdatCommand(maxSize = 10_000_000): fc.Arbitrary<BdatCommand> {
-  return fc.record({ verb: fc.constant("BDAT" as const), size: fc.integer({ min: 0, max: maxSize }), last: fc.boolean() });
+  return record({ verb: fc.constant("BDAT" as const), size: fc.integer({ min: 0, max: maxSize }), last: fc.boolean() });
 }
 
 /** VRFY/EXPN arguments never end with a word the parser would take for the SMTPUTF8 parameter. */
@@ -324,9 +324,9 @@ function vrfyArgument(utf8: boolean): fc.Arbitrary<string> {
 export function vrfyCommand(options: CommandOptions = {}): fc.Arbitrary<VrfyCommand> {
   const r = resolve(options);
   const verb = fc.constantFrom("VRFY" as const, "EXPN" as const);
-  const ascii = fc.record({ verb, argument: vrfyArgument(false) });
+  const ascii = record({ verb, argument: vrfyArgument(false) });
   if (!r.utf8) return ascii;
-  return fc.oneof(ascii, fc.record({ verb, argument: vrfyArgument(true), smtputf8: fc.constant(true) }));
+  return fc.oneof(ascii, record({ verb, argument: vrfyArgument(true), smtputf8: fc.constant(true) }));
 }
 
 /**
@@ -344,7 +344,7 @@ export function vrfyCommand(options: CommandOptions = {}): fc.Arbitrary<VrfyComm
  */
 export function authCommand(mechanisms: readonly string[] = saslMechanisms): fc.Arbitrary<AuthCommand> {
   const valid = mechanisms.map((m) => m.toUpperCase()).filter((m) => /^[A-Z0-9_-]{1,20}$/.test(m));
-  return fc.record(
+  return record(
     { verb: fc.constant("AUTH" as const), mechanism: fc.constantFrom(...(valid.length > 0 ? valid : ["PLAIN"])), initialResponse: fc.uint8Array({ maxLength: 96 }) },
     { requiredKeys: ["verb", "mechanism"] },
   );
@@ -372,7 +372,7 @@ export function etrnCommand(): fc.Arbitrary<EtrnCommand> {
       },
     );
   const node = fc.oneof(domain(), prefixed("@", domain()), prefixed("#", fc.string({ unit: unit(atext), minLength: 1, maxLength: 16 })));
-  return fc.record({ verb: fc.constant("ETRN" as const), node });
+  return record({ verb: fc.constant("ETRN" as const), node });
 }
 
 /**
@@ -387,7 +387,7 @@ export function etrnCommand(): fc.Arbitrary<EtrnCommand> {
  * ```
  */
 export function helpCommand(): fc.Arbitrary<HelpCommand> {
-  return fc.record({ verb: fc.constant("HELP" as const), topic: phrase(40) }, { requiredKeys: ["verb"] });
+  return record({ verb: fc.constant("HELP" as const), topic: phrase(40) }, { requiredKeys: ["verb"] });
 }
 
 /**
@@ -402,7 +402,7 @@ export function helpCommand(): fc.Arbitrary<HelpCommand> {
  * ```
  */
 export function noopCommand(): fc.Arbitrary<NoopCommand> {
-  return fc.record({ verb: fc.constant("NOOP" as const), argument: phrase(60) }, { requiredKeys: ["verb"] });
+  return record({ verb: fc.constant("NOOP" as const), argument: phrase(60) }, { requiredKeys: ["verb"] });
 }
 
 /**

@@ -11,6 +11,7 @@
  * @module
  */
 import fc from "fast-check";
+import { record } from "../internal/record.js";
 import type { Mailbox } from "@smtpkit/grammar";
 import { checkInteger } from "../testkit-error.js";
 import { atext, hasNonAscii, nonAscii, qtext, unit, utf8Length } from "../internal/characters.js";
@@ -168,8 +169,7 @@ export function mailbox(options: MailboxOptions = {}): fc.Arbitrary<Mailbox> {
   const domains: fc.Arbitrary<string>[] = [domain({ maxLength: 252 })];
   if (options.addressLiterals !== false) domains.push(addressLiteral());
   if (utf8) domains.push(uLabelDomain({ maxLength: 252 }));
-  return fc
-    .record({ localPart: localPart({ utf8 }), domain: fc.oneof(...domains) })
+  return record({ localPart: localPart({ utf8 }), domain: fc.oneof(...domains) })
     .filter((m) => pathOctets(m) <= maxPath);
 }
 
@@ -191,8 +191,8 @@ export function utf8Mailbox(): fc.Arbitrary<Mailbox> {
     localPart({ utf8: true }).filter(hasNonAscii),
     localPart(),
   );
-  const withLocal = fc.record({ localPart: localPart({ utf8: true }).filter(hasNonAscii), domain: fc.oneof(domain({ maxLength: 200 }), uLabelDomain({ maxLength: 200 })) });
-  const withDomain = fc.record({ localPart: local, domain: uLabelDomain({ maxLength: 200 }) });
+  const withLocal = record({ localPart: localPart({ utf8: true }).filter(hasNonAscii), domain: fc.oneof(domain({ maxLength: 200 }), uLabelDomain({ maxLength: 200 })) });
+  const withDomain = record({ localPart: local, domain: uLabelDomain({ maxLength: 200 }) });
   return fc.oneof(withLocal, withDomain).filter((m) => pathOctets(m) <= maxPath);
 }
 
@@ -228,6 +228,6 @@ export function reversePath(options: MailboxOptions = {}): fc.Arbitrary<Mailbox 
  * ```
  */
 export function forwardPath(options: MailboxOptions = {}): fc.Arbitrary<Mailbox> {
-  const postmaster = fc.record({ localPart: fc.constantFrom("Postmaster", "postmaster", "POSTMASTER"), domain: fc.constant("") });
+  const postmaster = record({ localPart: fc.constantFrom("Postmaster", "postmaster", "POSTMASTER"), domain: fc.constant("") });
   return fc.oneof({ arbitrary: mailbox(options), weight: 9 }, { arbitrary: postmaster, weight: 1 });
 }

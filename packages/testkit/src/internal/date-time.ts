@@ -5,6 +5,7 @@
  * @module
  */
 import fc from "fast-check";
+import { record } from "./record.js";
 import { digits, unit } from "./characters.js";
 
 const two = (n: number): string => String(n).padStart(2, "0");
@@ -62,8 +63,7 @@ function parse(value: unknown): Parts {
  * or ±hh:mm (within ±23:59). No leap seconds.
  */
 export function dateTime(): fc.Arbitrary<string> {
-  return fc
-    .record({
+  return record({
       year: fc.integer({ min: 2000, max: 2099 }),
       month: fc.integer({ min: 1, max: 12 }),
       day: fc.integer({ min: 1, max: 31 }),
