@@ -43,7 +43,21 @@ describe("chooseMechanism", () => {
     ["PLAIN without TLS when explicitly allowed", ["PLAIN"], { credentials: password, tls: false, allowPlaintextWithoutTls: true }, "PLAIN"],
     ["within the embedder's allow list", everything, { credentials: password, tls: true, mechanisms: ["PLAIN"] }, "PLAIN"],
   ])("prefers %s", (_, offered, options, expected) => {
-    expect(chooseMechanism(offered, options)).toEqual({ type: "chosen", mechanism: expected });
+    expect(chooseMechanism(offered, options)).toMatchObject({ type: "chosen", mechanism: expected });
+  });
+
+  it("says when to hand the channel binding to the mechanism (RFC 5802 §6)", () => {
+    const options = { credentials: password, tls: true, channelBinding: binding };
+    expect(chooseMechanism(["SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"], options)).toEqual({ type: "chosen", mechanism: "SCRAM-SHA-256-PLUS", channelBinding: binding });
+    // -PLUS not offered: bind "y", so a server that does offer it detects the stripping.
+    expect(chooseMechanism(["SCRAM-SHA-256"], options)).toEqual({ type: "chosen", mechanism: "SCRAM-SHA-256", channelBinding: binding });
+    // -PLUS offered but not allowed here: "n", or the honest server would see a downgrade.
+    expect(chooseMechanism(["SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"], { ...options, mechanisms: ["SCRAM-SHA-256"] })).toEqual({
+      type: "chosen",
+      mechanism: "SCRAM-SHA-256",
+      channelBinding: undefined,
+    });
+    expect(chooseMechanism(["PLAIN"], options)).toEqual({ type: "chosen", mechanism: "PLAIN", channelBinding: undefined });
   });
 
   it.each<[string, readonly string[], SaslChooseOptions, string]>([
@@ -94,7 +108,7 @@ describe("chooseMechanism", () => {
           const choice = chooseMechanism(offered, options);
           const expected = saslMechanismNames.find(usable);
           if (expected === undefined) expect(choice.type).toBe("none");
-          else expect(choice).toEqual({ type: "chosen", mechanism: expected });
+          else expect(choice).toMatchObject({ type: "chosen", mechanism: expected });
           if (choice.type === "chosen" && isPlaintextMechanism(choice.mechanism)) expect(flags.tls || flags.allowPlaintextWithoutTls).toBe(true);
         },
       ),

@@ -2,6 +2,7 @@
 // downgrade-attack rule, nonces, iteration limits and malformed messages.
 import { describe, expect, it } from "vitest";
 import {
+  chooseMechanism,
   createSaslClient,
   createSaslServer,
   createScramVerifier,
@@ -201,5 +202,26 @@ describe("SCRAM verifiers", () => {
   it("the pure and node:crypto implementations agree", () => {
     const salt = new Uint8Array(16).fill(6);
     expect(createScramVerifier("pencil", salt, 4096)).toEqual(createScramVerifier("pencil", salt, 4096, nodeCrypto));
+  });
+});
+
+describe("chooseMechanism and the server agree on channel binding", () => {
+  it("whatever the server offers and the embedder allows, an honest pair authenticates", () => {
+    for (const serverMechanisms of [["SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"], ["SCRAM-SHA-256"]] as const) {
+      for (const allowed of [["SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"], ["SCRAM-SHA-256"]] as const) {
+        const server = createSaslServer({ mechanisms: [...serverMechanisms] });
+        const offered = server.offered({ tls: true, channelBinding: exporter });
+        const choice = chooseMechanism(offered, { credentials, tls: true, channelBinding: exporter, mechanisms: [...allowed] });
+        if (choice.type !== "chosen") throw new Error("expected a mechanism");
+        const result = exchange({
+          mechanism: choice.mechanism,
+          server: { mechanisms: [...serverMechanisms] },
+          attempt: { tls: true, channelBinding: exporter, nonce: "serverNonce0123456789" },
+          client: { credentials, nonce: "clientNonce0123456789", crypto: nodeCrypto, ...(choice.channelBinding ? { channelBinding: choice.channelBinding } : {}) },
+          decide,
+        });
+        expect(result.authenticated).toBe(true);
+      }
+    }
   });
 });

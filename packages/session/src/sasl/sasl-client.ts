@@ -43,7 +43,19 @@ export interface SaslChooseOptions {
 
 /** The outcome of {@link chooseMechanism}. */
 export type SaslChoice =
-  | { readonly type: "chosen"; readonly mechanism: SaslMechanismName }
+  | {
+      /** The discriminant. */
+      readonly type: "chosen";
+      /** The mechanism to use. */
+      readonly mechanism: SaslMechanismName;
+      /**
+       * What to pass as `channelBinding` to {@link createSaslClient}: the
+       * binding for -PLUS; for SCRAM-SHA-256 the binding only when the
+       * server did not offer -PLUS (its `y` flag, RFC 5802 §6); otherwise
+       * `undefined`.
+       */
+      readonly channelBinding: SaslChannelBinding | undefined;
+    }
   | {
       /** The discriminant. */
       readonly type: "none";
@@ -71,7 +83,7 @@ export type SaslChoice =
  * chooseMechanism(["PLAIN", "LOGIN", "SCRAM-SHA-256"], {
  *   credentials: { username: "tim", password: "tanstaaftanstaaf" },
  *   tls: true,
- * }); // { type: "chosen", mechanism: "SCRAM-SHA-256" }
+ * }); // { type: "chosen", mechanism: "SCRAM-SHA-256", channelBinding: undefined }
  * chooseMechanism(["PLAIN"], { credentials: { username: "tim", password: "x" }, tls: false });
  * // { type: "none", reason: "needs-tls" }
  * ```
@@ -102,9 +114,23 @@ export function chooseMechanism(offered: readonly string[], options: SaslChooseO
       blockedByTls = true;
       continue;
     }
-    return { type: "chosen", mechanism: name };
+    return { type: "chosen", mechanism: name, channelBinding: bindingFor(name, offeredNames, options.channelBinding) };
   }
   return { type: "none", reason: blockedByTls ? "needs-tls" : "no-common-mechanism" };
+}
+
+// RFC 5802 §6: bind with -PLUS; with plain SCRAM send the binding (and so
+// the "y" flag) only when the server did not offer -PLUS, so that a server
+// that does offer it can tell a stripped advertisement from a client that
+// chose not to bind.
+function bindingFor(
+  name: SaslMechanismName,
+  offered: ReadonlySet<SaslMechanismName>,
+  binding: SaslChannelBinding | undefined,
+): SaslChannelBinding | undefined {
+  if (name === "SCRAM-SHA-256-PLUS") return binding;
+  if (name === "SCRAM-SHA-256" && !offered.has("SCRAM-SHA-256-PLUS")) return binding;
+  return undefined;
 }
 
 /** What a client mechanism is created from. */
@@ -122,9 +148,9 @@ export interface SaslClientOptions {
    * you did not offer -PLUS"), which lets a server that does offer -PLUS
    * detect that someone stripped it from the EHLO reply. So give it to
    * SCRAM-SHA-256 only when the server did not advertise
-   * SCRAM-SHA-256-PLUS ({@link chooseMechanism} picks -PLUS whenever it is
-   * offered, allowed and binding data is at hand); otherwise such a server
-   * refuses the attempt as a downgrade.
+   * SCRAM-SHA-256-PLUS; otherwise such a server refuses the attempt as a
+   * downgrade. {@link chooseMechanism} returns the right value in its
+   * `channelBinding`.
    */
   readonly channelBinding?: SaslChannelBinding;
   /** OAUTHBEARER: the server's host name, sent as `host=` (RFC 7628 §3.1). */
