@@ -4,7 +4,8 @@
 // default leniencies accept all three; strict mode only the first.
 import { describe, expect, it } from "vitest";
 import { type SituationName } from "@smtpkit/codes";
-import { CapabilitySet, CommandReader, parseCommand, type Command } from "@smtpkit/grammar";
+import fc from "fast-check";
+import { CapabilitySet, CommandReader, GrammarError, parseCommand, serializeCommand, type Command } from "@smtpkit/grammar";
 import { utf8 } from "./helpers.js";
 
 interface Row {
@@ -262,5 +263,53 @@ describe("command lines: capabilities and limits", () => {
     expect(parseCommand(utf8("QUIT\r\n"))).toEqual(parseCommand("QUIT"));
     const bad = parseCommand(Uint8Array.of(0x4e, 0x4f, 0x4f, 0x50, 0x20, 0xff));
     expect(!bad.ok && bad.error.situation).toBe("SyntaxError");
+  });
+});
+
+describe("command lines: fuzz", () => {
+  const smtpish = fc
+    .array(
+      fc.constantFrom(
+        "MAIL", "RCPT", "FROM:", "TO:", "EHLO", "AUTH", "BDAT", "VRFY", " ", "  ", "<", ">", "@", ".", "\"", "\\", "[", "]",
+        "IPv6:", ":", "::", "1", "a", "é", "=", "+", "SIZE=", "NOTIFY=", "ORCPT=", "utf-8;", "\\x{", "}", "BODY=", ",", "\t", "\x00", "\r",
+      ),
+      { maxLength: 24 },
+    )
+    .map((parts) => parts.join(""));
+
+  it("SMTP-ish text gives a command or a typed error, never an exception", () => {
+    fc.assert(
+      fc.property(smtpish, fc.boolean(), (line, strict) => {
+        const result = parseCommand(line, { strict });
+        if (result.ok) expect(typeof result.command.verb).toBe("string");
+        else {
+          expect(result.error.situation).toMatch(/^[A-Z][A-Za-z0-9]+$/);
+          expect(result.error.position).toBeGreaterThanOrEqual(0);
+          expect(result.error.position).toBeLessThanOrEqual(line.length);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("whatever parses, serializes; and the serialized form parses to the same command", () => {
+    fc.assert(
+      fc.property(smtpish, (line) => {
+        const result = parseCommand(line, { maxLocalPartLength: 1000 });
+        if (!result.ok) return;
+        let wire: string;
+        try {
+          wire = serializeCommand(result.command);
+        } catch (error) {
+          // Only leniently accepted forms may fail to serialize (for example an unchecked HELO name).
+          expect(result.leniencies.length).toBeGreaterThan(0);
+          expect(GrammarError.isInstance(error)).toBe(true);
+          return;
+        }
+        const again = parseCommand(wire, { maxLocalPartLength: 1000 });
+        expect(again.ok && again.command).toEqual(result.command);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
