@@ -12,4 +12,5 @@
  */
 export * from "./sasl/index.js";
 export * from "./transition-table.js";
+export * from "./server/index.js";
 export * from "./client/index.js";

@@ -1,0 +1,1312 @@
+/**
+ * The server side of an SMTP (or LMTP) conversation as a pure state machine,
+ * in the manner of h11: bytes and decisions in, bytes and events out.
+ *
+ * Inputs: `connect`, `receive(bytes)`, `decide(requestId, decision)`,
+ * `tlsEstablished`, `peerClosed`, `tick` and `shutdown`, each with the current
+ * time. Outputs, drained with `nextOutput()` / `takeOutputs()`: bytes to
+ * write, events (questions that wait for a decision, and reports), "start TLS
+ * now" and "close now". `deadline()` says when `tick` must be called next.
+ *
+ * What is legal in which state comes from the transition table
+ * (`transition-table.ts`) and nowhere else; this module adds what the table
+ * leaves to configuration (which extensions are offered, the policies, the
+ * limits) and carries out each accepted command.
+ *
+ * Replies leave in command order whatever order decisions come back in
+ * (RFC 2920 §3.1). While a decision is pending, later commands wait; only
+ * further RCPTs of a pipelined group are taken up at once, so their decisions
+ * can be answered concurrently and out of order.
+ *
+ * Not here: sockets, TLS itself, timers, the clock, randomness (nonces come
+ * from the configured `auth.nonce`), storage, DNS, and any policy about who
+ * may send what to whom: that is the embedder's, as decisions.
+ *
+ * RFC 5321 (§3.1, §3.3, §3.8, §4.1, §4.2, §4.5.3), RFC 2920 (PIPELINING),
+ * RFC 3207 (STARTTLS), RFC 4954 (AUTH), RFC 1870 (SIZE), RFC 6152
+ * (8BITMIME), RFC 3030 (CHUNKING, BINARYMIME), RFC 6531 (SMTPUTF8), RFC 3461
+ * (DSN), RFC 8689 (REQUIRETLS), RFC 2034 (ENHANCEDSTATUSCODES), RFC 2033 (LMTP).
+ *
+ * @module
+ */
+import { isReplyAllowed, Situations, type Situation, type SituationName } from "@smtpkit/codes";
+import {
+  CapabilitySet,
+  CommandReader,
+  ehloReply,
+  encodeBase64,
+  GrammarError,
+  isAsciiMailbox,
+  serializeReply,
+  type AuthCommand,
+  type BdatCommand,
+  type Command,
+  type CommandEvent,
+  type CommandInvalidEvent,
+  type CommandReaderEvent,
+  type DataEndEvent,
+  type HelloCommand,
+  type MailCommand,
+  type MailParameters,
+  type RcptCommand,
+  type RcptParameters,
+  type Reply,
+} from "@smtpkit/grammar";
+import type { SaslChannelBinding } from "../sasl/channel-binding.js";
+import { SaslError } from "../sasl/sasl-error.js";
+import type { SaslDecision, SaslServerMechanism, SaslServerStep, SaslServerSuccess } from "../sasl/server-types.js";
+import { commandInput, findTransition, nextState, type SessionFlags, type SessionInput, type SessionState } from "../transition-table.js";
+import { resolveServerConfig, type ResolvedServerConfig, type ServerSessionConfig } from "./server-config.js";
+import type {
+  AnyDecision,
+  ConnectionInfo,
+  CustomReply,
+  Envelope,
+  EnvelopeRecipient,
+  MessageAbortedEvent,
+  ProtocolViolationEvent,
+  RequestId,
+  ServerDecision,
+  ServerEvent,
+  ServerOutput,
+  ServerSessionSnapshot,
+  SessionClosedEvent,
+} from "./server-events.js";
+import { ServerSessionError } from "./server-session-error.js";
+
+/** What `tlsEstablished` is told about the new TLS layer. */
+export interface ServerTlsInfo {
+  /** Channel-binding data (RFC 9266 `tls-exporter`, RFC 5929 `tls-server-end-point`); enables SCRAM-SHA-256-PLUS. */
+  readonly channelBinding?: SaslChannelBinding;
+}
+
+/** One reply owed to the client, in command order. */
+interface Slot {
+  /** What it answers (a verb, `CONNECT`, `unknown`, or `none` when unsolicited). */
+  readonly to: string;
+  /** The reply once known; a pre-serialized 334 line is kept as bytes. */
+  reply: Reply | Uint8Array | undefined;
+  /** What follows the reply on the wire. */
+  after: "start-tls" | "close" | undefined;
+  closeReason: SessionClosedEvent["reason"] | undefined;
+}
+
+/** A mail transaction under way (internal, mutable). */
+interface Transaction {
+  readonly from: MailCommand["from"];
+  readonly parameters: MailParameters;
+  readonly recipients: EnvelopeRecipient[];
+  transport: "DATA" | "BDAT" | undefined;
+  size: number;
+  tooBig: boolean;
+}
+
+/** A question waiting for `decide`. */
+type Pending =
+  | { readonly kind: "connection"; readonly slot: Slot }
+  | { readonly kind: "mail"; readonly slot: Slot; readonly command: MailCommand }
+  | { readonly kind: "recipient"; readonly slot: Slot; readonly command: RcptCommand }
+  | { readonly kind: "message-end"; readonly slot: Slot; readonly verb: "DATA" | "BDAT" }
+  | { readonly kind: "auth"; readonly slot: Slot };
+
+/** States in which the client's lines are commands. */
+const commandStates: ReadonlySet<SessionState> = new Set(["refused", "awaiting-hello", "ready", "mail", "recipients", "bdat", "closing"]);
+
+/**
+ * RFC 2920 §3.1: "EHLO, DATA, VRFY, EXPN, TURN, QUIT, and NOOP ... can only
+ * appear as the last command in a group". HELO and LHLO count as EHLO.
+ * QUIT is left out: whatever follows it is never read.
+ */
+const groupEnders: ReadonlySet<string> = new Set(["EHLO", "HELO", "LHLO", "DATA", "VRFY", "EXPN", "NOOP"]);
+
+/** Replies whose text starts with the server's name (RFC 5321 §4.2, §3.8). */
+const domainFirst: ReadonlySet<SituationName> = new Set(["Greeting", "Closing", "ConnectionRefused"]);
+
+const encoder = new TextEncoder();
+
+function checkTime(now: unknown): number {
+  if (typeof now !== "number" || !Number.isFinite(now)) throw new ServerSessionError("invalid-time", "Time inputs must be finite numbers (milliseconds).", now);
+  return now;
+}
+
+/**
+ * A pure, sans-IO SMTP/LMTP server session. Create it with
+ * {@link createServerSession}.
+ *
+ * @example
+ * ```ts
+ * import { createServerSession } from "@smtpkit/session";
+ * const session = createServerSession({ hostname: "mx.example.com" });
+ * session.connect({ remoteAddress: "192.0.2.1" }, Date.now());
+ * for (const output of session.takeOutputs()) {
+ *   if (output.type === "event" && output.event.type === "connection-requested") {
+ *     session.decide(output.event.requestId, { type: "accept" });
+ *   }
+ * }
+ * session.takeOutputs(); // [{ type: "write", bytes: "220 mx.example.com ESMTP Service ready\r\n" }, ...]
+ * ```
+ */
+export class ServerSession {
+  readonly #config: ResolvedServerConfig;
+  readonly #reader: CommandReader;
+  readonly #outputs: ServerOutput[] = [];
+  #outputHead = 0;
+
+  #state: SessionState = "greeting";
+  #connected = false;
+  #tls: boolean;
+  #channelBinding: SaslChannelBinding | undefined;
+  #authenticated: { readonly mechanism: string; readonly authorizationIdentity: string } | undefined;
+  #hello: { readonly verb: string; readonly domain: string } | undefined;
+  #advertised: CapabilitySet = CapabilitySet.empty;
+  #transaction: Transaction | undefined;
+
+  /** Reader events not yet handled, oldest first. */
+  #inbox: CommandReaderEvent[] = [];
+  #inboxHead = 0;
+  /** Received bytes not yet given to the reader (while the session waits). */
+  #held: Uint8Array[] = [];
+  #heldBytes = 0;
+
+  #slots: Slot[] = [];
+  readonly #pending = new Map<RequestId, Pending>();
+  #nextRequestId = 1;
+
+  /** The AUTH exchange under way. */
+  #sasl: { mechanism: SaslServerMechanism | undefined; name: string; final: SaslServerSuccess | undefined } | undefined;
+  /** The BDAT chunk being read belongs to a refused command: drop it, its reply is out already. */
+  #discardingChunk = false;
+  /** The accepted BDAT whose chunk is being read. */
+  #chunk: { readonly slot: Slot; readonly command: BdatCommand } | undefined;
+
+  #errors = 0;
+  #authFailures = 0;
+  #talkedEarly = false;
+  #shutdownRequested = false;
+  /** A closing reply is queued: nothing more is read. */
+  #ending = false;
+
+  #now = 0;
+  #waitingSince: number | undefined;
+  #dataStart: number | undefined;
+  #dataBytes = 0;
+
+  /**
+   * @param config - see {@link ServerSessionConfig}
+   * @throws {@link ServerSessionError} (`invalid-option`) for an invalid option
+   */
+  constructor(config: ServerSessionConfig) {
+    this.#config = resolveServerConfig(config);
+    const { limits, policy, syntax, widest } = this.#config;
+    try {
+      this.#reader = new CommandReader({
+        ...syntax,
+        extensions: widest,
+        maxLineLength: limits.maxLineLength,
+        maxAuthLineLength: limits.maxAuthLineLength,
+        maxHeldBytes: limits.maxHeldBytes,
+        bareLineEndings: policy.bareLineEnding,
+        rejectNul: policy.rejectNul,
+      });
+    } catch (error) {
+      if (GrammarError.isInstance(error)) throw new ServerSessionError("invalid-option", error.message);
+      throw error;
+    }
+    this.#tls = this.#config.implicitTls;
+  }
+
+  // --- Inputs ------------------------------------------------------------------
+
+  /**
+   * The client connected. Emits `connection-requested`: answer `accept` to
+   * greet (220) or `reject` to refuse (554, then only QUIT, RFC 5321 §3.1; or
+   * a 421 reply of your own to close at once).
+   *
+   * @param connection - the addresses
+   * @param now - the current time in milliseconds
+   * @throws {@link ServerSessionError} (`wrong-state`) when called twice
+   */
+  connect(connection: ConnectionInfo, now: number): void {
+    this.#tick(now);
+    if (this.#connected) throw new ServerSessionError("wrong-state", "connect was already called.");
+    if (typeof connection !== "object" || connection === null || typeof connection.remoteAddress !== "string") {
+      throw new ServerSessionError("invalid-option", "connect needs { remoteAddress }.");
+    }
+    this.#connected = true;
+    const slot = this.#slot("CONNECT");
+    const requestId = this.#request({ kind: "connection", slot });
+    this.#emit({ type: "connection-requested", requestId, connection: { ...connection } });
+  }
+
+  /**
+   * Bytes from the client. Any split is fine: the result does not depend on
+   * how the stream was cut. Do not reuse the buffer afterwards (message
+   * chunks are views of it).
+   *
+   * @param bytes - what was read from the socket
+   * @param now - the current time in milliseconds
+   * @throws {@link ServerSessionError} (`wrong-state`) before `connect`
+   */
+  receive(bytes: Uint8Array, now: number): void {
+    this.#tick(now);
+    if (!this.#connected) throw new ServerSessionError("wrong-state", "receive before connect.");
+    if (this.#state === "closed" || this.#ending || bytes.length === 0) return;
+    if (this.#state === "tls-handshake") {
+      // RFC 3207 §5: nothing sent in the clear after STARTTLS may be read as if it came over TLS.
+      this.#emit({ type: "pipelined-bytes-discarded", count: bytes.length });
+      return;
+    }
+    if (this.#state === "greeting") {
+      if (!this.#talkedEarly) {
+        this.#talkedEarly = true;
+        this.#violation("talked-before-greeting", "The client sent data before the greeting.");
+      }
+      if (this.#config.policy.forbidUnauthorizedPipelining) return;
+    }
+    if (this.#canFeed()) {
+      this.#enqueue(this.#reader.push(bytes));
+    } else {
+      this.#held.push(bytes);
+      this.#heldBytes += bytes.length;
+      if (this.#heldBytes > this.#config.limits.maxHeldBytes) {
+        this.#violation("input-overflow", `More than ${this.#config.limits.maxHeldBytes} octets arrived while the session waited.`);
+        this.#terminate("ServiceClosing", "input-overflow");
+      }
+    }
+    this.#pump();
+  }
+
+  /**
+   * Answers a question the session asked (an event with a `requestId`).
+   * Answers may come in any order; replies still leave in command order.
+   *
+   * - `connection-requested`, `mail-requested`, `recipient-requested`,
+   *   `message-end`: a {@link ServerDecision}.
+   * - `auth-requested`: the SASL decision for its request.
+   *
+   * An answer to a request of a session that has closed meanwhile is ignored.
+   *
+   * @param requestId - from the event
+   * @param decision - the answer
+   * @throws {@link ServerSessionError} (`invalid-decision`) for an unknown or
+   *   already answered request, or an answer that does not fit (a reply code
+   *   the command may not receive, a `reject` with a positive code...)
+   */
+  decide(requestId: RequestId, decision: AnyDecision): void {
+    const pending = this.#pending.get(requestId);
+    if (pending === undefined) {
+      if (Number.isInteger(requestId) && requestId > 0 && requestId < this.#nextRequestId && this.#state === "closed") return;
+      throw new ServerSessionError("invalid-decision", "No pending request has this id (unknown, or already answered).", requestId);
+    }
+    if (typeof decision !== "object" || decision === null) throw new ServerSessionError("invalid-decision", "A decision must be an object.");
+    switch (pending.kind) {
+      case "connection":
+        this.#decideConnection(pending, this.#serverDecision(decision));
+        break;
+      case "mail":
+        this.#decideMail(pending, this.#serverDecision(decision));
+        break;
+      case "recipient":
+        this.#decideRecipient(pending, this.#serverDecision(decision));
+        break;
+      case "message-end":
+        this.#decideMessage(pending, this.#serverDecision(decision));
+        break;
+      case "auth":
+        this.#decideAuth(pending, decision as SaslDecision);
+        break;
+    }
+    this.#pending.delete(requestId);
+    this.#pump();
+  }
+
+  /**
+   * The TLS handshake that `start-tls` asked for has completed. Everything
+   * is forgotten (RFC 3207 §4.2): the client must say EHLO again.
+   *
+   * @param info - channel-binding data, when available
+   * @param now - the current time in milliseconds
+   * @throws {@link ServerSessionError} (`wrong-state`) unless a handshake was asked for
+   */
+  tlsEstablished(info: ServerTlsInfo, now: number): void {
+    this.#tick(now);
+    if (this.#state !== "tls-handshake") throw new ServerSessionError("wrong-state", "tlsEstablished without a STARTTLS handshake under way.", this.#state);
+    this.#tls = true;
+    this.#channelBinding = info.channelBinding;
+    this.#apply("tls-established", 220);
+    this.#resetSession();
+    this.#waitingSince = this.#now;
+    this.#enqueue(this.#reader.expectCommands());
+    this.#pump();
+  }
+
+  /**
+   * The client closed the connection (or it broke). Pending questions are
+   * dropped (their answers will be ignored) and a message under way is aborted.
+   *
+   * @param now - the current time in milliseconds
+   */
+  peerClosed(now: number): void {
+    this.#tick(now);
+    if (this.#state === "closed") return;
+    for (const event of this.#reader.end()) {
+      if (event.type === "input-truncated") this.#violation("input-truncated", `The connection closed in the middle of ${event.mode === "command" ? "a command line" : event.mode}.`);
+    }
+    this.#close("peer-closed");
+  }
+
+  /**
+   * The clock moved: when the deadline has passed, 421 and close
+   * (RFC 5321 §4.5.3.2).
+   *
+   * @param now - the current time in milliseconds
+   */
+  tick(now: number): void {
+    this.#tick(now);
+    const deadline = this.deadline();
+    if (deadline !== undefined && this.#now >= deadline) {
+      this.#terminate("Timeout", "timeout");
+      this.#flush();
+    }
+  }
+
+  /**
+   * The server is going down: 421 at the next opportunity (RFC 5321 §3.8):
+   * at once when the session is idle between commands, otherwise as the
+   * answer to the next command once the replies owed have gone out.
+   *
+   * @param now - the current time in milliseconds
+   */
+  shutdown(now: number): void {
+    this.#tick(now);
+    if (this.#state === "closed") return;
+    this.#shutdownRequested = true;
+    this.#pump();
+  }
+
+  // --- Outputs -----------------------------------------------------------------
+
+  /**
+   * Takes the next output.
+   *
+   * @returns the output, or `undefined` when there is none
+   */
+  nextOutput(): ServerOutput | undefined {
+    if (this.#outputHead >= this.#outputs.length) return undefined;
+    const output = this.#outputs[this.#outputHead] as ServerOutput;
+    this.#outputHead += 1;
+    if (this.#outputHead === this.#outputs.length) {
+      this.#outputs.length = 0;
+      this.#outputHead = 0;
+    }
+    return output;
+  }
+
+  /**
+   * Takes every output waiting, in order.
+   *
+   * @returns the outputs (possibly none)
+   */
+  takeOutputs(): ServerOutput[] {
+    const taken = this.#outputs.slice(this.#outputHead);
+    this.#outputs.length = 0;
+    this.#outputHead = 0;
+    return taken;
+  }
+
+  /**
+   * When `tick` must be called next: the command deadline while waiting for
+   * the client, the data deadline (extended by the minimum data rate) while
+   * message content arrives, nothing while the session waits for the embedder.
+   *
+   * @returns a time in milliseconds, or `undefined`
+   */
+  deadline(): number | undefined {
+    if (this.#state === "closed" || this.#ending || this.#pending.size > 0 || this.#state === "greeting") return undefined;
+    const { timeouts } = this.#config;
+    if (this.#dataStart !== undefined) return this.#dataStart + timeouts.data + Math.floor((this.#dataBytes * 1000) / timeouts.minDataRate);
+    if (this.#waitingSince !== undefined) return this.#waitingSince + timeouts.command;
+    return undefined;
+  }
+
+  /** The state of the transition table. */
+  get state(): SessionState {
+    return this.#state;
+  }
+
+  /**
+   * A plain view of the session for logs and tests: `JSON.stringify` works
+   * on it and it holds no credential.
+   *
+   * @returns the snapshot
+   */
+  snapshot(): ServerSessionSnapshot {
+    const transaction = this.#transaction;
+    return {
+      state: this.#state,
+      tls: this.#tls,
+      authenticated: this.#authenticated !== undefined,
+      authenticatedAs: this.#authenticated?.authorizationIdentity,
+      lmtp: this.#config.lmtp,
+      hello: this.#hello,
+      advertised: this.#advertised.keywords,
+      envelope: transaction === undefined ? undefined : this.#envelope(transaction),
+      messageSize: transaction?.size ?? 0,
+      pendingRequests: [...this.#pending.keys()],
+      pendingReplies: this.#slots.length,
+      errors: this.#errors,
+      authFailures: this.#authFailures,
+      authExchange:
+        this.#sasl === undefined ? undefined : { mechanism: this.#sasl.name, state: this.#sasl.mechanism?.state ?? (this.#sasl.final ? "succeeded" : "starting") },
+      shuttingDown: this.#shutdownRequested,
+      deadline: this.deadline(),
+      now: this.#now,
+    };
+  }
+
+  // --- The loop --------------------------------------------------------------------
+
+  #tick(now: number): void {
+    // A clock that steps back does not move deadlines back.
+    this.#now = Math.max(this.#now, checkTime(now));
+  }
+
+  #flags(): SessionFlags {
+    return { tls: this.#tls, authenticated: this.#authenticated !== undefined, lmtp: this.#config.lmtp };
+  }
+
+  #enqueue(events: readonly CommandReaderEvent[]): void {
+    for (const event of events) this.#inbox.push(event);
+  }
+
+  #inboxEmpty(): boolean {
+    return this.#inboxHead >= this.#inbox.length;
+  }
+
+  /** Whether only RCPT decisions are pending (further RCPTs may be taken up). */
+  #onlyRecipientsPending(): boolean {
+    for (const pending of this.#pending.values()) if (pending.kind !== "recipient") return false;
+    return true;
+  }
+
+  #canFeed(): boolean {
+    if (this.#state === "greeting" || this.#ending || !this.#inboxEmpty()) return false;
+    return this.#pending.size === 0 || this.#onlyRecipientsPending();
+  }
+
+  /** Whether handling `event` must wait for pending decisions. */
+  #blocked(event: CommandReaderEvent): boolean {
+    if (this.#state === "greeting") return true;
+    if (this.#pending.size === 0) return false;
+    if (event.type !== "command" || event.command.verb !== "RCPT" || this.#shutdownRequested) return true;
+    if (!this.#onlyRecipientsPending() || (this.#state !== "mail" && this.#state !== "recipients")) return true;
+    const accepted = this.#transaction?.recipients.length ?? 0;
+    return accepted + this.#pending.size >= this.#config.limits.maxRecipients;
+  }
+
+  #pump(): void {
+    while (this.#state !== "closed" && !this.#ending) {
+      if (this.#inboxEmpty()) {
+        if (this.#inbox.length > 0) {
+          this.#inbox = [];
+          this.#inboxHead = 0;
+        }
+        if (this.#held.length === 0 || !this.#canFeed()) break;
+        const bytes = this.#held.shift() as Uint8Array;
+        this.#heldBytes -= bytes.length;
+        this.#enqueue(this.#reader.push(bytes));
+        continue;
+      }
+      const event = this.#inbox[this.#inboxHead] as CommandReaderEvent;
+      if (this.#blocked(event)) break;
+      this.#inboxHead += 1;
+      this.#handle(event);
+    }
+    this.#flush();
+    this.#idle();
+  }
+
+  /** When nothing is owed and nothing waits: start the command clock, or close for a shutdown. */
+  #idle(): void {
+    if (this.#state === "closed" || this.#ending || this.#slots.length > 0 || this.#pending.size > 0 || !this.#inboxEmpty()) return;
+    if (this.#shutdownRequested && commandStates.has(this.#state)) {
+      this.#terminate("ShuttingDown", "shutdown");
+      this.#flush();
+      return;
+    }
+    if (this.#dataStart === undefined && this.#waitingSince === undefined) this.#waitingSince = this.#now;
+  }
+
+  #handle(event: CommandReaderEvent): void {
+    switch (event.type) {
+      case "command":
+        this.#waitingSince = undefined;
+        this.#command(event);
+        return;
+      case "command-invalid":
+        this.#waitingSince = undefined;
+        this.#invalid(event);
+        return;
+      case "line-too-long":
+        this.#waitingSince = undefined;
+        if (this.#state === "auth") {
+          this.#authFailure(this.#slot("AUTH"), "AuthLineTooLong", this.#sasl?.name);
+        } else {
+          this.#violation("line-too-long", `A command line of ${event.length} octets exceeded the limit.`);
+          this.#reply(this.#slot("unknown"), this.#situation("LineTooLong"));
+        }
+        return;
+      case "data-chunk":
+        this.#content(event.data);
+        return;
+      case "data-end":
+        this.#dataEnd(event);
+        return;
+      case "bdat-end":
+        this.#bdatEnd(event.last);
+        return;
+      case "sasl-response":
+      case "sasl-cancel":
+      case "sasl-invalid":
+        this.#waitingSince = undefined;
+        this.#saslLine(event);
+        return;
+      case "input-overflow":
+        this.#violation("input-overflow", `More than ${event.held} octets arrived while reading was paused.`);
+        this.#terminate("ServiceClosing", "input-overflow");
+        return;
+      case "input-truncated":
+        return;
+    }
+  }
+
+  // --- Replies ------------------------------------------------------------------------
+
+  #slot(to: string): Slot {
+    const slot: Slot = { to, reply: undefined, after: undefined, closeReason: undefined };
+    this.#slots.push(slot);
+    return slot;
+  }
+
+  #request(pending: Pending): RequestId {
+    const id = this.#nextRequestId;
+    this.#nextRequestId += 1;
+    this.#pending.set(id, pending);
+    return id;
+  }
+
+  #emit(event: ServerEvent): void {
+    this.#outputs.push({ type: "event", event });
+  }
+
+  #violation(violation: ProtocolViolationEvent["violation"], detail: string): void {
+    this.#emit({ type: "protocol-violation", violation, detail });
+  }
+
+  /** The canonical reply of a situation, with the server's name where RFC 5321 puts it. */
+  #situation(name: SituationName): Reply {
+    const situation: Situation = Situations[name];
+    const text = domainFirst.has(name) || situation.code === 421 ? `${this.#config.hostname} ${situation.text}` : situation.text;
+    return this.#withEnhanced(situation.code, situation.enhanced, [text]);
+  }
+
+  #withEnhanced(code: number, enhanced: string | undefined, lines: readonly string[]): Reply {
+    return enhanced !== undefined && this.#config.extensions.enhancedStatusCodes ? { code, enhanced, lines } : { code, lines };
+  }
+
+  /** Resolves a slot; counts errors and closes after too many (Postfix's hard error limit). */
+  #reply(slot: Slot, reply: Reply | Uint8Array): void {
+    slot.reply = reply;
+    if (reply instanceof Uint8Array) return;
+    if (reply.code >= 400 && reply.code !== 421 && slot.to !== "none") {
+      this.#errors += 1;
+      if (this.#errors >= this.#config.limits.maxErrors && !this.#ending) this.#terminate("TooManyErrors", "too-many-errors");
+    }
+  }
+
+  /** Queues a closing reply (421, or 554 for a protocol violation) after everything owed, and stops reading. */
+  #terminate(name: SituationName, reason: SessionClosedEvent["reason"]): void {
+    if (this.#ending || this.#state === "closed") return;
+    const slot = this.#slot("none");
+    slot.reply = this.#situation(name);
+    this.#endWith(slot, reason);
+  }
+
+  #endWith(slot: Slot, reason: SessionClosedEvent["reason"]): void {
+    slot.after = "close";
+    slot.closeReason = reason;
+    this.#ending = true;
+    this.#inbox = [];
+    this.#inboxHead = 0;
+    this.#held = [];
+    this.#heldBytes = 0;
+  }
+
+  /** Writes every reply whose turn has come. */
+  #flush(): void {
+    while (this.#slots.length > 0 && this.#state !== "closed") {
+      const slot = this.#slots[0] as Slot;
+      if (slot.reply === undefined) return;
+      this.#slots.shift();
+      if (slot.reply instanceof Uint8Array) {
+        this.#outputs.push({ type: "write", bytes: slot.reply });
+        this.#emit({ type: "reply-sent", to: slot.to, code: 334, enhanced: undefined, text: "[challenge]" });
+      } else {
+        const reply = slot.reply;
+        this.#outputs.push({ type: "write", bytes: encoder.encode(serializeReply(reply)) });
+        this.#emit({ type: "reply-sent", to: slot.to, code: reply.code, enhanced: reply.enhanced, text: reply.lines[0] ?? "" });
+      }
+      if (slot.after === "start-tls") this.#outputs.push({ type: "start-tls" });
+      if (slot.after === "close") this.#close(slot.closeReason ?? "quit");
+    }
+  }
+
+  #close(reason: SessionClosedEvent["reason"]): void {
+    if (this.#transaction?.transport !== undefined && !this.#transaction.tooBig) this.#abortMessage("closed");
+    this.#state = "closed";
+    this.#ending = true;
+    this.#pending.clear();
+    this.#slots = [];
+    this.#inbox = [];
+    this.#inboxHead = 0;
+    this.#held = [];
+    this.#heldBytes = 0;
+    this.#sasl = undefined;
+    this.#transaction = undefined;
+    this.#dataStart = undefined;
+    this.#emit({ type: "session-closed", reason });
+    this.#outputs.push({ type: "close" });
+  }
+
+  /** Moves along the table's row for `input` in the current state, by the reply class. */
+  #apply(input: SessionInput, code: number): void {
+    const row = findTransition(this.#state, input, this.#flags());
+    if (row === undefined) return;
+    this.#state = nextState(row, code);
+    if (this.#state !== "mail" && this.#state !== "recipients" && this.#state !== "data" && this.#state !== "bdat") this.#transaction = undefined;
+  }
+
+  // --- Decisions --------------------------------------------------------------------------
+
+  #serverDecision(decision: AnyDecision): ServerDecision {
+    if (decision.type !== "accept" && decision.type !== "reject") {
+      throw new ServerSessionError("invalid-decision", 'This request takes { type: "accept" } or { type: "reject" }.', decision.type);
+    }
+    return decision as ServerDecision;
+  }
+
+  /**
+   * The reply a decision stands for, checked: the class must fit the decision
+   * and the code must be one the command may receive (RFC 5321 §4.3.2).
+   */
+  #decisionReply(decision: ServerDecision, command: string, accepted: SituationName, rejected: SituationName): Reply {
+    let reply: Reply;
+    if (decision.reply !== undefined) {
+      const custom: CustomReply = decision.reply;
+      const lines = typeof custom.text === "string" ? [custom.text] : [...custom.text];
+      reply = custom.enhanced === undefined ? { code: custom.code, lines } : { code: custom.code, enhanced: custom.enhanced, lines };
+      try {
+        serializeReply(reply);
+      } catch (error) {
+        if (GrammarError.isInstance(error)) throw new ServerSessionError("invalid-decision", error.message, custom.code);
+        throw error;
+      }
+    } else {
+      const name = decision.type === "reject" ? (decision.situation ?? rejected) : accepted;
+      if (!Object.hasOwn(Situations, name)) throw new ServerSessionError("invalid-decision", "Unknown situation.", name);
+      reply = this.#situation(name);
+    }
+    const positive = reply.code < 400;
+    if (positive !== (decision.type === "accept")) {
+      throw new ServerSessionError("invalid-decision", `A${decision.type === "accept" ? "n accept" : " reject"} decision cannot reply ${reply.code}.`, reply.code);
+    }
+    if (!isReplyAllowed(command, reply.code)) {
+      throw new ServerSessionError("invalid-decision", `RFC 5321 §4.3.2 does not allow ${reply.code} as a reply to ${command}.`, reply.code);
+    }
+    return reply;
+  }
+
+  #decideConnection(pending: Pending & { kind: "connection" }, decision: ServerDecision): void {
+    const reply = this.#decisionReply(decision, "CONNECT", "Greeting", "ConnectionRefused");
+    if (reply.code === 220 && this.#talkedEarly && this.#config.policy.forbidUnauthorizedPipelining) {
+      // The client spoke before the greeting: no SMTP client does (Postfix's pregreet test).
+      pending.slot.reply = this.#situation("UnauthorizedPipelining");
+      this.#endWith(pending.slot, "protocol-violation");
+      return;
+    }
+    pending.slot.reply = reply;
+    if (reply.code === 421) {
+      this.#endWith(pending.slot, "refused");
+      return;
+    }
+    this.#apply("connect", reply.code);
+  }
+
+  #decideMail(pending: Pending & { kind: "mail" }, decision: ServerDecision): void {
+    const reply = this.#decisionReply(decision, "MAIL", "SenderOk", "SenderRejected");
+    this.#reply(pending.slot, reply);
+    this.#apply("MAIL", reply.code);
+    if (reply.code < 400) {
+      const parameters = pending.command.parameters ?? {};
+      this.#transaction = { from: pending.command.from, parameters, recipients: [], transport: undefined, size: 0, tooBig: false };
+    }
+  }
+
+  #decideRecipient(pending: Pending & { kind: "recipient" }, decision: ServerDecision): void {
+    const reply = this.#decisionReply(decision, "RCPT", "RecipientOk", "MailboxUnavailable");
+    this.#reply(pending.slot, reply);
+    if (reply.code < 400) this.#transaction?.recipients.push({ to: pending.command.to, parameters: pending.command.parameters ?? {} });
+    this.#apply("RCPT", reply.code);
+  }
+
+  #decideMessage(pending: Pending & { kind: "message-end" }, decision: ServerDecision): void {
+    const reply = this.#decisionReply(decision, pending.verb, "MessageAccepted", "TransactionFailed");
+    this.#reply(pending.slot, reply);
+  }
+
+  // --- Commands ---------------------------------------------------------------------------
+
+  #command(event: CommandEvent): void {
+    const command = event.command;
+    const verb = command.verb;
+    this.#emit({ type: "command-received", verb, line: verb === "AUTH" ? `AUTH ${command.mechanism}${command.initialResponse === undefined ? "" : " [redacted]"}` : event.line, pipelined: event.pipelined });
+    if (this.#shutdownRequested && commandStates.has(this.#state)) this.#state = "closing";
+    const input = commandInput(verb === "BDAT" && command.last ? "BDAT" : verb, verb === "BDAT" && command.last);
+    const row = findTransition(this.#state, input, this.#flags());
+    const unauthorized = this.#unauthorizedPipelining(verb, event.pipelined);
+    if (unauthorized) this.#violation("unauthorized-pipelining", `The client pipelined after ${verb}${this.#advertised.has("PIPELINING") ? "" : " without PIPELINING"}.`);
+    if (row === undefined || row.outcome.type === "refuse") {
+      const name = row?.outcome.type === "refuse" ? row.outcome.situation : "BadSequence";
+      const slot = this.#slot(verb);
+      this.#reply(slot, this.#situation(name));
+      if (row?.outcome.type === "refuse" && row.outcome.next === "closed") {
+        this.#endWith(slot, "shutdown");
+        return;
+      }
+      this.#resumeAfterRefusal(command);
+      if (unauthorized) this.#terminate("UnauthorizedPipelining", "protocol-violation");
+      return;
+    }
+    if (unauthorized && verb === "DATA") {
+      // Content sent before the 354: never read it as a message.
+      const slot = this.#slot(verb);
+      slot.reply = this.#situation("UnauthorizedPipelining");
+      this.#endWith(slot, "protocol-violation");
+      return;
+    }
+    switch (verb) {
+      case "HELO":
+      case "EHLO":
+      case "LHLO":
+        this.#helloCommand(command);
+        break;
+      case "MAIL":
+        this.#mailCommand(command);
+        break;
+      case "RCPT":
+        this.#rcptCommand(command);
+        break;
+      case "DATA":
+        this.#dataCommand();
+        break;
+      case "BDAT":
+        this.#bdatCommand(command);
+        break;
+      case "RSET":
+        this.#abortMessage("reset");
+        this.#simple("RSET", "ResetOk");
+        break;
+      case "NOOP":
+        this.#simple("NOOP", "NoopOk");
+        break;
+      case "HELP":
+        this.#simple("HELP", "HelpMessage");
+        break;
+      case "VRFY":
+        // RFC 5321 §3.5.3: 252 says "cannot verify, but will try to deliver" without confirming addresses.
+        this.#simple("VRFY", "CannotVerify");
+        break;
+      case "EXPN":
+        // RFC 5321 §3.5.2: EXPN discloses list members; off, as at most sites.
+        this.#simple("EXPN", "ExpnDisabled");
+        break;
+      case "ETRN":
+        this.#simple("ETRN", "CommandNotImplemented");
+        break;
+      case "QUIT": {
+        const slot = this.#slot("QUIT");
+        slot.reply = this.#situation("Closing");
+        this.#endWith(slot, "quit");
+        break;
+      }
+      case "STARTTLS":
+        this.#startTlsCommand();
+        break;
+      case "AUTH":
+        this.#authCommand(command);
+        break;
+    }
+    if (unauthorized) this.#terminate("UnauthorizedPipelining", "protocol-violation");
+  }
+
+  /**
+   * RFC 2920 §3.1: without PIPELINING every command waits for its reply; with
+   * it, the group enders still do. A BDAT's chunk follows it by design
+   * (RFC 3030 §2), and what follows STARTTLS is discarded instead.
+   */
+  #unauthorizedPipelining(verb: Command["verb"], pipelined: boolean): boolean {
+    if (!pipelined || !this.#config.policy.forbidUnauthorizedPipelining) return false;
+    if (verb === "BDAT" || verb === "QUIT" || verb === "STARTTLS" || verb === "AUTH") return false;
+    return !this.#advertised.has("PIPELINING") || groupEnders.has(verb);
+  }
+
+  /** After a refused command that paused the reader, read on (and past any BDAT chunk). */
+  #resumeAfterRefusal(command: Command): void {
+    switch (command.verb) {
+      case "BDAT":
+        // RFC 3030 §2: the chunk follows whether or not the command is accepted (go-smtp#315).
+        this.#discardingChunk = true;
+        this.#enqueue(this.#reader.expectBdat(command.size, command.last));
+        return;
+      case "DATA":
+      case "AUTH":
+      case "STARTTLS":
+        this.#enqueue(this.#reader.expectCommands());
+        return;
+      default:
+        return;
+    }
+  }
+
+  #simple(verb: Command["verb"], name: SituationName): void {
+    const reply = this.#situation(name);
+    this.#reply(this.#slot(verb), reply);
+    this.#apply(verb as SessionInput, reply.code);
+  }
+
+  #refuse(command: Command, name: SituationName): void {
+    this.#reply(this.#slot(command.verb), this.#situation(name));
+    this.#resumeAfterRefusal(command);
+  }
+
+  /** What EHLO (or LHLO) advertises now. */
+  #capabilities(): CapabilitySet {
+    const { extensions, limits, starttls, sasl, policy } = this.#config;
+    const entries: [string, string[]][] = [];
+    if (extensions.pipelining) entries.push(["PIPELINING", []]);
+    if (extensions.size) entries.push(["SIZE", [String(limits.maxMessageSize)]]);
+    if (extensions.eightBitMime) entries.push(["8BITMIME", []]);
+    if (extensions.smtpUtf8) entries.push(["SMTPUTF8", []]);
+    if (extensions.chunking) entries.push(["CHUNKING", []]);
+    if (extensions.binaryMime) entries.push(["BINARYMIME", []]);
+    if (extensions.dsn) entries.push(["DSN", []]);
+    if (extensions.enhancedStatusCodes) entries.push(["ENHANCEDSTATUSCODES", []]);
+    if (starttls && !this.#tls) entries.push(["STARTTLS", []]);
+    if (sasl !== undefined && (this.#tls || policy.allowAuthWithoutTls)) {
+      const mechanisms = sasl.offered(this.#channelBinding === undefined ? { tls: this.#tls } : { tls: this.#tls, channelBinding: this.#channelBinding });
+      if (mechanisms.length > 0) entries.push(["AUTH", [...mechanisms]]);
+    }
+    // RFC 8689 §4: REQUIRETLS is offered only over TLS.
+    if (extensions.requireTls && this.#tls) entries.push(["REQUIRETLS", []]);
+    return CapabilitySet.of(entries);
+  }
+
+  #helloCommand(command: HelloCommand): void {
+    this.#abortMessage("reset");
+    const verb = command.verb;
+    this.#hello = { verb, domain: command.domain };
+    this.#advertised = verb === "HELO" ? CapabilitySet.empty : this.#capabilities();
+    const reply: Reply =
+      verb === "HELO"
+        ? { code: 250, lines: [`${this.#config.hostname} ${Situations.HelloOk.text}`] }
+        : ehloReply(this.#config.hostname, this.#advertised, Situations.HelloOk.text);
+    this.#reply(this.#slot(verb), reply);
+    this.#apply(verb, 250);
+  }
+
+  /** The first MAIL/RCPT parameter whose extension was not advertised in this session, if any. */
+  #unadvertised(parameters: MailParameters | RcptParameters): string | undefined {
+    const advertised = this.#advertised;
+    const check = (keyword: string, value?: string): string | undefined => (advertised.allowsParameter(keyword, value) ? undefined : keyword);
+    const p = parameters as MailParameters & RcptParameters;
+    return (
+      (p.size !== undefined ? check("SIZE") : undefined) ??
+      (p.body !== undefined ? check("BODY", p.body) : undefined) ??
+      (p.smtputf8 === true ? check("SMTPUTF8") : undefined) ??
+      (p.auth !== undefined ? check("AUTH") : undefined) ??
+      (p.ret !== undefined ? check("RET") : undefined) ??
+      (p.envid !== undefined ? check("ENVID") : undefined) ??
+      (p.requireTls === true ? check("REQUIRETLS") : undefined) ??
+      (p.mtPriority !== undefined ? check("MT-PRIORITY") : undefined) ??
+      (p.by !== undefined ? check("BY") : undefined) ??
+      (p.holdFor !== undefined ? check("HOLDFOR") : undefined) ??
+      (p.holdUntil !== undefined ? check("HOLDUNTIL") : undefined) ??
+      (p.notify !== undefined ? check("NOTIFY") : undefined) ??
+      (p.orcpt !== undefined ? check("ORCPT") : undefined) ??
+      (p.rrvs !== undefined ? check("RRVS") : undefined) ??
+      p.other?.[0]?.keyword
+    );
+  }
+
+  #mailCommand(command: MailCommand): void {
+    const { policy, limits } = this.#config;
+    const parameters = command.parameters ?? {};
+    if (policy.requireTls && !this.#tls) return this.#refuse(command, "StartTlsFirst");
+    if (policy.authRequired && this.#authenticated === undefined) return this.#refuse(command, "AuthRequired");
+    // RFC 5321 §4.1.1.11: parameters of extensions not offered (to this client, in this session).
+    if (this.#unadvertised(parameters) !== undefined) return this.#refuse(command, "ParametersNotRecognized");
+    // RFC 1870 §6.1: a declared size over the limit is refused up front.
+    if (parameters.size !== undefined && parameters.size > limits.maxMessageSize) return this.#refuse(command, "MessageTooBig");
+    // RFC 8689 §4.1: REQUIRETLS over a connection without TLS.
+    if (parameters.requireTls === true && !this.#tls) return this.#refuse(command, "RequireTlsWithoutTls");
+    const slot = this.#slot("MAIL");
+    const requestId = this.#request({ kind: "mail", slot, command });
+    this.#emit({
+      type: "mail-requested",
+      requestId,
+      from: command.from,
+      parameters,
+      helloDomain: this.#hello?.domain,
+      authenticatedAs: this.#authenticated?.authorizationIdentity,
+      tls: this.#tls,
+    });
+  }
+
+  #rcptCommand(command: RcptCommand): void {
+    const transaction = this.#transaction;
+    const parameters = command.parameters ?? {};
+    let pendingRecipients = 0;
+    for (const pending of this.#pending.values()) if (pending.kind === "recipient") pendingRecipients += 1;
+    // RFC 5321 §4.5.3.1.10: 452 for recipients past the limit; the client sends them in another transaction.
+    if ((transaction?.recipients.length ?? 0) + pendingRecipients >= this.#config.limits.maxRecipients) return this.#refuse(command, "TooManyRecipients");
+    // RFC 6531 §3.4: a non-ASCII forward-path needs SMTPUTF8 on MAIL.
+    if (!isAsciiMailbox(command.to) && transaction?.parameters.smtputf8 !== true) return this.#refuse(command, "SmtpUtf8Required");
+    if (this.#unadvertised(parameters) !== undefined) return this.#refuse(command, "ParametersNotRecognized");
+    const slot = this.#slot("RCPT");
+    const requestId = this.#request({ kind: "recipient", slot, command });
+    this.#emit({
+      type: "recipient-requested",
+      requestId,
+      to: command.to,
+      parameters,
+      from: transaction?.from ?? null,
+      authenticatedAs: this.#authenticated?.authorizationIdentity,
+    });
+  }
+
+  #envelope(transaction: Transaction): Envelope {
+    const parameters = transaction.parameters;
+    return {
+      from: transaction.from,
+      parameters,
+      body: parameters.body ?? "7BIT",
+      smtputf8: parameters.smtputf8 === true,
+      requireTls: parameters.requireTls === true,
+      recipients: [...transaction.recipients],
+    };
+  }
+
+  #dataCommand(): void {
+    const transaction = this.#transaction as Transaction;
+    // RFC 3030 §3: BINARYMIME content cannot be sent with DATA.
+    if (transaction.parameters.body === "BINARYMIME") return this.#refuse({ verb: "DATA" }, "BinaryMimeNeedsBdat");
+    this.#reply(this.#slot("DATA"), this.#situation("StartMailInput"));
+    this.#apply("DATA", 354);
+    transaction.transport = "DATA";
+    this.#emit({ type: "message-start", envelope: this.#envelope(transaction), transport: "DATA" });
+    this.#dataStart = this.#now;
+    this.#dataBytes = 0;
+    this.#enqueue(this.#reader.expectData());
+  }
+
+  #bdatCommand(command: BdatCommand): void {
+    const transaction = this.#transaction as Transaction;
+    // RFC 3030 §2: BDAT only when CHUNKING was offered to this client.
+    if (!this.#advertised.has("CHUNKING")) return this.#refuse(command, "CommandNotImplemented");
+    if (transaction.transport === undefined) {
+      transaction.transport = "BDAT";
+      this.#emit({ type: "message-start", envelope: this.#envelope(transaction), transport: "BDAT" });
+    }
+    if (transaction.size + command.size > this.#config.limits.maxMessageSize) {
+      // RFC 1870 §6.1 / RFC 3030 §2: refuse now, read the chunk anyway to stay in step.
+      this.#abortMessage("too-big");
+      this.#refuse(command, "MessageTooBig");
+      this.#apply(commandInput("BDAT", command.last), 552);
+      return;
+    }
+    this.#chunk = { slot: this.#slot("BDAT"), command };
+    this.#dataStart = this.#now;
+    this.#dataBytes = 0;
+    this.#enqueue(this.#reader.expectBdat(command.size, command.last));
+  }
+
+  #content(data: Uint8Array): void {
+    this.#dataBytes += data.length;
+    if (this.#discardingChunk) return;
+    const transaction = this.#transaction;
+    if (transaction === undefined || transaction.tooBig) return;
+    transaction.size += data.length;
+    if (transaction.size > this.#config.limits.maxMessageSize) {
+      this.#abortMessage("too-big");
+      return;
+    }
+    this.#emit({ type: "message-chunk", data });
+  }
+
+  /** A message that began will not end normally. */
+  #abortMessage(reason: MessageAbortedEvent["reason"]): void {
+    const transaction = this.#transaction;
+    if (transaction === undefined || transaction.transport === undefined || transaction.tooBig) return;
+    transaction.tooBig = true; // no more content is passed on, and no second abort
+    this.#emit({ type: "message-aborted", reason });
+  }
+
+  /** One reply slot per recipient in LMTP (RFC 2033 §4.2), one otherwise. */
+  #contentSlots(verb: "DATA" | "BDAT", transaction: Transaction, first: Slot | undefined): Slot[] {
+    const count = this.#config.lmtp ? Math.max(1, transaction.recipients.length) : 1;
+    const slots: Slot[] = [];
+    for (let i = 0; i < count; i += 1) slots.push(i === 0 && first !== undefined ? first : this.#slot(verb));
+    return slots;
+  }
+
+  #dataEnd(event: DataEndEvent): void {
+    this.#dataStart = undefined;
+    const transaction = this.#transaction as Transaction;
+    const slots = this.#contentSlots("DATA", transaction, undefined);
+    this.#finishMessage("DATA", transaction, slots, event.size, event.violation);
+    this.#apply("data-end", 250);
+  }
+
+  #bdatEnd(last: boolean): void {
+    this.#dataStart = undefined;
+    if (this.#discardingChunk) {
+      this.#discardingChunk = false;
+      return;
+    }
+    const chunk = this.#chunk;
+    const transaction = this.#transaction;
+    this.#chunk = undefined;
+    if (chunk === undefined || transaction === undefined) return;
+    const input = commandInput("BDAT", last);
+    if (transaction.tooBig) {
+      this.#reply(chunk.slot, this.#situation("MessageTooBig"));
+      this.#apply(input, 552);
+      return;
+    }
+    if (!last) {
+      this.#reply(chunk.slot, this.#situation("ChunkAccepted"));
+      this.#apply(input, 250);
+      return;
+    }
+    this.#finishMessage("BDAT", transaction, this.#contentSlots("BDAT", transaction, chunk.slot), transaction.size, undefined);
+    this.#apply(input, 250);
+  }
+
+  /** The end of a message: a violation or the size decides, else the embedder (once per LMTP recipient). */
+  #finishMessage(verb: "DATA" | "BDAT", transaction: Transaction, slots: Slot[], size: number, violation: DataEndEvent["violation"]): void {
+    let refusal: SituationName | undefined;
+    if (violation !== undefined) {
+      // The smuggling defence: bare CR/LF (or NUL) content was read to the real end and is refused now.
+      this.#violation(violation === "BareLineEnding" ? "bare-line-ending" : "nul-in-data", violation === "BareLineEnding" ? "Bare CR or LF in message content." : "NUL in message content.");
+      this.#abortMessage(violation === "BareLineEnding" ? "bare-line-ending" : "nul");
+      refusal = violation;
+    } else if (transaction.tooBig) {
+      refusal = "MessageTooBig";
+    }
+    if (refusal !== undefined) {
+      for (const slot of slots) this.#reply(slot, this.#situation(refusal));
+      return;
+    }
+    const envelope = this.#envelope(transaction);
+    slots.forEach((slot, index) => {
+      const requestId = this.#request({ kind: "message-end", slot, verb });
+      const recipient = this.#config.lmtp ? transaction.recipients[index] : undefined;
+      this.#emit(recipient === undefined ? { type: "message-end", requestId, size, envelope } : { type: "message-end", requestId, size, envelope, recipient });
+    });
+  }
+
+  #startTlsCommand(): void {
+    if (!this.#config.starttls) return this.#refuse({ verb: "STARTTLS" }, "CommandNotImplemented");
+    const slot = this.#slot("STARTTLS");
+    this.#reply(slot, this.#situation("StartTlsReady"));
+    slot.after = "start-tls";
+    this.#apply("STARTTLS", 220);
+    // RFC 3207 §5 (and CVE-2011-0411): what the client sent after STARTTLS, in the clear, is dropped.
+    // The reader paused at STARTTLS, so no later event exists; only bytes.
+    const discarded = this.#reader.takeBuffered().length + this.#heldBytes;
+    this.#held = [];
+    this.#heldBytes = 0;
+    if (discarded > 0) this.#emit({ type: "pipelined-bytes-discarded", count: discarded });
+  }
+
+  #resetSession(): void {
+    this.#abortMessage("reset");
+    this.#transaction = undefined;
+    this.#hello = undefined;
+    this.#advertised = CapabilitySet.empty;
+    this.#authenticated = undefined;
+    this.#sasl = undefined;
+  }
+
+  // --- AUTH --------------------------------------------------------------------------------
+
+  #authCommand(command: AuthCommand): void {
+    const { sasl, policy, nonce } = this.#config;
+    if (sasl === undefined) return this.#refuse(command, "CommandNotImplemented");
+    // RFC 4954 §4: 538 when the mechanism (here: any, by policy) needs an encrypted connection.
+    if (!this.#tls && !policy.allowAuthWithoutTls) return this.#refuse(command, "AuthNeedsEncryption");
+    const name = command.mechanism;
+    const needsNonce = name === "CRAM-MD5" || name.startsWith("SCRAM-SHA-256");
+    const attempt = {
+      tls: this.#tls,
+      ...(this.#channelBinding === undefined ? {} : { channelBinding: this.#channelBinding }),
+      ...(needsNonce && nonce !== undefined ? { nonce: nonce() } : {}),
+      ...(command.initialResponse === undefined ? {} : { initialResponse: command.initialResponse }),
+    };
+    const start = sasl.start(name, attempt);
+    this.#sasl = { mechanism: start.mechanism, name, final: undefined };
+    this.#authStep(this.#slot("AUTH"), start.step, "AUTH");
+  }
+
+  /** Carries out one SASL step: a 334, a question for the embedder, 235, or a failure. */
+  #authStep(slot: Slot, step: SaslServerStep, input: "AUTH" | "sasl-response"): void {
+    const exchange = this.#sasl;
+    switch (step.type) {
+      case "challenge":
+        this.#reply(slot, encoder.encode(`334 ${encodeBase64(step.challenge)}\r\n`));
+        this.#apply(input, 334);
+        this.#enqueue(this.#reader.expectSaslResponse());
+        return;
+      case "decision": {
+        const requestId = this.#request({ kind: "auth", slot });
+        this.#emit({ type: "auth-requested", requestId, mechanism: step.mechanism, request: step.request });
+        return;
+      }
+      case "success":
+        if (step.additionalData !== undefined && exchange !== undefined) {
+          // RFC 4954 §4: SMTP has no "additional data with success": send it as a challenge, expect an empty line.
+          exchange.final = step;
+          exchange.mechanism = undefined;
+          this.#reply(slot, encoder.encode(`334 ${encodeBase64(step.additionalData)}\r\n`));
+          this.#apply(input, 334);
+          this.#enqueue(this.#reader.expectSaslResponse());
+          return;
+        }
+        this.#authSuccess(slot, step, input);
+        return;
+      case "failure":
+        this.#authFailure(slot, step.situation, step.mechanism ?? exchange?.name, input);
+        return;
+    }
+  }
+
+  #authSuccess(slot: Slot, step: SaslServerSuccess, input: "AUTH" | "sasl-response"): void {
+    this.#reply(slot, this.#situation("AuthSucceeded"));
+    this.#apply(input, 235);
+    this.#authenticated = { mechanism: step.mechanism, authorizationIdentity: step.authorizationIdentity };
+    this.#sasl = undefined;
+    this.#emit({
+      type: "authenticated",
+      mechanism: step.mechanism,
+      authenticationIdentity: step.authenticationIdentity,
+      authorizationIdentity: step.authorizationIdentity,
+    });
+    this.#enqueue(this.#reader.expectCommands());
+  }
+
+  #authFailure(slot: Slot, situation: SituationName, mechanism: string | undefined, input: "AUTH" | "sasl-response" = "sasl-response"): void {
+    this.#authFailures += 1;
+    this.#sasl = undefined;
+    this.#emit({ type: "auth-failed", mechanism, situation, failures: this.#authFailures });
+    if (this.#authFailures >= this.#config.limits.maxAuthFailures) {
+      slot.reply = this.#situation("AuthTooManyFailures");
+      this.#endWith(slot, "auth-failures");
+      return;
+    }
+    this.#reply(slot, this.#situation(situation));
+    this.#apply(input, Situations[situation].code);
+    this.#enqueue(this.#reader.expectCommands());
+  }
+
+  #saslLine(event: CommandReaderEvent & { type: "sasl-response" | "sasl-cancel" | "sasl-invalid" }): void {
+    const slot = this.#slot("AUTH");
+    const exchange = this.#sasl;
+    if (exchange === undefined) {
+      this.#authFailure(slot, "AuthResponseInvalid", undefined);
+      return;
+    }
+    if (event.type === "sasl-cancel") return this.#authFailure(slot, "AuthCancelled", exchange.name);
+    // Not base64, or a bare-LF line in strict mode: either way 501 (RFC 4954 §4).
+    if (event.type === "sasl-invalid") return this.#authFailure(slot, "AuthResponseInvalid", exchange.name);
+    if (exchange.final !== undefined) {
+      // The client's answer to SCRAM's server signature must be empty.
+      if (event.data.length === 0) this.#authSuccess(slot, exchange.final, "sasl-response");
+      else this.#authFailure(slot, "AuthResponseInvalid", exchange.name);
+      return;
+    }
+    const mechanism = exchange.mechanism;
+    if (mechanism === undefined || mechanism.state !== "awaiting-response") return this.#authFailure(slot, "AuthResponseInvalid", exchange.name);
+    this.#authStep(slot, mechanism.respond(event.data), "sasl-response");
+  }
+
+  #decideAuth(pending: Pending & { kind: "auth" }, decision: SaslDecision): void {
+    const exchange = this.#sasl;
+    const mechanism = exchange?.mechanism;
+    if (mechanism === undefined) throw new ServerSessionError("invalid-decision", "No AUTH exchange waits for this decision.");
+    let step: SaslServerStep;
+    try {
+      step = mechanism.decide(decision);
+    } catch (error) {
+      if (SaslError.isInstance(error)) throw new ServerSessionError("invalid-decision", error.message);
+      throw error;
+    }
+    // Which row applies: the AUTH command's, or a response line's.
+    this.#authStep(pending.slot, step, this.#state === "auth" ? "sasl-response" : "AUTH");
+  }
+
+  // --- Invalid lines --------------------------------------------------------------------------
+
+  #invalid(event: CommandInvalidEvent): void {
+    const error = event.error;
+    const verb = error.verb;
+    const authLine = verb === "AUTH" || /^auth(\s|$)/i.test(event.line);
+    this.#emit({ type: "command-received", verb, line: authLine ? "AUTH [redacted]" : event.line, pipelined: event.pipelined });
+    if (this.#shutdownRequested && commandStates.has(this.#state)) {
+      const slot = this.#slot(verb ?? "unknown");
+      slot.reply = this.#situation("ShuttingDown");
+      this.#endWith(slot, "shutdown");
+      return;
+    }
+    // A reply the command may receive: RFC 5321 §4.3.2 has no 550 for a bare-LF command line, so that is a 501.
+    let name: SituationName = error.situation;
+    if (verb !== undefined && !isReplyAllowed(verb, Situations[name].code)) name = "SyntaxError";
+    const slot = this.#slot(verb ?? "unknown");
+    this.#reply(slot, this.#situation(name));
+    if (error.forbidden) {
+      // An HTTP request or TLS handshake on a plain-text port: not an SMTP client (Postfix's smtpd_forbidden_commands).
+      this.#violation("forbidden-command", "The client is not speaking SMTP.");
+      if (!this.#ending) this.#endWith(slot, "protocol-violation");
+    }
+  }
+}
+
+/**
+ * Creates a server session.
+ *
+ * @param config - the server's name, what to advertise, policies, limits and timeouts
+ * @returns a session waiting for `connect`
+ * @throws {@link ServerSessionError} (`invalid-option`) for an invalid option
+ * @example
+ * ```ts
+ * import { createServerSession } from "@smtpkit/session";
+ * const session = createServerSession({
+ *   hostname: "mx.example.com",
+ *   tls: { starttls: true },
+ *   limits: { maxMessageSize: 25 * 1024 * 1024 },
+ * });
+ * session.state; // "greeting"
+ * ```
+ */
+export function createServerSession(config: ServerSessionConfig): ServerSession {
+  return new ServerSession(config);
+}
