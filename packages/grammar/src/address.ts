@@ -216,15 +216,26 @@ function fail(message: string, at: number): PathResult {
   return { ok: false, message, at };
 }
 
+/** What ends a domain: ">" in a path, SP or HT without brackets, also "," and ":" in a source route. */
+const enum Stop {
+  Bracketed,
+  Bare,
+  Route,
+}
+
+function stops(c: number, stop: Stop): boolean {
+  return stop === Stop.Bracketed ? c === 0x3e : stop === Stop.Bare ? c === 0x20 || c === 0x09 : c === 0x2c || c === 0x3a || c === 0x3e;
+}
+
 /** Reads a Domain or address literal at `start`; returns its end or -1. */
-function readDomain(text: string, start: number, stop: (c: number) => boolean): number {
+function readDomain(text: string, start: number, stop: Stop): number {
   if (text.charCodeAt(start) === 0x5b) {
     const close = text.indexOf("]", start);
     if (close < 0) return -1;
     return parseAddressLiteral(text.slice(start, close + 1)) === undefined ? -1 : close + 1;
   }
   let i = start;
-  while (i < text.length && !stop(text.charCodeAt(i))) i += 1;
+  while (i < text.length && !stops(text.charCodeAt(i), stop)) i += 1;
   return isValidDomain(text.slice(start, i)) ? i : -1;
 }
 
@@ -240,11 +251,11 @@ export function readPath(text: string, start: number, options: PathOptions): Pat
   if (bracketed && text.charCodeAt(i) === 0x3e) {
     return { ok: true, mailbox: null, end: i + 1, bracketed, nonAscii: false, octets: 2, looseDots: false, localOctets: 0 };
   }
-  const stop = bracketed ? (c: number) => c === 0x3e : (c: number) => c === 0x20 || c === 0x09;
+  const stop = bracketed ? Stop.Bracketed : Stop.Bare;
   // A-d-l ":" — "@one,@two:" (RFC 5321 §4.1.2). Accepted, then ignored.
   if (bracketed && text.charCodeAt(i) === 0x40) {
     for (;;) {
-      const end = readDomain(text, i + 1, (c) => c === 0x2c || c === 0x3a || c === 0x3e);
+      const end = readDomain(text, i + 1, Stop.Route);
       if (end < 0) return fail("Malformed source route", i + 1);
       const c = text.charCodeAt(end);
       if (c === 0x3a) {
@@ -315,7 +326,7 @@ export function readPath(text: string, start: number, options: PathOptions): Pat
   if (bracketed) {
     if (text.charCodeAt(i) !== 0x3e) return fail("Missing >", i);
     i += 1;
-  } else if (i < text.length && !stop(text.charCodeAt(i))) {
+  } else if (i < text.length && !stops(text.charCodeAt(i), stop)) {
     return fail("Unexpected character after address", i);
   }
   const raw = text.slice(start, i);
