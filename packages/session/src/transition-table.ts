@@ -415,6 +415,25 @@ export function nextState(transition: Transition, code: number): SessionState {
 }
 
 /**
+ * Whether a command is in sequence in a state: the client may send it, and
+ * the server evaluates it (rather than refusing it as out of sequence).
+ *
+ * @param state - where the conversation is
+ * @param input - the command (BDAT with LAST as `"BDAT LAST"`)
+ * @param flags - TLS, AUTH and LMTP
+ * @returns whether the table's row is `evaluate`
+ * @example
+ * ```ts
+ * const flags = { tls: false, authenticated: false, lmtp: false };
+ * isCommandAllowed("ready", "MAIL", flags); // true
+ * isCommandAllowed("ready", "DATA", flags); // false: 503, need MAIL first
+ * ```
+ */
+export function isCommandAllowed(state: SessionState, input: CommandInput, flags: SessionFlags): boolean {
+  return findTransition(state, input, flags)?.outcome.type === "evaluate";
+}
+
+/**
  * The table input for a command verb (BDAT split by LAST).
  *
  * @param verb - the command's verb

@@ -4,6 +4,7 @@ import { isReplyAllowed, Situations } from "@smtpkit/codes";
 import {
   commandInputs,
   findTransition,
+  isCommandAllowed,
   nextState,
   renderStateDiagram,
   sessionInputs,
@@ -200,5 +201,19 @@ describe("state diagram", () => {
   it("docs/session-states.md is the generated page (run scripts/write-state-diagram.mjs after changing the table)", () => {
     const path = fileURLToPath(new URL("../../../docs/session-states.md", import.meta.url));
     expect(readFileSync(path, "utf8")).toBe(stateDiagramDocument());
+  });
+});
+
+describe("isCommandAllowed", () => {
+  it("is true exactly for the evaluate rows", () => {
+    for (const state of sessionStates) {
+      for (const input of commandInputs) {
+        for (const flags of allFlags) {
+          expect(isCommandAllowed(state, input, flags)).toBe(findTransition(state, input, flags)?.outcome.type === "evaluate");
+        }
+      }
+    }
+    expect(isCommandAllowed("ready", "MAIL", plain)).toBe(true);
+    expect(isCommandAllowed("ready", "DATA", plain)).toBe(false);
   });
 });
