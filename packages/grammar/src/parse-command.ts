@@ -283,12 +283,12 @@ export function parseText(text: string, options: Resolved): CommandParseResult {
   }
   const verb = asciiUpper(text.slice(0, end));
   // Control characters anywhere (HT only as leniently accepted white space).
-  let tabs = false;
+  let extraWhitespace = false;
   for (let i = end; i < text.length; i += 1) {
     const c = text.charCodeAt(i);
     if (c < 0x20 || c === 0x7f) {
       if (c === 0x09 && options.extraWhitespace) {
-        tabs = true;
+        extraWhitespace = true;
         continue;
       }
       return {
@@ -301,7 +301,7 @@ export function parseText(text: string, options: Resolved): CommandParseResult {
       };
     }
   }
-  let body = tabs ? text.replace(/\t/g, " ") : text;
+  let body = extraWhitespace ? text.replace(/\t/g, " ") : text;
   // Trailing white space (RFC 5321 §4.1.1: receivers SHOULD tolerate it).
   let trimmed = body.length;
   while (trimmed > end && body.charCodeAt(trimmed - 1) === 0x20) trimmed -= 1;
@@ -313,11 +313,11 @@ export function parseText(text: string, options: Resolved): CommandParseResult {
         line: text,
       };
     }
-    tabs = true;
+    extraWhitespace = true;
     body = body.slice(0, trimmed);
   }
   const line = new Line(body, options, verb);
-  if (tabs) line.lenient("extraWhitespace");
+  if (extraWhitespace) line.lenient("extraWhitespace");
   const outcome = parseVerb(line, end);
   if ("situation" in outcome) return { ok: false, error: outcome, line: text };
   return { ok: true, command: outcome, leniencies: line.leniencies ?? noLeniencies };
