@@ -101,6 +101,8 @@ export class TableObserver {
   pending: (SessionInput | undefined)[] = ["connect"];
   violations: string[] = [];
   flags = { tls: false, authenticated: false, lmtp: false };
+  /** RCPTs answered 2yz in the current transaction (LMTP: replies after the data). */
+  accepted = 0;
 
   constructor(lmtp = false) {
     this.flags.lmtp = lmtp;
@@ -113,6 +115,7 @@ export class TableObserver {
       return;
     }
     this.predicted = row.outcome.success ?? row.outcome.intermediate ?? row.outcome.failure;
+    if (input === "MAIL") this.accepted = 0;
     this.pending.push(input);
     for (let i = 1; i < replies; i += 1) this.pending.push(undefined);
   }
@@ -122,6 +125,7 @@ export class TableObserver {
     if (input !== undefined) {
       const row = findTransition(this.state, input, this.flags);
       if (row !== undefined) this.state = nextState(row, code);
+      if (input === "RCPT" && code >= 200 && code < 300) this.accepted += 1;
       if (input === "AUTH" || input === "sasl-response") {
         if (code === 235) this.flags.authenticated = true;
       }
@@ -135,5 +139,66 @@ export class TableObserver {
     this.predicted = this.state;
     this.flags.tls = true;
     this.flags.authenticated = false;
+  }
+}
+
+/** One thing the client put on the wire, as a server would read it. */
+export type WireItem =
+  | { readonly type: "line"; readonly text: string }
+  | { readonly type: "bdat"; readonly size: number; readonly last: boolean; readonly octets: string }
+  | { readonly type: "content-end"; readonly content: string };
+
+/**
+ * Splits what a client writes into command lines, BDAT chunks and DATA
+ * content, the way a server reads it. `dataMode()` is called when the client
+ * has been sent a 354.
+ */
+export class WireParser {
+  #buffer = "";
+  #mode: "command" | "data" = "command";
+  #bdat: { size: number; last: boolean } | undefined;
+
+  dataMode(): void {
+    this.#mode = "data";
+  }
+
+  get inData(): boolean {
+    return this.#mode === "data";
+  }
+
+  push(text: string): WireItem[] {
+    this.#buffer += text;
+    const items: WireItem[] = [];
+    for (;;) {
+      if (this.#bdat !== undefined) {
+        if (this.#buffer.length < this.#bdat.size) return items;
+        items.push({ type: "bdat", ...this.#bdat, octets: this.#buffer.slice(0, this.#bdat.size) });
+        this.#buffer = this.#buffer.slice(this.#bdat.size);
+        this.#bdat = undefined;
+        continue;
+      }
+      if (this.#mode === "data") {
+        const context = `\r\n${this.#buffer}`;
+        const end = context.indexOf("\r\n.\r\n");
+        if (end < 0) return items;
+        // The content as the server stores it: unstuffed, with its last CRLF.
+        const raw = context.slice(2, end + 2);
+        const content = raw.replace(/(^|\r\n)\./g, "$1");
+        items.push({ type: "content-end", content });
+        this.#buffer = context.slice(end + 5);
+        this.#mode = "command";
+        continue;
+      }
+      const lineEnd = this.#buffer.indexOf("\r\n");
+      if (lineEnd < 0) return items;
+      const line = this.#buffer.slice(0, lineEnd);
+      this.#buffer = this.#buffer.slice(lineEnd + 2);
+      const bdat = /^BDAT ([0-9]+)( LAST)?$/.exec(line);
+      if (bdat !== null) {
+        this.#bdat = { size: Number(bdat[1]), last: bdat[2] !== undefined };
+        continue;
+      }
+      items.push({ type: "line", text: line });
+    }
   }
 }
