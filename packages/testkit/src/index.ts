@@ -43,3 +43,12 @@ export {
   vrfyCommand,
   type CommandOptions,
 } from "./arbitraries/commands.js";
+export { ehloResponse, reply, standardReplyCodes, type ReplyOptions } from "./arbitraries/replies.js";
+export {
+  allCapabilities,
+  commandDefects,
+  nearlyValidCommand,
+  tooLongLine,
+  type CommandDefect,
+  type NearlyValidCommand,
+} from "./arbitraries/nearly-valid.js";
