@@ -3,7 +3,7 @@
 // lines (RFC 4954), limits, and hostile input.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CommandReader, GrammarError, Limits, createCommandReader, type CommandReaderEvent } from "@smtpkit/grammar";
+import { CapabilitySet, CommandReader, GrammarError, Limits, createCommandReader, type CommandReaderEvent } from "@smtpkit/grammar";
 import { bytes, drive, latin1, splitAt, utf8 } from "./helpers.js";
 
 const types = (events: readonly CommandReaderEvent[]) => events.map((event) => event.type);
@@ -83,6 +83,21 @@ describe("CommandReader: pipelining and pausing", () => {
     const reader = createCommandReader();
     reader.expectData();
     expect(types(reader.push(bytes("x\r\n.\r\n")))).toEqual(["data-chunk", "data-end"]);
+  });
+});
+
+describe("CommandReader: syntax options", () => {
+  it("takes new capabilities with setSyntax (after STARTTLS or AUTH)", () => {
+    const reader = new CommandReader({ extensions: CapabilitySet.of({ SIZE: true }) });
+    const [first] = reader.push(bytes("MAIL FROM:<a@b.example> SMTPUTF8\r\n"));
+    expect(first?.type === "command-invalid" && first.error.situation).toBe("ParametersNotRecognized");
+    reader.setSyntax({ extensions: CapabilitySet.of({ SIZE: true, SMTPUTF8: true }) });
+    expect(verbs(reader.push(utf8("MAIL FROM:<θ@b.example> SMTPUTF8\r\n")))).toEqual(["MAIL"]);
+  });
+
+  it("reports leniencies, with bareLineFeed for an LF-ended line", () => {
+    const [event] = new CommandReader().push(bytes("mail from: <a@b.example>\n"));
+    expect(event?.type === "command" && event.leniencies).toEqual(["spaceAfterColon", "bareLineFeed"]);
   });
 });
 
