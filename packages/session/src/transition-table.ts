@@ -56,7 +56,7 @@ export type SessionState =
   | "auth"
   /** STARTTLS answered 220: the TLS handshake runs; nothing is read in the clear (RFC 3207 §4.2). */
   | "tls-handshake"
-  /** The server is shutting down: the next command is answered 421 (RFC 5321 §3.8). */
+  /** The server is shutting down: the command being taken up is answered 421 (RFC 5321 §3.8), and the session closes. */
   | "closing"
   /** The conversation is over (QUIT answered, 421 sent, or the peer gone). */
   | "closed";
@@ -329,8 +329,9 @@ function build(): readonly Transition[] {
   for (const verb of commandInputs) rows.push(refuse("closing", verb, "ShuttingDown", "RFC 5321 §3.8", undefined, "closed"));
 
   // From every open state: 421 and the peer's close end the conversation.
+  // (`closing` is passed through while one command is answered 421, so it has no such rows.)
   for (const state of sessionStates) {
-    if (state === "closed") continue;
+    if (state === "closed" || state === "closing") continue;
     rows.push(evaluate(state, "service-closing", { failure: "closed" }, "RFC 5321 §3.8"));
     rows.push(evaluate(state, "peer-closed", { success: "closed", failure: "closed" }, "RFC 5321 §3.8"));
   }

@@ -185,6 +185,8 @@ export class ServerSession {
   #shutdownRequested = false;
   /** A closing reply is queued: nothing more is read. */
   #ending = false;
+  /** The close output went out. */
+  #finished = false;
 
   #now = 0;
   #waitingSince: number | undefined;
@@ -295,7 +297,7 @@ export class ServerSession {
   decide(requestId: RequestId, decision: AnyDecision): void {
     const pending = this.#pending.get(requestId);
     if (pending === undefined) {
-      if (Number.isInteger(requestId) && requestId > 0 && requestId < this.#nextRequestId && this.#state === "closed") return;
+      if (Number.isInteger(requestId) && requestId > 0 && requestId < this.#nextRequestId && this.#finished) return;
       throw new ServerSessionError("invalid-decision", "No pending request has this id (unknown, or already answered).", requestId);
     }
     if (typeof decision !== "object" || decision === null) throw new ServerSessionError("invalid-decision", "A decision must be an object.");
@@ -348,7 +350,7 @@ export class ServerSession {
    */
   peerClosed(now: number): void {
     this.#tick(now);
-    if (this.#state === "closed") return;
+    if (this.#finished) return;
     for (const event of this.#reader.end()) {
       if (event.type === "input-truncated") this.#violation("input-truncated", `The connection closed in the middle of ${event.mode === "command" ? "a command line" : event.mode}.`);
     }
@@ -379,7 +381,7 @@ export class ServerSession {
    */
   shutdown(now: number): void {
     this.#tick(now);
-    if (this.#state === "closed") return;
+    if (this.#finished) return;
     this.#shutdownRequested = true;
     this.#pump();
   }
@@ -422,7 +424,7 @@ export class ServerSession {
    * @returns a time in milliseconds, or `undefined`
    */
   deadline(): number | undefined {
-    if (this.#state === "closed" || this.#ending || this.#pending.size > 0 || this.#state === "greeting") return undefined;
+    if (this.#ending || this.#pending.size > 0 || this.#state === "greeting") return undefined;
     const { timeouts } = this.#config;
     if (this.#dataStart !== undefined) return this.#dataStart + timeouts.data + Math.floor((this.#dataBytes * 1000) / timeouts.minDataRate);
     if (this.#waitingSince !== undefined) return this.#waitingSince + timeouts.command;
@@ -505,7 +507,7 @@ export class ServerSession {
   }
 
   #pump(): void {
-    while (this.#state !== "closed" && !this.#ending) {
+    while (!this.#ending) {
       if (this.#inboxEmpty()) {
         if (this.#inbox.length > 0) {
           this.#inbox = [];
@@ -528,7 +530,7 @@ export class ServerSession {
 
   /** When nothing is owed and nothing waits: start the command clock, or close for a shutdown. */
   #idle(): void {
-    if (this.#state === "closed" || this.#ending || this.#slots.length > 0 || this.#pending.size > 0 || !this.#inboxEmpty()) return;
+    if (this.#ending || this.#slots.length > 0 || this.#pending.size > 0 || !this.#inboxEmpty()) return;
     if (this.#shutdownRequested && commandStates.has(this.#state)) {
       this.#terminate("ShuttingDown", "shutdown");
       this.#flush();
@@ -626,7 +628,7 @@ export class ServerSession {
 
   /** Queues a closing reply (421, or 554 for a protocol violation) after everything owed, and stops reading. */
   #terminate(name: SituationName, reason: SessionClosedEvent["reason"]): void {
-    if (this.#ending || this.#state === "closed") return;
+    if (this.#ending) return;
     const slot = this.#slot("none");
     slot.reply = this.#situation(name);
     this.#endWith(slot, reason);
@@ -644,7 +646,7 @@ export class ServerSession {
 
   /** Writes every reply whose turn has come. */
   #flush(): void {
-    while (this.#slots.length > 0 && this.#state !== "closed") {
+    while (this.#slots.length > 0) {
       const slot = this.#slots[0] as Slot;
       if (slot.reply === undefined) return;
       this.#slots.shift();
@@ -662,7 +664,11 @@ export class ServerSession {
   }
 
   #close(reason: SessionClosedEvent["reason"]): void {
-    if (this.#transaction?.transport !== undefined && !this.#transaction.tooBig) this.#abortMessage("closed");
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#abortMessage("closed");
+    // QUIT and the refusals while shutting down have moved to closed already; otherwise the table's close rows.
+    if (this.#state !== "closed") this.#apply(reason === "peer-closed" ? "peer-closed" : "service-closing", 421);
     this.#state = "closed";
     this.#ending = true;
     this.#pending.clear();
@@ -737,6 +743,7 @@ export class ServerSession {
     pending.slot.reply = reply;
     if (reply.code === 421) {
       this.#endWith(pending.slot, "refused");
+      this.#apply("service-closing", 421);
       return;
     }
     this.#apply("connect", reply.code);
@@ -781,6 +788,7 @@ export class ServerSession {
       this.#reply(slot, this.#situation(name));
       if (row?.outcome.type === "refuse" && row.outcome.next === "closed") {
         this.#endWith(slot, "shutdown");
+        this.#state = "closed";
         return;
       }
       this.#resumeAfterRefusal(command);
@@ -837,6 +845,7 @@ export class ServerSession {
         const slot = this.#slot("QUIT");
         slot.reply = this.#situation("Closing");
         this.#endWith(slot, "quit");
+        this.#apply("QUIT", 221);
         break;
       }
       case "STARTTLS":
