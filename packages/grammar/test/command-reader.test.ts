@@ -39,6 +39,12 @@ describe("CommandReader: pipelining and pausing", () => {
     });
   }
 
+  it("never splits a command line at a bare CR", () => {
+    const reader = new CommandReader();
+    const events = reader.push(bytes("NOOP\rRSET\r\nRSET\r\r\nQUIT\r\n"));
+    expect(verbs(events)).toEqual(["command-invalid", "command-invalid", "QUIT"]);
+  });
+
   it("does not pause after a refused mode-changing command", () => {
     const reader = new CommandReader();
     expect(verbs(reader.push(bytes("DATA x\r\nNOOP\r\n")))).toEqual(["command-invalid", "NOOP"]);
