@@ -554,6 +554,7 @@ export class ServerSession {
         if (this.#state === "auth") {
           this.#authFailure(this.#slot("AUTH"), "AuthLineTooLong", this.#sasl?.name);
         } else {
+          this.#emit({ type: "command-received", verb: undefined, line: `[${event.length} octets: too long]`, pipelined: false });
           this.#violation("line-too-long", `A command line of ${event.length} octets exceeded the limit.`);
           this.#reply(this.#slot("unknown"), this.#situation("LineTooLong"));
         }
