@@ -52,3 +52,15 @@ export {
   type CommandDefect,
   type NearlyValidCommand,
 } from "./arbitraries/nearly-valid.js";
+export { chunked, chunkings } from "./arbitraries/chunkings.js";
+export {
+  smugglingAttempt,
+  smugglingSequence,
+  smugglingSequences,
+  startTlsInjection,
+  startTlsReplyInjection,
+  type SmugglingAttempt,
+  type SmugglingSequence,
+  type StartTlsInjection,
+  type StartTlsReplyInjection,
+} from "./arbitraries/injection.js";
