@@ -551,6 +551,8 @@ export class CommandReader {
     }
     // RFC 4954 §4: "*" cancels.
     if (end === 1 && line[0] === 0x2a) return { type: "sasl-cancel" };
+    // An empty response is an empty line; "=" (the initial response's form of it) is accepted too.
+    if (end === 1 && line[0] === 0x3d) return { type: "sasl-response", data: new Uint8Array(0) };
     const text = decodeLine(line, 0, end);
     const data = text === undefined ? undefined : decodeBase64(text);
     if (data === undefined) {

@@ -148,7 +148,8 @@ export function parseReply(input: string | Uint8Array): ReplyParseResult {
  * Serializes a reply: `code-text` lines and a final `code text` line, each
  * ended by CRLF, the enhanced code (when given) at the start of every line
  * (RFC 2034 §3). A line longer than 512 octets with CRLF (RFC 5321
- * §4.5.3.1.5) is split into several, at spaces where possible.
+ * §4.5.3.1.5) is split into several, at spaces where possible. A 334
+ * keeps the space before an empty challenge (RFC 4954 §8).
  *
  * @param reply - the reply
  * @returns the wire text
@@ -189,7 +190,8 @@ export function serializeReply(reply: Reply): string {
     }
     const body = enhanced === undefined ? line : line === "" ? enhanced : `${enhanced} ${line}`;
     const separator = i === texts.length - 1 ? " " : "-";
-    out += body === "" && separator === " " ? `${code}\r\n` : `${code}${separator}${body}\r\n`;
+    // RFC 4954 §8: continue-req = "334" SP [base64] CRLF, so a 334 keeps its space even when empty.
+    out += body === "" && separator === " " && code !== 334 ? `${code}\r\n` : `${code}${separator}${body}\r\n`;
   }
   return out;
 }

@@ -144,8 +144,9 @@ describe("CommandReader: SASL", () => {
 
   it("reads * as cancel, an empty line as an empty response, junk as invalid", () => {
     const reader = new CommandReader();
-    reader.push(bytes("AUTH PLAIN\r\n*\r\n\r\n!!\r\n"));
+    reader.push(bytes("AUTH PLAIN\r\n*\r\n\r\n=\r\n!!\r\n"));
     expect(types(reader.expectSaslResponse())).toEqual(["sasl-cancel"]);
+    expect(reader.expectSaslResponse()).toEqual([{ type: "sasl-response", data: new Uint8Array(0) }]);
     expect(reader.expectSaslResponse()).toEqual([{ type: "sasl-response", data: new Uint8Array(0) }]);
     const [invalid] = reader.expectSaslResponse();
     expect(invalid?.type === "sasl-invalid" && invalid.error.situation).toBe("AuthResponseInvalid");

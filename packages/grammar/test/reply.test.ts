@@ -48,6 +48,8 @@ describe("replies", () => {
     expect(serializeReply({ code: 250, lines: ["mx.example.com", "PIPELINING"] })).toBe("250-mx.example.com\r\n250 PIPELINING\r\n");
     expect(serializeReply({ code: 550, enhanced: "5.1.1", lines: ["a", "b"] })).toBe("550-5.1.1 a\r\n550 5.1.1 b\r\n");
     expect(serializeReply({ code: 250, lines: [] })).toBe("250\r\n");
+    expect(serializeReply({ code: 334, lines: [""] })).toBe("334 \r\n");
+    expect(serializeReply(replyFor(Situations.AuthContinue, { text: "VXNlcm5hbWU6" }))).toBe("334 VXNlcm5hbWU6\r\n");
   });
 
   it("splits lines longer than 512 octets (RFC 5321 §4.5.3.1.5)", () => {
