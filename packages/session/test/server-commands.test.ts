@@ -152,6 +152,16 @@ describe("RCPT decisions answered out of order", () => {
     expect(h.session.state).toBe("recipients");
   });
 
+  it("keeps the envelope in RCPT order whatever order the decisions come in (RFC 2033 §4.2 relies on it)", () => {
+    const h = ready({}, (event) => (event.type === "recipient-requested" ? undefined : { type: "accept" }));
+    h.send("MAIL FROM:<a@example.com>\r\nRCPT TO:<carol@example.org>\r\nRCPT TO:<alice@example.org>\r\nRCPT TO:<bob@example.org>\r\n");
+    const [carol, alice, bob] = h.pending.slice();
+    h.decide(bob!.requestId, { type: "accept" });
+    h.decide(alice!.requestId, { type: "accept" });
+    h.decide(carol!.requestId, { type: "accept" });
+    expect(h.session.snapshot().envelope?.recipients.map((recipient) => recipient.to.localPart)).toEqual(["carol", "alice", "bob"]);
+  });
+
   it("DATA waits behind pending RCPT decisions, then sees their outcome (RFC 2920 §3.1: 554 when none was accepted)", () => {
     const h = ready({}, (event) => (event.type === "recipient-requested" ? undefined : { type: "accept" }));
     h.send("MAIL FROM:<a@example.com>\r\nRCPT TO:<1@example.org>\r\nRCPT TO:<2@example.org>\r\nDATA\r\n");

@@ -96,6 +96,8 @@ interface Transaction {
   readonly from: MailCommand["from"];
   readonly parameters: MailParameters;
   readonly recipients: EnvelopeRecipient[];
+  /** The RCPT sequence number of each accepted recipient: decisions may come out of order, the envelope keeps RCPT order. */
+  readonly order: number[];
   transport: "DATA" | "BDAT" | undefined;
   size: number;
   tooBig: boolean;
@@ -105,7 +107,7 @@ interface Transaction {
 type Pending =
   | { readonly kind: "connection"; readonly slot: Slot }
   | { readonly kind: "mail"; readonly slot: Slot; readonly command: MailCommand }
-  | { readonly kind: "recipient"; readonly slot: Slot; readonly command: RcptCommand }
+  | { readonly kind: "recipient"; readonly slot: Slot; readonly command: RcptCommand; readonly sequence: number }
   | { readonly kind: "message-end"; readonly slot: Slot; readonly verb: "DATA" | "BDAT" }
   | { readonly kind: "auth"; readonly slot: Slot };
 
@@ -756,14 +758,21 @@ export class ServerSession {
     this.#apply("MAIL", reply.code);
     if (reply.code < 400) {
       const parameters = pending.command.parameters ?? {};
-      this.#transaction = { from: pending.command.from, parameters, recipients: [], transport: undefined, size: 0, tooBig: false };
+      this.#transaction = { from: pending.command.from, parameters, recipients: [], order: [], transport: undefined, size: 0, tooBig: false };
     }
   }
 
   #decideRecipient(pending: Pending & { kind: "recipient" }, decision: ServerDecision): void {
     const reply = this.#decisionReply(decision, "RCPT", "RecipientOk", "MailboxUnavailable");
     this.#reply(pending.slot, reply);
-    if (reply.code < 400) this.#transaction?.recipients.push({ to: pending.command.to, parameters: pending.command.parameters ?? {} });
+    const transaction = this.#transaction;
+    if (reply.code < 400 && transaction !== undefined) {
+      // RFC 2033 §4.2: LMTP answers per recipient in RCPT order, so the envelope is kept in RCPT order too.
+      let at = transaction.order.length;
+      while (at > 0 && (transaction.order[at - 1] as number) > pending.sequence) at -= 1;
+      transaction.order.splice(at, 0, pending.sequence);
+      transaction.recipients.splice(at, 0, { to: pending.command.to, parameters: pending.command.parameters ?? {} });
+    }
     this.#apply("RCPT", reply.code);
   }
 
@@ -993,7 +1002,7 @@ export class ServerSession {
     if (!isAsciiMailbox(command.to) && transaction?.parameters.smtputf8 !== true) return this.#refuse(command, "SmtpUtf8Required");
     if (this.#unadvertised(parameters) !== undefined) return this.#refuse(command, "ParametersNotRecognized");
     const slot = this.#slot("RCPT");
-    const requestId = this.#request({ kind: "recipient", slot, command });
+    const requestId = this.#request({ kind: "recipient", slot, command, sequence: this.#nextRequestId });
     this.#emit({
       type: "recipient-requested",
       requestId,
