@@ -26,8 +26,8 @@ const pad = 0x3d;
 const invalid = 0xff;
 const padMark = 0xfe;
 
-/** Byte → six-bit value, `padMark` for `=`, `invalid` for everything else. */
-const decodeTable = new Uint8Array(256).fill(invalid);
+/** Byte → six-bit value, `padMark` for `=`, `invalid` for everything else. @internal */
+export const decodeTable = new Uint8Array(256).fill(invalid);
 for (let index = 0; index < 64; index++) decodeTable[alphabet.charCodeAt(index)] = index;
 decodeTable[pad] = padMark;
 // The URL-safe alphabet (RFC 4648 §5) is accepted too, as Node's decoder does.
@@ -73,8 +73,11 @@ function byteString(bytes: Uint8Array): string {
   return latin1(bytes);
 }
 
+/** Below this size the native call costs more than it saves (encoded words, short bodies). */
+const nativeThreshold = 512;
+
 function nativeDecode(bytes: Uint8Array): Uint8Array | undefined {
-  if (implementation !== "native") return undefined;
+  if (implementation !== "native" || bytes.length < nativeThreshold) return undefined;
   if (nativeBuffer !== undefined) {
     // Node's decoder has this module's exact semantics (skip outside the
     // alphabet, stop at the first "=", drop one dangling character).
@@ -234,41 +237,66 @@ export interface ByteDecoder {
 
 class Base64Decoder implements ByteDecoder {
   private readonly state: DecodeState = { bits: 0, count: 0, ended: false };
-  /** Up to three alphabet characters carried by the native path. */
+  /** Input the native path left for later: a partial line, or up to three characters. */
   private carry: Uint8Array = emptyBytes;
 
   update(chunk: Uint8Array): Uint8Array {
     if (this.state.ended || chunk.length === 0) return emptyBytes;
-    if (implementation === "native" && nativeBuffer !== undefined && this.state.count === 0) {
-      const decoded = this.nativeUpdate(chunk);
+    if (implementation === "native" && nativeBuffer !== undefined && this.state.count === 0 && chunk.length >= nativeThreshold) {
+      const input = this.carry.length === 0 ? chunk : joinTwo(this.carry, chunk);
+      const decoded = this.regularUpdate(input) ?? this.countedUpdate(input);
       if (decoded !== undefined) return decoded;
     }
-    if (this.carry.length > 0) {
-      // Move the native path's carried characters into the pure state.
-      const carried = this.carry;
-      this.carry = emptyBytes;
-      const scratch = new Uint8Array(3);
-      decodeInto(carried, scratch, this.state);
-    }
-    const output = new Uint8Array(Math.ceil((chunk.length * 3) / 4) + 3);
-    return output.subarray(0, decodeInto(chunk, output, this.state));
+    return this.pure(chunk);
+  }
+
+  /** Decodes the carry and then `chunk` through the pure state. */
+  private pure(chunk: Uint8Array): Uint8Array {
+    const carried = this.carry;
+    this.carry = emptyBytes;
+    const output = new Uint8Array(Math.ceil(((carried.length + chunk.length) * 3) / 4) + 3);
+    let written = decodeInto(carried, output, this.state);
+    written += decodeInto(chunk, output.subarray(written), this.state);
+    return output.subarray(0, written);
   }
 
   /**
-   * The native path for a chunk: counts the alphabet characters by assuming
-   * the only other bytes are CR and LF, decodes every whole group natively
-   * and checks the decoded length, which is exact only if the assumption
-   * held. Otherwise returns undefined and the pure path takes the chunk.
+   * The common case, checked cheaply: whole lines of one length, each ending
+   * in the same line end (76 characters and CRLF in MIME). Then the number of
+   * alphabet characters is known without counting, and the decoded length
+   * confirms that no line held anything else. The partial last line is carried.
    */
-  private nativeUpdate(chunk: Uint8Array): Uint8Array | undefined {
-    const input = this.carry.length === 0 ? chunk : joinTwo(this.carry, chunk);
+  private regularUpdate(input: Uint8Array): Uint8Array | undefined {
+    const firstLineFeed = input.indexOf(0x0a);
+    const lastLineFeed = input.lastIndexOf(0x0a);
+    if (firstLineFeed < 1) return undefined;
+    const lineLength = firstLineFeed + 1;
+    const headLength = lastLineFeed + 1;
+    if (headLength % lineLength !== 0) return undefined;
+    const lineEnd = input[firstLineFeed - 1] === 0x0d ? 2 : 1;
+    for (let end = lineLength; end <= headLength; end += lineLength) {
+      if (input[end - 1] !== 0x0a || (lineEnd === 2 && input[end - 2] !== 0x0d)) return undefined;
+    }
+    const characters = (headLength / lineLength) * (lineLength - lineEnd);
+    if (characters % 4 !== 0) return undefined;
+    const decoded = nativeDecode(input.subarray(0, headLength));
+    if (decoded === undefined || decoded.length !== (characters / 4) * 3) return undefined;
+    this.carry = input.slice(headLength);
+    return decoded;
+  }
+
+  /**
+   * Any layout: counts the alphabet characters by assuming the only other
+   * bytes are CR and LF, decodes every whole group natively and checks the
+   * decoded length, which is exact only if the assumption held.
+   */
+  private countedUpdate(input: Uint8Array): Uint8Array | undefined {
     let breaks = 0;
     for (let at = input.indexOf(0x0a); at !== -1; at = input.indexOf(0x0a, at + 1)) breaks++;
     for (let at = input.indexOf(0x0d); at !== -1; at = input.indexOf(0x0d, at + 1)) breaks++;
     const characters = input.length - breaks;
     let remainder = characters % 4;
-    // Walk back over the last `remainder` alphabet characters (and line
-    // breaks); they are carried to the next chunk.
+    // Walk back over the last `remainder` alphabet characters (and line breaks): they wait.
     let split = input.length;
     while (remainder > 0 && split > 0) {
       const byte = input[split - 1] as number;
@@ -278,36 +306,23 @@ class Base64Decoder implements ByteDecoder {
       remainder--;
     }
     if (remainder > 0) return undefined;
-    const head = input.subarray(0, split);
     const expected = ((characters - (characters % 4)) / 4) * 3;
-    const decoded = head.length === 0 ? emptyBytes : (nativeDecode(head) ?? emptyBytes);
-    if (decoded.length !== expected) {
-      this.carry = emptyBytes;
-      if (input !== chunk) {
-        // Replay the carried characters through the pure state first.
-        const scratch = new Uint8Array(3);
-        decodeInto(input.subarray(0, input.length - chunk.length), scratch, this.state);
-      }
-      return undefined;
-    }
+    const decoded = split === 0 ? emptyBytes : nativeDecode(input.subarray(0, split));
+    if (decoded === undefined || decoded.length !== expected) return undefined;
     this.carry = input.slice(split);
     return decoded;
   }
 
   finish(): Uint8Array {
-    if (this.carry.length > 0) {
-      const carried = this.carry;
-      this.carry = emptyBytes;
-      const scratch = new Uint8Array(3);
-      decodeInto(carried, scratch, this.state);
-    }
-    if (this.state.ended) return emptyBytes;
-    const output = new Uint8Array(2);
-    const written = flushPartial(this.state.bits, this.state.count, output, 0);
+    const rest = this.pure(emptyBytes);
+    if (this.state.ended) return rest;
+    const output = new Uint8Array(rest.length + 2);
+    output.set(rest);
+    const written = flushPartial(this.state.bits, this.state.count, output, rest.length);
     this.state.bits = 0;
     this.state.count = 0;
     this.state.ended = true;
-    return output.subarray(0, written);
+    return output.subarray(0, rest.length + written);
   }
 }
 

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { isAscii, latin1 } from "./bytes.js";
+import { isAscii } from "./bytes.js";
 import { singleByteUpperHalves } from "./single-byte-tables.js";
 
 const tables = new Map<string, Uint16Array>();
@@ -35,7 +35,14 @@ function singleByteTable(name: string): Uint16Array | undefined {
 }
 
 function decodeSingleByte(bytes: Uint8Array, table: Uint16Array): string {
-  if (isAscii(bytes)) return latin1(bytes);
+  // ASCII decodes the same in every table; the runtime's UTF-8 decoder is the fastest way.
+  if (bytes.length <= 64) {
+    // Short text (an encoded word, a name): a plain loop beats any call setup.
+    let text = "";
+    for (let index = 0; index < bytes.length; index++) text += String.fromCharCode(table[bytes[index] as number] as number);
+    return text;
+  }
+  if (isAscii(bytes)) return lenientUtf8.decode(bytes);
   const slice = 8192;
   const units = new Uint16Array(Math.min(bytes.length, slice));
   let text = "";
@@ -103,6 +110,17 @@ const lenientUtf8 = new TextDecoder("utf-8");
  * ```
  */
 export function normalizeCharset(label: string): string | undefined {
+  const known = normalized.get(label);
+  if (known !== undefined) return known === null ? undefined : known;
+  const name = resolveLabel(label);
+  // Bounded: labels come from the network.
+  if (normalized.size < 256) normalized.set(label, name ?? null);
+  return name;
+}
+
+const normalized = new Map<string, string | null>();
+
+function resolveLabel(label: string): string | undefined {
   let name = label.trim().toLowerCase();
   if (name.startsWith('"') && name.endsWith('"') && name.length >= 2) name = name.slice(1, -1).trim();
   // RFC 2231 §5 and RFC 2184: a charset may carry a language ("utf-8*en").
@@ -136,16 +154,64 @@ export function decodeCharset(bytes: Uint8Array, charset = "utf-8"): string {
   if (bytes.length === 0) return "";
   const name = normalizeCharset(charset);
   if (name === undefined) return decodeUnknown(bytes);
-  if (name === "utf-8") return isAscii(bytes) ? latin1(bytes) : lenientUtf8.decode(bytes);
+  if (name === "utf-8") return (bytes.length <= 64 ? shortUtf8(bytes) : undefined) ?? lenientUtf8.decode(bytes);
   const table = singleByteTable(name);
   if (table !== undefined) return decodeSingleByte(bytes, table);
   const decoder = runtimeDecoder(name);
   return decoder === null ? decodeUnknown(bytes) : decoder.decode(bytes);
 }
 
+/**
+ * Decodes short, valid UTF-8 without the cost of a runtime call (encoded
+ * words and names are a few dozen bytes). Returns undefined for anything
+ * not well-formed (RFC 3629 §4), which then goes to TextDecoder for its
+ * standard replacement behaviour.
+ */
+function shortUtf8(bytes: Uint8Array): string | undefined {
+  let text = "";
+  let index = 0;
+  while (index < bytes.length) {
+    const first = bytes[index] as number;
+    if (first < 0x80) {
+      text += String.fromCharCode(first);
+      index++;
+      continue;
+    }
+    let needed: number;
+    let codePoint: number;
+    let lower = 0x80;
+    let upper = 0xbf;
+    if (first >= 0xc2 && first <= 0xdf) {
+      needed = 1;
+      codePoint = first & 0x1f;
+    } else if (first >= 0xe0 && first <= 0xef) {
+      needed = 2;
+      codePoint = first & 0x0f;
+      if (first === 0xe0) lower = 0xa0;
+      if (first === 0xed) upper = 0x9f;
+    } else if (first >= 0xf0 && first <= 0xf4) {
+      needed = 3;
+      codePoint = first & 0x07;
+      if (first === 0xf0) lower = 0x90;
+      if (first === 0xf4) upper = 0x8f;
+    } else {
+      return undefined;
+    }
+    for (let offset = 1; offset <= needed; offset++) {
+      const next = bytes[index + offset];
+      if (next === undefined || next < lower || next > upper) return undefined;
+      codePoint = (codePoint << 6) | (next & 0x3f);
+      lower = 0x80;
+      upper = 0xbf;
+    }
+    text += String.fromCodePoint(codePoint);
+    index += needed + 1;
+  }
+  return text;
+}
+
 /** UTF-8 if the bytes are valid UTF-8, else windows-1252 (what mail clients guess). @internal */
 export function decodeUnknown(bytes: Uint8Array): string {
-  if (isAscii(bytes)) return latin1(bytes);
   try {
     return strictUtf8.decode(bytes);
   } catch {

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { base64Decode, base64Encode } from "./base64.js";
+import { base64Decode, base64Encode, decodeTable } from "./base64.js";
 import { utf8 } from "./bytes.js";
 import { decodeCharset } from "./charset.js";
 
@@ -57,6 +57,35 @@ function decodeQ(text: string): Uint8Array {
   return out.subarray(0, written);
 }
 
+/** B decoding (RFC 2047 §4.1): short base64, straight from the string. */
+function decodeB(text: string): Uint8Array {
+  if (text.length > 256) return base64Decode(text);
+  const out = new Uint8Array(((text.length + 3) >> 2) * 3);
+  let written = 0;
+  let bits = 0;
+  let count = 0;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    const value = code < 256 ? (decodeTable[code] as number) : 0xff;
+    if (value === 0xfe) break; // "=" ends the data
+    if (value > 63) continue;
+    bits = (bits << 6) | value;
+    if (++count === 4) {
+      out[written++] = bits >> 16;
+      out[written++] = (bits >> 8) & 0xff;
+      out[written++] = bits & 0xff;
+      bits = 0;
+      count = 0;
+    }
+  }
+  if (count === 2) out[written++] = (bits >> 4) & 0xff;
+  else if (count === 3) {
+    out[written++] = (bits >> 10) & 0xff;
+    out[written++] = (bits >> 2) & 0xff;
+  }
+  return out.subarray(0, written);
+}
+
 /** Parses one encoded word starting at `start` ("=?"); returns it and its end, or undefined. */
 function parseWord(text: string, start: number): { word: Word; end: number } | undefined {
   const charsetEnd = text.indexOf("?", start + 2);
@@ -73,12 +102,12 @@ function parseWord(text: string, start: number): { word: Word; end: number } | u
     if (code <= 0x20 || code >= 0x7f) return undefined;
   }
   const payload = end > payloadStart ? text.slice(payloadStart, end) : "";
-  const bytes = encoding === 0x62 ? base64Decode(payload) : decodeQ(payload);
+  const bytes = encoding === 0x62 ? decodeB(payload) : decodeQ(payload);
   return { word: { charset: charset.toLowerCase(), bytes }, end: end + 2 };
 }
 
-function isLinearWhitespace(text: string): boolean {
-  for (let index = 0; index < text.length; index++) {
+function isLinearWhitespace(text: string, start: number, end: number): boolean {
+  for (let index = start; index < end; index++) {
     const code = text.charCodeAt(index);
     if (code !== 0x20 && code !== 0x09 && code !== 0x0d && code !== 0x0a) return false;
   }
@@ -102,55 +131,43 @@ export function decodeEncodedWords(text: string): string {
   if (start === -1) return text;
   let out = "";
   let position = 0;
-  let pending: Word[] = [];
-  const flush = (): void => {
-    if (pending.length === 0) return;
-    // Join runs of words in the same charset before decoding them.
-    let run: Word[] = [];
-    const decodeRun = (): void => {
-      if (run.length === 0) return;
-      const first = run[0] as Word;
-      if (run.length === 1) {
-        out += decodeCharset(first.bytes, first.charset);
-      } else {
-        let length = 0;
-        for (const word of run) length += word.bytes.length;
-        const joined = new Uint8Array(length);
-        let offset = 0;
-        for (const word of run) {
-          joined.set(word.bytes, offset);
-          offset += word.bytes.length;
-        }
-        out += decodeCharset(joined, first.charset);
-      }
-      run = [];
-    };
-    for (const word of pending) {
-      if (run.length > 0 && (run[0] as Word).charset !== word.charset) decodeRun();
-      run.push(word);
-    }
-    decodeRun();
-    pending = [];
-  };
+  // Adjacent words in one charset are gathered and decoded together.
+  let runCharset = "";
+  let run: Uint8Array[] = [];
   while (start !== -1) {
     const parsed = parseWord(text, start);
     if (parsed === undefined) {
       start = text.indexOf("=?", start + 2);
       continue;
     }
-    const between = text.slice(position, start);
-    if (pending.length > 0 && isLinearWhitespace(between)) {
-      // RFC 2047 §6.2: whitespace between adjacent encoded words is ignored.
-    } else {
-      flush();
-      out += between;
+    const word = parsed.word;
+    // RFC 2047 §6.2: whitespace between adjacent encoded words is ignored.
+    const adjacent = run.length > 0 && isLinearWhitespace(text, position, start);
+    if (!adjacent || word.charset !== runCharset) {
+      if (run.length > 0) out += decodeRun(run, runCharset);
+      if (!adjacent) out += text.slice(position, start);
+      run = [];
+      runCharset = word.charset;
     }
-    pending.push(parsed.word);
+    run.push(word.bytes);
     position = parsed.end;
     start = text.indexOf("=?", position);
   }
-  flush();
+  if (run.length > 0) out += decodeRun(run, runCharset);
   return out + text.slice(position);
+}
+
+function decodeRun(run: readonly Uint8Array[], charset: string): string {
+  if (run.length === 1) return decodeCharset(run[0] as Uint8Array, charset);
+  let length = 0;
+  for (const bytes of run) length += bytes.length;
+  const joined = new Uint8Array(length);
+  let offset = 0;
+  for (const bytes of run) {
+    joined.set(bytes, offset);
+    offset += bytes.length;
+  }
+  return decodeCharset(joined, charset);
 }
 
 /** Options of {@link encodeEncodedWord}. */

@@ -34,9 +34,10 @@ function isBlank(byte: number): boolean {
 
 /** Unfolds and trims a field body: every line end followed by whitespace is removed. */
 function unfold(text: string): string {
-  let out = text;
-  if (out.includes("\n")) out = out.replace(/\r?\n(?=[ \t])/g, "").replace(/\r?\n/g, "");
-  return out.trim();
+  const lineFeed = text.indexOf("\n");
+  // Most fields are one line: only the final line end to drop.
+  if (lineFeed === -1 || lineFeed >= text.length - 1) return text.trim();
+  return text.replace(/\r?\n/g, "").trim();
 }
 
 /**
@@ -74,14 +75,17 @@ export function splitHeaderFields(
     let lineEnd = raw.indexOf(LF);
     if (lineEnd === -1) lineEnd = raw.length;
     if (colon > lineEnd) colon = -1;
-    const text = decodeUnknown(raw);
     if (colon === -1) {
-      fields.push({ name: "", key: "", value: unfold(text), raw, offset: baseOffset + start });
-    } else {
+      fields.push({ name: "", key: "", value: unfold(decodeUnknown(raw)), raw, offset: baseOffset + start });
+    } else if (isAsciiPrefix(raw, colon)) {
+      // One decode for the whole field; an ASCII name has as many characters as bytes.
+      const text = decodeUnknown(raw);
       // RFC 5322 §4.5 obs-optional allows whitespace before the colon.
+      const name = text.slice(0, colon).trim();
+      fields.push({ name, key: name.toLowerCase(), value: unfold(text.slice(colon + 1)), raw, offset: baseOffset + start });
+    } else {
       const name = decodeUnknown(raw.subarray(0, colon)).trim();
-      const body = isAsciiPrefix(raw, colon) ? text.slice(colon + 1) : decodeUnknown(raw.subarray(colon + 1));
-      fields.push({ name, key: name.toLowerCase(), value: unfold(body), raw, offset: baseOffset + start });
+      fields.push({ name, key: name.toLowerCase(), value: unfold(decodeUnknown(raw.subarray(colon + 1))), raw, offset: baseOffset + start });
     }
     start = end;
   }

@@ -214,6 +214,7 @@ function stripComments(text: string): string {
 
 function stripSpaces(text: string): string {
   // "image/ jpeg" and "text / plain" occur; media types hold no spaces.
+  if (!/[ \t\r\n]/.test(text)) return text;
   let out = "";
   for (let index = 0; index < text.length; index++) if (!isSpace(text.charCodeAt(index))) out += text[index];
   return out;

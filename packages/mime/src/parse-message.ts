@@ -144,7 +144,7 @@ function textOf(info: PartInfo, body: Uint8Array): string {
   // windows-1252, which is what such mail nearly always is.
   const declared = info.charset === undefined || info.charset === "us-ascii" ? undefined : info.charset;
   let text = declared === undefined ? decodeUnknown(body) : decodeCharset(body, declared);
-  if (text.includes("\r")) text = text.replace(/\r\n/g, "\n");
+  if (text.includes("\r")) text = text.replaceAll("\r\n", "\n");
   if ((info.parameters["format"] ?? "").toLowerCase() === "flowed") {
     text = decodeFlowed(text, (info.parameters["delsp"] ?? "").toLowerCase() === "yes");
   }

@@ -195,39 +195,54 @@ export interface QuotedPrintableEncodeOptions {
   readonly lineLength?: number;
 }
 
-const hexDigits = "0123456789ABCDEF";
+const hexDigits = new TextEncoder().encode("0123456789ABCDEF");
+const asciiDecoder = new TextDecoder();
+
+/** Bytes that are written as they are (RFC 2045 §6.7 rule 2), except "." which is special at a line start. */
+const literal = new Uint8Array(256);
+for (let byte = 33; byte <= 126; byte++) literal[byte] = byte === EQUALS ? 0 : 1;
 
 class QuotedPrintableEncoder implements TextChunkEncoder {
   private column = 0;
-  private parts: string[] = [];
-  private line = "";
   /** A CR, space or tab whose encoding depends on the next byte. */
   private held = -1;
+  private output = new Uint8Array(1024);
+  private written = 0;
 
   constructor(
     private readonly binary: boolean,
     private readonly lineLength: number,
   ) {}
 
-  private put(token: string): void {
+  private reserve(extra: number): void {
+    if (this.written + extra <= this.output.length) return;
+    const grown = new Uint8Array(Math.max(this.output.length * 2, this.written + extra));
+    grown.set(this.output.subarray(0, this.written));
+    this.output = grown;
+  }
+
+  /** Writes a token of `length` bytes, after a soft line break if the line is full. */
+  private room(length: number): void {
     // Keep room for the soft-break "=".
-    if (this.column + token.length > this.lineLength - 1) {
-      this.parts.push(this.line, "=\r\n");
-      this.line = "";
+    if (this.column + length > this.lineLength - 1) {
+      this.output[this.written++] = EQUALS;
+      this.output[this.written++] = CR;
+      this.output[this.written++] = LF;
       this.column = 0;
     }
-    this.line += token;
-    this.column += token.length;
+    this.column += length;
   }
 
-  private hardBreak(): void {
-    this.parts.push(this.line, "\r\n");
-    this.line = "";
-    this.column = 0;
+  private literalByte(byte: number): void {
+    this.room(1);
+    this.output[this.written++] = byte;
   }
 
-  private escape(byte: number): string {
-    return `=${hexDigits[byte >> 4] as string}${hexDigits[byte & 15] as string}`;
+  private escape(byte: number): void {
+    this.room(3);
+    this.output[this.written++] = EQUALS;
+    this.output[this.written++] = hexDigits[byte >> 4] as number;
+    this.output[this.written++] = hexDigits[byte & 15] as number;
   }
 
   private byte(byte: number, next: number): void {
@@ -235,29 +250,38 @@ class QuotedPrintableEncoder implements TextChunkEncoder {
     if (byte === SPACE || byte === TAB) {
       // Whitespace before a line end or the end of data would be removed in
       // transport (rule 3): encode it there.
-      const atLineEnd = next === -1 || next === CR || next === LF;
-      this.put(atLineEnd ? this.escape(byte) : String.fromCharCode(byte));
-      return;
+      if (next === -1 || next === CR || next === LF) this.escape(byte);
+      else this.literalByte(byte);
+    } else if (literal[byte] === 1 && !(byte === 0x2e && this.column === 0)) {
+      this.literalByte(byte);
+    } else {
+      // A leading "." is encoded too, so that no line is a lone "." in SMTP.
+      this.escape(byte);
     }
-    if (byte >= 33 && byte <= 126 && byte !== EQUALS && !(byte === 0x2e && this.column === 0)) {
-      this.put(String.fromCharCode(byte));
-      return;
-    }
-    // A leading "." is encoded too, so that no line is a lone "." in SMTP.
-    this.put(this.escape(byte));
   }
 
   update(chunk: Uint8Array): string {
+    // At most 3 output bytes per input byte, plus a soft break every line.
+    this.reserve(chunk.length * 3 + Math.ceil((chunk.length * 3) / (this.lineLength - 1)) * 3 + 8);
+    const binary = this.binary;
     for (let index = 0; index < chunk.length; index++) {
       const byte = chunk[index] as number;
       if (this.held >= 0) {
         const held = this.held;
         this.held = -1;
-        if (held === CR && byte === LF && !this.binary) {
-          this.hardBreak();
+        if (held === CR && byte === LF && !binary) {
+          this.output[this.written++] = CR;
+          this.output[this.written++] = LF;
+          this.column = 0;
           continue;
         }
         this.byte(held, byte);
+      }
+      if (literal[byte] === 1 && byte !== 0x2e && this.column < this.lineLength - 2) {
+        // The common case: a printable character on a line with room.
+        this.output[this.written++] = byte;
+        this.column++;
+        continue;
       }
       if (byte === CR || byte === SPACE || byte === TAB) {
         this.held = byte;
@@ -269,20 +293,19 @@ class QuotedPrintableEncoder implements TextChunkEncoder {
   }
 
   private drain(): string {
-    if (this.parts.length === 0) return "";
-    const text = this.parts.join("");
-    this.parts = [];
+    if (this.written === 0) return "";
+    const text = asciiDecoder.decode(this.output.subarray(0, this.written));
+    this.written = 0;
     return text;
   }
 
   finish(): string {
+    this.reserve(8);
     if (this.held >= 0) {
       const held = this.held;
       this.held = -1;
       this.byte(held, -1);
     }
-    this.parts.push(this.line);
-    this.line = "";
     this.column = 0;
     return this.drain();
   }

@@ -93,6 +93,29 @@ describe("base64", () => {
     );
   });
 
+  it("the native fast paths (inputs over 512 bytes, regular lines or not) agree with the pure code for any chunking", () => {
+    const wrapped = fc
+      .tuple(fc.uint8Array({ minLength: 400, maxLength: 3000 }), fc.constantFrom(76, 64, 4, 0), fc.constantFrom("\r\n", "\n"))
+      .map(([bytes, lineLength, lineEnd]) => base64Encode(bytes, { lineLength }).replaceAll("\r\n", lineEnd));
+    const damage = fc.array(fc.tuple(fc.nat(), fc.constantFrom("", " ", "*", "=", "\r\n", "A", "==")), { maxLength: 3 });
+    fc.assert(
+      fc.property(wrapped, damage, cutPoints, (text, edits, cuts) => {
+        let damaged = text;
+        for (const [at, insert] of edits) {
+          const position = at % (damaged.length + 1);
+          damaged = damaged.slice(0, position) + insert + damaged.slice(position);
+        }
+        const input = bytesOf(damaged);
+        const expected = decodeWith("pure", input);
+        expect(decodeWith("native", input)).toEqual(expected);
+        useBase64Implementation("native");
+        expect(decodeChunks(splitAt(input, cuts.map((cut) => cut % 7000)))).toEqual(expected);
+        expect(decodeChunks(splitAt(input, [600, 1200, 1800, 2400, 3000, 3600, 4200]))).toEqual(expected);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   it("the incremental decoder's native path survives long wrapped input with junk in later chunks", () => {
     const data = Uint8Array.from({ length: 5000 }, (_, index) => (index * 7) & 0xff);
     const text = bytesOf(`${base64Encode(data)}\r\n`);
