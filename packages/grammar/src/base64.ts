@@ -19,6 +19,9 @@ const decodeTable: Uint8Array = (() => {
   return table;
 })();
 
+/** The encoder's output is US-ASCII, which UTF-8 decodes byte for byte. */
+const asciiDecoder = new TextDecoder();
+
 /** Pure encoder. Exported for the tests; use {@link encodeBase64}. */
 export function encodeBase64Pure(bytes: Uint8Array): string {
   const length = bytes.length;
@@ -40,11 +43,7 @@ export function encodeBase64Pure(bytes: Uint8Array): string {
     out[o++] = rest === 2 ? (encodeTable[(n >>> 6) & 63] as number) : 0x3d;
     out[o++] = 0x3d;
   }
-  let text = "";
-  for (let k = 0; k < out.length; k += 4096) {
-    text += String.fromCharCode.apply(null, out.subarray(k, k + 4096) as unknown as number[]);
-  }
-  return text;
+  return asciiDecoder.decode(out);
 }
 
 /**
