@@ -202,7 +202,7 @@ export async function startPostfix(options: PostfixOptions = {}): Promise<Runnin
   let stopped = false;
 
   const run = (command: string): Promise<{ ok: boolean; output: string }> =>
-    runCommand(postfix, ["-c", configDirectory, command], { timeout: 30_000 }).then((result) => {
+    runCommand(postfix, ["-c", configDirectory, command], { timeout: 30_000, resolveOnExit: true }).then((result) => {
       const output = `$ postfix ${command} (exit ${String(result.exitCode)})\n${result.stdout}${result.stderr}`;
       writeFileSync(logPath, output, { flag: "a" });
       return { ok: result.exitCode === 0, output };

@@ -20,6 +20,11 @@ export interface RunCommandOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Working directory. */
   readonly cwd?: string;
+  /**
+   * Resolve when the program exits, without waiting for its output pipes to
+   * close: for programs that leave a daemon behind holding them (`postfix start`).
+   */
+  readonly resolveOnExit?: boolean;
 }
 
 /** What a finished program left behind. */
@@ -88,9 +93,13 @@ export async function runCommand(
       if (pid !== undefined) untrackTransientProcessGroup(pid);
       reject(new InteropError("command-failed", `cannot run ${command}: ${error.message}`));
     });
-    child.once("close", (exitCode, signal) => {
+    child.once(options.resolveOnExit === true ? "exit" : "close", (exitCode, signal) => {
       clearTimeout(timer);
       if (pid !== undefined) untrackTransientProcessGroup(pid);
+      if (options.resolveOnExit === true) {
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }
       resolve({
         exitCode,
         signal,
