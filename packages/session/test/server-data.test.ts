@@ -95,6 +95,13 @@ describe("BDAT (RFC 3030)", () => {
     expect(h.eventsOf("message-chunk")).toEqual([]);
   });
 
+  it("does not count chunks refused behind a failed one toward the error limit", () => {
+    const chunks = "BDAT 1\r\nx".repeat(10);
+    const h = open({ limits: { maxMessageSize: 4, maxErrors: 3 } }).send(`BDAT 5\r\nhello${chunks}NOOP\r\n`);
+    expect(h.codes().slice(-12)).toEqual([552, ...Array(10).fill(503), 250]);
+    expect(h.closed).toBe(false);
+  });
+
   it("refuses DATA after BDAT (RFC 3030 §3) and BDAT without CHUNKING", () => {
     const h = open().send("BDAT 2\r\nabDATA\r\n");
     expect(h.codes().slice(-2)).toEqual([250, 503]);

@@ -620,10 +620,10 @@ export class ServerSession {
   }
 
   /** Resolves a slot; counts errors and closes after too many (Postfix's hard error limit). */
-  #reply(slot: Slot, reply: Reply | Uint8Array): void {
+  #reply(slot: Slot, reply: Reply | Uint8Array, counted = true): void {
     slot.reply = reply;
     if (reply instanceof Uint8Array) return;
-    if (reply.code >= 400 && reply.code !== 421 && slot.to !== "none") {
+    if (counted && reply.code >= 400 && reply.code !== 421 && slot.to !== "none") {
       this.#errors += 1;
       if (this.#errors >= this.#config.limits.maxErrors && !this.#ending) this.#terminate("TooManyErrors", "too-many-errors");
     }
@@ -795,7 +795,9 @@ export class ServerSession {
     if (row === undefined || row.outcome.type === "refuse") {
       const name = row?.outcome.type === "refuse" ? row.outcome.situation : "BadSequence";
       const slot = this.#slot(verb);
-      this.#reply(slot, this.#situation(name));
+      // A BDAT refused for sequence is most often one of a pipelined series behind a failed MAIL, RCPT or
+      // chunk (RFC 3030 §2: the client stops only once it sees the failure): not counted as an error.
+      this.#reply(slot, this.#situation(name), verb !== "BDAT");
       if (row?.outcome.type === "refuse" && row.outcome.next === "closed") {
         this.#endWith(slot, "shutdown");
         this.#state = "closed";
