@@ -64,3 +64,7 @@ export {
   type StartTlsInjection,
   type StartTlsReplyInjection,
 } from "./arbitraries/injection.js";
+export { assertRoundTrip, type RoundTripOptions } from "./assertions/round-trip.js";
+export { assertChunkSplitInvariance, type ChunkParser, type ChunkSplitOptions } from "./assertions/chunk-split.js";
+export { assertTotal, smtpishBytes, type TotalOptions } from "./assertions/total.js";
+export type { LawRunOptions } from "./assertions/run-law.js";
