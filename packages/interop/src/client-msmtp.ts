@@ -5,8 +5,12 @@
  * STARTTLS only with `tls` (then mandatory); never BDAT, SMTPUTF8 or
  * BODY=8BITMIME. It reads the message from standard input, converts LF to
  * CRLF, doubles leading dots, and ADDS `From:`, `Date:` and `Message-ID:`
- * headers (in that order, at the top) when the message lacks them. The password is handed over with `--passwordeval` reading a 0600
- * file, never on the command line. The transcript is its `--debug` output.
+ * headers (in that order, at the top) when the message lacks them.
+ * Without an explicit `auth.mechanism` msmtp chooses, and refuses the
+ * plaintext mechanisms PLAIN and LOGIN without TLS ("cannot use a secure
+ * authentication method", exit 69). The password is handed over with
+ * `--passwordeval` reading a 0600 file, never on the command line. The
+ * transcript is its `--debug` output.
  *
  * @module
  */
@@ -57,7 +61,8 @@ export async function sendWithMsmtp(options: MsmtpSendOptions): Promise<ClientSe
       const passwordFile = join(scratch, "password");
       writeFileSync(passwordFile, options.auth.password, { mode: 0o600 });
       args.push(
-        `--auth=${(options.auth.mechanism ?? "PLAIN").toLowerCase()}`,
+        // "on" = msmtp's own choice, which refuses PLAIN and LOGIN without TLS (exit 69)
+        `--auth=${options.auth.mechanism === undefined ? "on" : options.auth.mechanism.toLowerCase()}`,
         `--user=${options.auth.username}`,
         `--passwordeval=cat ${passwordFile}`,
       );

@@ -65,7 +65,9 @@ export async function sendWithSwaks(options: SwaksSendOptions): Promise<ClientSe
     if (options.tls === true) args.push("--tls");
     if (options.pipeline === true) args.push("--pipeline");
     if (options.auth !== undefined) {
-      args.push("--auth", options.auth.mechanism ?? "PLAIN", "--auth-user", options.auth.username, "--auth-password", options.auth.password);
+      // without a mechanism, --auth-user alone lets swaks choose (it picks LOGIN over PLAIN)
+      if (options.auth.mechanism !== undefined) args.push("--auth", options.auth.mechanism);
+      args.push("--auth-user", options.auth.username, "--auth-password", options.auth.password);
     }
     args.push(...(options.extraArguments ?? []));
     const result = await runCommand(findExecutable("swaks") ?? "swaks", args, { timeout: options.timeout ?? 30_000 });

@@ -62,6 +62,11 @@ describe.skipIf(!requirePeer("smtp-server", "openssl"))("client drivers -> smtp-
       const sent = await deliver((options) => sendWithSwaks({ ...options, raw: true, message: wire }));
       expect(sent.data.toString("utf8").endsWith("h\u00e9llo\r\n.stuffed by hand\r\n")).toBe(true);
     });
+    it("chooses a mechanism itself when none is given", async () => {
+      const sent = await deliver(sendWithSwaks, { auth: { username: "alice", password: USERS.alice } });
+      expect(sent.details).toMatchObject({ user: "alice" });
+      expect(sent.result.transcript).toMatch(/-> AUTH (LOGIN|PLAIN)/);
+    });
     it("reports a refused login with a non-zero exit code", async () => {
       const refused = await sendWithSwaks({ port: server.port, ...ENVELOPE, message: TEST_MESSAGE, auth: { username: "alice", password: "wrong" } });
       expect(refused.exitCode).not.toBe(0);
@@ -96,6 +101,14 @@ describe.skipIf(!requirePeer("smtp-server", "openssl"))("client drivers -> smtp-
         expect(sent.data.equals(TEST_MESSAGE)).toBe(true);
         expect(sent.details).toMatchObject({ tls: true, user: "alice" });
       }
+    });
+    it("left to choose, refuses PLAIN and LOGIN without TLS (exit 69) and uses one over TLS", async () => {
+      const auth = { username: "alice", password: USERS.alice };
+      const refused = await sendWithMsmtp({ port: server.port, ...ENVELOPE, message: TEST_MESSAGE, auth });
+      expect(refused.exitCode).toBe(69);
+      expect(refused.stderr).toMatch(/cannot use a secure authentication method/);
+      const sent = await deliver(sendWithMsmtp, { tls: true, auth });
+      expect(sent.details).toMatchObject({ tls: true, user: "alice" });
     });
     it("adds From, Date and Message-ID headers when the message has none", async () => {
       const undated = Buffer.from("Subject: undated\r\n\r\nbody\r\n");
