@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { ATEXT, DCONTENT, encodeUtf8, hasNonAscii, is, LDH, LET_DIG, QTEXT } from "./ascii.js";
+import { asciiDomainAlphabet, ATEXT, DCONTENT, encodeUtf8, hasNonAscii, is, LDH, LET_DIG, QTEXT } from "./ascii.js";
 import { GrammarError } from "./errors.js";
 
 /**
@@ -160,6 +160,18 @@ export function parseAddressLiteral(text: string): AddressLiteral | undefined {
  */
 export function isValidDomain(text: string, utf8 = true): boolean {
   if (text.length === 0) return false;
+  if (text.length <= 255 && asciiDomainAlphabet.test(text)) {
+    // The common case: check each label's ends and length, jumping from dot to dot.
+    for (let start = 0; start <= text.length; ) {
+      let dot = text.indexOf(".", start);
+      if (dot < 0) dot = text.length;
+      const length = dot - start;
+      if (length === 0 || length > 63) return false;
+      if (text.charCodeAt(start) === 0x2d || text.charCodeAt(dot - 1) === 0x2d) return false;
+      start = dot + 1;
+    }
+    return true;
+  }
   let labelStart = 0;
   let nonAscii = false;
   for (let i = 0; i <= text.length; i += 1) {
@@ -215,6 +227,9 @@ export interface PathOptions {
 function fail(message: string, at: number): PathResult {
   return { ok: false, message, at };
 }
+
+/** The longest run of atext, UTF-8 and dots at `lastIndex` (sticky: it only looks there). */
+const dotStringRun = /[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.\u0080-\uffff]*/y;
 
 /** What ends a domain: ">" in a path, SP or HT without brackets, also "," and ":" in a source route. */
 const enum Stop {
@@ -287,30 +302,25 @@ export function readPath(text: string, start: number, options: PathOptions): Pat
     }
     i += 1;
   } else {
-    // Dot-string: Atom *("." Atom), atext plus UTF-8 (RFC 6531).
-    let atom = 0;
-    let previousDot = true;
-    while (i < text.length) {
-      const c = text.charCodeAt(i);
-      if (c === 0x2e) {
-        if (previousDot) {
-          if (!options.looseLocalPart) return fail("Empty atom in local part", i);
-          looseDots = true;
-        }
-        previousDot = true;
-      } else if (is(c, ATEXT) || c > 0x7f) {
-        atom += 1;
-        previousDot = false;
-      } else {
-        break;
+    // Dot-string: Atom *("." Atom), atext plus UTF-8 (RFC 6531). One native
+    // pass finds the run of atext and dots; then only the dots are examined.
+    dotStringRun.lastIndex = i;
+    dotStringRun.test(text);
+    const end = dotStringRun.lastIndex;
+    const run = text.slice(i, end);
+    let dots = 0;
+    while (dots < run.length && run.charCodeAt(dots) === 0x2e) dots += 1;
+    if (dots === run.length) return fail("Empty local part", end);
+    const doubled = run.indexOf("..");
+    if (dots > 0 || doubled >= 0 || run.charCodeAt(run.length - 1) === 0x2e) {
+      if (!options.looseLocalPart) {
+        return dots > 0 || doubled >= 0
+          ? fail("Empty atom in local part", i + (dots > 0 ? 0 : doubled + 1))
+          : fail("Local part ends with a dot", end);
       }
-      i += 1;
-    }
-    if (atom === 0) return fail("Empty local part", i);
-    if (previousDot) {
-      if (!options.looseLocalPart) return fail("Local part ends with a dot", i);
       looseDots = true;
     }
+    i = end;
   }
   const localPart = text.slice(localStart, i);
   let domain: string;
