@@ -68,3 +68,12 @@ export { assertRoundTrip, type RoundTripOptions } from "./assertions/round-trip.
 export { assertChunkSplitInvariance, type ChunkParser, type ChunkSplitOptions } from "./assertions/chunk-split.js";
 export { assertTotal, smtpishBytes, type TotalOptions } from "./assertions/total.js";
 export type { LawRunOptions } from "./assertions/run-law.js";
+export {
+  clientSession,
+  envelope,
+  sessionBytes,
+  type ClientSessionOptions,
+  type Envelope,
+  type EnvelopeOptions,
+  type SessionStep,
+} from "./arbitraries/session.js";

@@ -1,0 +1,113 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { CapabilitySet, CommandReader, type Command, type CommandReaderEvent } from "@smtpkit/grammar";
+import { allCapabilities, capabilitySet, clientSession, envelope, sessionBytes, type SessionStep } from "@smtpkit/testkit";
+import { describeLaws } from "./laws.js";
+
+/** Replays the session's bytes through grammar's server-side reader, answering every command positively. */
+function replay(steps: readonly SessionStep[], capabilities: CapabilitySet): { commands: Command[]; contents: Uint8Array[] } {
+  const reader = new CommandReader({ strict: true, extensions: capabilities });
+  const commands: Command[] = [];
+  const contents: Uint8Array[] = [];
+  let current: number[] = [];
+  const handle = (events: readonly CommandReaderEvent[]): void => {
+    for (const event of events) {
+      if (event.type === "command") {
+        commands.push(event.command);
+        const c = event.command;
+        if (c.verb === "DATA") handle(reader.expectData());
+        else if (c.verb === "BDAT") handle(reader.expectBdat(c.size, c.last));
+        else if (c.verb === "STARTTLS" || c.verb === "AUTH") handle(reader.expectCommands());
+      } else if (event.type === "data-chunk") {
+        current.push(...event.data);
+      } else if (event.type === "data-end" || event.type === "bdat-end") {
+        if (event.type === "data-end") expect(event.violation).toBeUndefined();
+        contents.push(Uint8Array.from(current));
+        current = [];
+      } else {
+        throw new Error(`unexpected event ${JSON.stringify(event)}`);
+      }
+    }
+  };
+  handle(reader.push(sessionBytes(steps)));
+  return { commands, contents };
+}
+
+function expectWellFormedSession(steps: readonly SessionStep[], capabilities: CapabilitySet): void {
+  const verbs = steps.map((s) => s.command.verb);
+  expect(verbs[0]).toBe("EHLO");
+  expect(verbs.at(-1)).toBe("QUIT");
+  // Sequence (RFC 5321 §4.1.4): RCPT only inside a transaction, DATA/BDAT only after a RCPT.
+  let state: "idle" | "mail" | "rcpt" | "bdat" = "idle";
+  for (const step of steps) {
+    const c = step.command;
+    if (c.verb === "MAIL") {
+      expect(state).toBe("idle");
+      state = "mail";
+    } else if (c.verb === "RCPT") {
+      expect(["mail", "rcpt"]).toContain(state);
+      state = "rcpt";
+    } else if (c.verb === "DATA") {
+      expect(state).toBe("rcpt");
+      state = "idle";
+    } else if (c.verb === "BDAT") {
+      expect(["rcpt", "bdat"]).toContain(state);
+      expect(step.content?.length).toBe(c.size);
+      state = c.last ? "idle" : "bdat";
+    } else if (c.verb === "RSET") {
+      state = "idle";
+    } else if (c.verb === "STARTTLS") {
+      expect(capabilities.has("STARTTLS")).toBe(true);
+    }
+  }
+  expect(state).toBe("idle");
+  const replayed = replay(steps, capabilities);
+  expect(replayed.commands).toEqual(steps.map((s) => s.command));
+  const sent = steps.filter((s) => s.content !== undefined);
+  // DATA content comes back unstuffed and whole; BDAT chunks come back as they were.
+  expect(replayed.contents.map((c) => [...c])).toEqual(sent.map((s) => [...(s.content as Uint8Array)]));
+}
+
+const rich = CapabilitySet.of({ PIPELINING: true, SIZE: ["5000"], "8BITMIME": true, SMTPUTF8: true, CHUNKING: true, BINARYMIME: true, DSN: true, STARTTLS: true, AUTH: ["PLAIN"] });
+
+describeLaws("clientSession(rich capabilities)", () => clientSession({ capabilities: rich }), (steps) => expectWellFormedSession(steps, rich), {
+  withoutContext: false,
+  numRuns: 60,
+});
+describeLaws("clientSession(plain SMTP)", () => clientSession(), (steps) => expectWellFormedSession(steps, CapabilitySet.empty), {
+  withoutContext: false,
+  numRuns: 60,
+});
+describeLaws("envelope", () => envelope({ utf8: true }), (value) => {
+  const keys = value.recipients.map((m) => `${m.localPart}@${m.domain.toLowerCase()}`);
+  expect(new Set(keys).size).toBe(keys.length);
+  expect(value.recipients.length).toBeGreaterThan(0);
+});
+
+describe("client sessions", () => {
+  it("are consistent with any capability set", () => {
+    fc.assert(
+      fc.property(
+        capabilitySet().chain((set) => fc.tuple(fc.constant(set), clientSession({ capabilities: set }))),
+        ([set, steps]) => expectWellFormedSession(steps, set),
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it("use BDAT for BINARYMIME, dot lines in DATA, STARTTLS and AUTH when offered", () => {
+    const sessions = fc.sample(clientSession({ capabilities: allCapabilities }), { seed: 8, numRuns: 150 });
+    const steps = sessions.flat();
+    expect(steps.some((s) => s.command.verb === "BDAT")).toBe(true);
+    expect(steps.some((s) => s.command.verb === "STARTTLS")).toBe(true);
+    expect(steps.some((s) => s.command.verb === "AUTH")).toBe(true);
+    expect(steps.some((s) => s.command.verb === "DATA" && new TextDecoder().decode(s.content).includes("\r\n."))).toBe(true);
+    for (const session of sessions) {
+      let binary = false;
+      for (const { command } of session) {
+        if (command.verb === "MAIL") binary = command.parameters?.body === "BINARYMIME";
+        if (command.verb === "DATA") expect(binary).toBe(false);
+      }
+    }
+  });
+});
