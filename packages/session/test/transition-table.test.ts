@@ -220,3 +220,10 @@ describe("isCommandAllowed", () => {
     expect(isCommandAllowed("ready", "DATA", plain)).toBe(false);
   });
 });
+
+describe("docs/session.md", () => {
+  it("shows the diagram generated from the table", () => {
+    const path = fileURLToPath(new URL("../../../docs/session.md", import.meta.url));
+    expect(readFileSync(path, "utf8")).toContain(renderStateDiagram().trimEnd());
+  });
+});
