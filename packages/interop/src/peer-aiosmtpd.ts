@@ -21,7 +21,7 @@ import { assertTestPort, findFreePort, LOOPBACK_HOST } from "./free-port.js";
 import { InteropError } from "./interop-error.js";
 import { readLogTail, startManagedProcess } from "./managed-process.js";
 import { pythonCommand } from "./peer-availability.js";
-import { assertPeerAvailable, messageWaiter, type MessageStore, type PeerOptions, type RunningPeer } from "./peer-common.js";
+import { assertPeerAvailable, checkPeerOptions, messageWaiter, type MessageStore, type PeerOptions, type RunningPeer } from "./peer-common.js";
 import { createStateDirectory, releaseStateDirectory } from "./process-registry.js";
 import type { StoredEnvelope, StoredMessage } from "./stored-message.js";
 
@@ -168,6 +168,7 @@ export function readMessageFolder(
  * ```
  */
 export async function startAiosmtpd(options: AiosmtpdOptions = {}): Promise<RunningAiosmtpd> {
+  checkPeerOptions(options);
   assertPeerAvailable("aiosmtpd");
   const port = options.port ?? (await findFreePort());
   assertTestPort(port);

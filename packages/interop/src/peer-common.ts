@@ -125,6 +125,26 @@ export function lookupUser(name: string): SystemUser | undefined {
 }
 
 /**
+ * Validates the options every peer shares: `startTimeout` and `stopTimeout`
+ * must be positive finite numbers when given; `port` is checked by the peer.
+ *
+ * @param options - the peer options
+ * @throws {@link InteropError} `invalid-option` for a bad timeout
+ * @example
+ * ```ts
+ * checkPeerOptions({ startTimeout: 20_000 });
+ * ```
+ */
+export function checkPeerOptions(options: PeerOptions): void {
+  for (const name of ["startTimeout", "stopTimeout"] as const) {
+    const value = options[name];
+    if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
+      throw new InteropError("invalid-option", `${name} must be a positive number of milliseconds, got ${String(value)}`);
+    }
+  }
+}
+
+/**
  * Throws `peer-missing` unless the peer is available (whatever `CI` says: a
  * test that reached `start` already decided to run).
  *

@@ -23,7 +23,7 @@ import { assertLoopbackHost, assertTestPort, findFreePort, LOOPBACK_HOST } from 
 import { InteropError } from "./interop-error.js";
 import { readLogTail, startManagedProcess } from "./managed-process.js";
 import { findExecutable, pythonCommand } from "./peer-availability.js";
-import { assertPeerAvailable, type PeerOptions, type RunningPeer } from "./peer-common.js";
+import { assertPeerAvailable, checkPeerOptions, type PeerOptions, type RunningPeer } from "./peer-common.js";
 import { createStateDirectory, releaseStateDirectory } from "./process-registry.js";
 import { runCommand } from "./run-command.js";
 
@@ -161,6 +161,7 @@ function chownTree(path: string, uid: number, gid: number): void {
  * ```
  */
 export async function startDovecot(options: DovecotOptions = {}): Promise<RunningDovecot> {
+  checkPeerOptions(options);
   assertPeerAvailable("dovecot");
   const password = options.password ?? "secret";
   if (password === "" || /[\s"\\]/.test(password)) {

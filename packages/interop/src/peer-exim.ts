@@ -32,6 +32,7 @@ import { findExecutable } from "./peer-availability.js";
 import { eximBinaryPath, prepareEximBinary } from "./exim-binary.js";
 import {
   assertPeerAvailable,
+  checkPeerOptions,
   checkDomains,
   lookupUser,
   messageWaiter,
@@ -170,6 +171,7 @@ begin rewrite
  * ```
  */
 export async function startExim(options: EximOptions = {}): Promise<RunningExim> {
+  checkPeerOptions(options);
   assertPeerAvailable("exim");
   const binary = await ensureEximBinary();
   const port = options.port ?? (await findFreePort());

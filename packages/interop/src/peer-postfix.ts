@@ -28,6 +28,7 @@ import { DEFAULT_START_TIMEOUT, DEFAULT_STOP_TIMEOUT, delay, readLogTail, termin
 import { findExecutable } from "./peer-availability.js";
 import {
   assertPeerAvailable,
+  checkPeerOptions,
   checkDomains,
   lookupUser,
   messageWaiter,
@@ -186,6 +187,7 @@ postlog unix-dgram n - n - 1 postlogd
  * ```
  */
 export async function startPostfix(options: PostfixOptions = {}): Promise<RunningPostfix> {
+  checkPeerOptions(options);
   assertPeerAvailable("postfix");
   const postfix = findExecutable("postfix") ?? "postfix";
   const port = options.port ?? (await findFreePort());

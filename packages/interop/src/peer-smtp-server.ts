@@ -22,7 +22,7 @@ import { assertTestPort, findFreePort, LOOPBACK_HOST } from "./free-port.js";
 import { InteropError } from "./interop-error.js";
 import { readLogTail } from "./managed-process.js";
 import { readMessageFolder } from "./peer-aiosmtpd.js";
-import { assertPeerAvailable, messageWaiter, type MessageStore, type PeerOptions, type RunningPeer } from "./peer-common.js";
+import { assertPeerAvailable, checkPeerOptions, messageWaiter, type MessageStore, type PeerOptions, type RunningPeer } from "./peer-common.js";
 import { createStateDirectory, releaseStateDirectory } from "./process-registry.js";
 import type { StoredMessage } from "./stored-message.js";
 
@@ -79,6 +79,7 @@ export interface RunningSmtpServer extends RunningPeer, MessageStore {
  * ```
  */
 export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<RunningSmtpServer> {
+  checkPeerOptions(options);
   assertPeerAvailable("smtp-server");
   const port = options.port ?? (await findFreePort());
   assertTestPort(port);

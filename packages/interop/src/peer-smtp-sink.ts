@@ -20,7 +20,7 @@ import { assertTestPort, findFreePort, LOOPBACK_HOST } from "./free-port.js";
 import { InteropError } from "./interop-error.js";
 import { readLogTail, startManagedProcess } from "./managed-process.js";
 import { findExecutable } from "./peer-availability.js";
-import { assertPeerAvailable, messageWaiter, type MessageStore, type PeerOptions, type RunningPeer } from "./peer-common.js";
+import { assertPeerAvailable, checkPeerOptions, messageWaiter, type MessageStore, type PeerOptions, type RunningPeer } from "./peer-common.js";
 import { createStateDirectory, releaseStateDirectory } from "./process-registry.js";
 import type { StoredMessage } from "./stored-message.js";
 
@@ -108,6 +108,7 @@ export function parseSmtpSinkDump(id: string, path: string, file: Buffer): Store
  * ```
  */
 export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<RunningSmtpSink> {
+  checkPeerOptions(options);
   assertPeerAvailable("smtp-sink");
   const port = options.port ?? (await findFreePort());
   assertTestPort(port);

@@ -39,8 +39,10 @@ describe.skipIf(!requirePeer("smtp-sink"))("startup errors", () => {
     }
   });
 
-  it("refuses port 25 before starting anything", async () => {
-    const failure = await startSmtpSink({ port: 25 }).catch((error: unknown) => error);
-    expect(InteropError.isInstance(failure) && failure.reason).toBe("invalid-option");
+  it("refuses port 25 and invalid timeouts before starting anything", async () => {
+    for (const options of [{ port: 25 }, { startTimeout: -1 }, { stopTimeout: Number.NaN }, { startTimeout: Infinity }]) {
+      const failure = await startSmtpSink(options).catch((error: unknown) => error);
+      expect(InteropError.isInstance(failure) && failure.reason).toBe("invalid-option");
+    }
   });
 });
