@@ -86,15 +86,34 @@ function decodeB(text: string): Uint8Array {
   return out.subarray(0, written);
 }
 
+/**
+ * Where the next "?=" is, remembered across the words of one value: the scan
+ * only moves forward, so a value with many "=?" and no "?=" costs one pass,
+ * not one pass per "=?".
+ */
+interface CloseCursor {
+  /** Index of the first "?=" at or after `from`, or -1 when there is none. */
+  at: number;
+  from: number;
+}
+
+function nextClose(text: string, from: number, cursor: CloseCursor): number {
+  if (cursor.at === -1 && cursor.from <= from) return -1;
+  if (cursor.at >= from && cursor.from <= from) return cursor.at;
+  cursor.from = from;
+  cursor.at = text.indexOf("?=", from);
+  return cursor.at;
+}
+
 /** Parses one encoded word starting at `start` ("=?"); returns it and its end, or undefined. */
-function parseWord(text: string, start: number): { word: Word; end: number } | undefined {
+function parseWord(text: string, start: number, cursor: CloseCursor): { word: Word; end: number } | undefined {
   const charsetEnd = text.indexOf("?", start + 2);
   if (charsetEnd === -1 || charsetEnd - start - 2 > maxCharsetLength || charsetEnd === start + 2) return undefined;
   const encoding = text.charCodeAt(charsetEnd + 1) | 0x20;
   if ((encoding !== 0x62 && encoding !== 0x71) || text.charCodeAt(charsetEnd + 2) !== 0x3f) return undefined;
   const payloadStart = charsetEnd + 3;
   // Tolerant of a stray "?" inside the payload: only "?=" closes the word.
-  const end = text.indexOf("?=", payloadStart);
+  const end = nextClose(text, payloadStart, cursor);
   if (end === -1) return undefined;
   const charset = text.slice(start + 2, charsetEnd);
   for (let index = 0; index < charset.length; index++) {
@@ -134,8 +153,9 @@ export function decodeEncodedWords(text: string): string {
   // Adjacent words in one charset are gathered and decoded together.
   let runCharset = "";
   let run: Uint8Array[] = [];
+  const cursor: CloseCursor = { at: -2, from: Number.POSITIVE_INFINITY };
   while (start !== -1) {
-    const parsed = parseWord(text, start);
+    const parsed = parseWord(text, start, cursor);
     if (parsed === undefined) {
       start = text.indexOf("=?", start + 2);
       continue;

@@ -48,6 +48,12 @@ export interface PartStartEvent {
   readonly headers: readonly HeaderField[];
   /** What the header fields say about the body. */
   readonly info: PartInfo;
+  /**
+   * How the body is read: `"leaf"` (decoded bytes follow as `part-body`), `"multipart"`
+   * (child parts follow), `"message"` (an embedded message follows as child 0). A
+   * multipart without a usable boundary, or any container beyond `maxDepth`, is a leaf.
+   */
+  readonly structure: "leaf" | "multipart" | "message";
   /** Offset of the header block's first byte in the whole input. */
   readonly offset: number;
   /** Offset of the body's first byte (after the blank line). */
@@ -148,6 +154,17 @@ const enum Mode {
   Body,
   SkipLine,
   Stopped,
+}
+
+/**
+ * The longest boundary used. RFC 2046 §5.1.1 allows 70 characters; real
+ * mail stays far below 998 (the line limit), and the parser holds up to a
+ * boundary's length of a line start, so a longer one is not followed.
+ */
+const maxBoundaryLength = 998;
+
+function isUsableBoundary(boundary: string | undefined): boolean {
+  return boundary !== undefined && boundary.length > 0 && boundary.length <= maxBoundaryLength;
 }
 
 const needMore = -2;
@@ -321,11 +338,26 @@ class StreamingMessageParser implements MessageParser {
     const { fields, truncated } = splitHeaderFields(block.subarray(0, this.headerOverflow ? this.headerLineStart : block.length), this.headerStart, this.limits.maxHeaderCount);
     if (truncated) this.limit("maxHeaderCount");
     const info = describePart(fields, frame.digest ? "message/rfc822" : "text/plain");
+    const isMessage =
+      info.type === "message" &&
+      (info.subtype === "rfc822" || info.subtype === "global") &&
+      // RFC 2046 §5.2.1 forbids encoding a message/rfc822 body; one that is encoded is
+      // decoded as a leaf (parseMessage then parses the decoded bytes).
+      info.transferEncoding !== "base64" &&
+      info.transferEncoding !== "quoted-printable";
+    const isMultipart = info.type === "multipart" && isUsableBoundary(info.parameters["boundary"]);
+    let kind: "leaf" | "multipart" | "message" = isMultipart ? "multipart" : isMessage ? "message" : "leaf";
+    if (kind !== "leaf" && frame.path.length >= this.limits.maxDepth) {
+      // Too deep: kept as an opaque leaf, so that nothing walks deeper than the limit.
+      this.limit("maxDepth");
+      kind = "leaf";
+    }
     this.events.push({
       type: "part-start",
       path: frame.path,
       headers: fields,
       info,
+      structure: kind,
       offset: this.headerStart,
       bodyOffset,
       headersTruncated: truncated || this.headerOverflow,
@@ -333,34 +365,23 @@ class StreamingMessageParser implements MessageParser {
     this.mode = Mode.Body;
     this.atLineStart = true;
     this.pendingEol = emptyBytes;
-    const depth = frame.path.length;
-    const nests = info.type === "multipart" || (info.type === "message" && (info.subtype === "rfc822" || info.subtype === "global"));
-    if (nests && depth >= this.limits.maxDepth) {
-      this.limit("maxDepth");
-    } else if (info.type === "multipart" && (info.parameters["boundary"] ?? "").length > 0) {
-      frame.kind = "multipart";
+    frame.kind = kind;
+    if (kind === "multipart") {
       frame.boundary = utf8(info.parameters["boundary"] as string);
       frame.digest = info.subtype === "digest";
       this.boundaryFrames.push(this.frames.length - 1);
-      return;
-    } else if (
-      info.type === "message" &&
-      (info.subtype === "rfc822" || info.subtype === "global") &&
-      info.transferEncoding !== "base64" &&
-      info.transferEncoding !== "quoted-printable"
-    ) {
-      frame.kind = "message";
+    } else if (kind === "message") {
       if (this.countPart()) {
         this.openPart([...frame.path, 0], false);
         this.headerStart = bodyOffset;
       }
-      return;
+    } else {
+      const encoding = info.transferEncoding;
+      frame.decoder =
+        encoding === "base64" ? createBase64Decoder() : encoding === "quoted-printable" ? createQuotedPrintableDecoder() : undefined;
     }
-    frame.kind = "leaf";
-    const encoding = info.transferEncoding;
-    frame.decoder =
-      encoding === "base64" ? createBase64Decoder() : encoding === "quoted-printable" ? createQuotedPrintableDecoder() : undefined;
   }
+
 
   /** Counts one more part; false (and the parser stops) when there are too many. */
   private countPart(): boolean {
@@ -451,6 +472,7 @@ class StreamingMessageParser implements MessageParser {
           path: frame.path,
           headers: [],
           info: describePart([], frame.digest ? "message/rfc822" : "text/plain"),
+          structure: "leaf",
           offset: bodyEnd,
           bodyOffset: bodyEnd,
           headersTruncated: false,

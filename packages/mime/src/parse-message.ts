@@ -230,11 +230,8 @@ export function parseMessage(input: Uint8Array | string, options: MessageParserO
           };
           const parent = open[open.length - 1];
           if (parent === undefined) root = builder;
-          else {
-            parent.children.push(builder);
-            parent.leaf = false;
-          }
-          if (event.info.type === "multipart") builder.leaf = event.info.parameters["boundary"] === undefined;
+          else parent.children.push(builder);
+          builder.leaf = event.structure === "leaf";
           open.push(builder);
           break;
         }
@@ -271,7 +268,7 @@ function summarize(root: MessagePart, input: Uint8Array, limitsExceeded: LimitNa
   const attachments: Attachment[] = [];
   const visit = (part: MessagePart): void => {
     const info = part.info;
-    if (info.type === "multipart" && part.body === undefined) {
+    if (part.body === undefined && info.type === "multipart") {
       for (const child of part.children) visit(child);
       return;
     }

@@ -205,6 +205,25 @@ describe("hostile input", () => {
     );
   });
 
+  it("stays linear on headers built to make scanners quadratic", () => {
+    // Many "=?" with no "?=" (each word would otherwise search to the end of the value),
+    // many "--" line starts and many parameters.
+    const started = performance.now();
+    const subject = "=?a?q?x".repeat(100_000);
+    expect(parseMessage(`Subject: ${subject}\r\n\r\n`).subject).toBe(subject);
+    const dashes = `Content-Type: multipart/mixed; boundary=${"b".repeat(900)}\r\n\r\n${`--${"b".repeat(899)}\r\n`.repeat(2000)}`;
+    expect(parseMessage(dashes).root.children.length).toBe(0);
+    parseMessage(`Content-Type: text/plain;${" a=b;".repeat(100_000)}\r\n\r\n`);
+    expect(performance.now() - started).toBeLessThan(20_000);
+  });
+
+  it("does not follow a boundary longer than 998 octets", () => {
+    const boundary = "b".repeat(999);
+    const parsed = parseMessage(`Content-Type: multipart/mixed; boundary=${boundary}\r\n\r\n--${boundary}\r\n\r\nx\r\n--${boundary}--\r\n`);
+    expect(parsed.root.children.length).toBe(0);
+    expect(parsed.root.body?.length).toBeGreaterThan(999);
+  });
+
   it("deep nesting stops at maxDepth and is flagged", () => {
     let message = "body";
     for (let depth = 0; depth < 100; depth++) message = `Content-Type: multipart/mixed; boundary=b${depth}\r\n\r\n--b${depth}\r\n${message}\r\n--b${depth}--\r\n`;
