@@ -1,3 +1,5 @@
+import { parseMessage } from "@smtpkit/mime";
+
 // Messages the tests write themselves, each for one behaviour.
 
 /** A multipart message whose attachments carry the given Content-Disposition parameter values. */
@@ -84,8 +86,8 @@ export const forwardingMessage = [
   "--outer--\r\n",
 ].join("");
 
-/** The embedded message of {@link forwardingMessage}, as stored. */
-export const forwardedPart = forwardingMessage.slice(
-  forwardingMessage.indexOf("From: bob@"),
-  forwardingMessage.indexOf("\r\n--outer--"),
-);
+/**
+ * The embedded message of {@link forwardingMessage} as @smtpkit/mime's
+ * parseMessage gives it (the bytes `--extract` must write).
+ */
+export const forwardedPart: Buffer = Buffer.from(parseMessage(forwardingMessage).attachments[0]?.bytes ?? new Uint8Array());

@@ -67,14 +67,19 @@ function cutToBytes(text: string, budget: number): string {
   return text.slice(0, end);
 }
 
+function isDotOrSpace(character: string): boolean {
+  // Any Unicode white space (what String#trim removes), not only U+0020.
+  return character === "." || character.trim() === "";
+}
+
 function trimDotsAndSpaces(text: string): string {
   let start = 0;
   let end = text.length;
   // Leading dots hide files (and "." and ".." name directories); leading
   // spaces and trailing dots or spaces are dropped by Windows, so a name
   // ending in them is not the name that gets written.
-  while (start < end && (text[start] === "." || text[start] === " ")) start++;
-  while (end > start && (text[end - 1] === "." || text[end - 1] === " ")) end--;
+  while (start < end && isDotOrSpace(text[start] as string)) start++;
+  while (end > start && isDotOrSpace(text[end - 1] as string)) end--;
   return text.slice(start, end);
 }
 
@@ -101,7 +106,7 @@ export function safeFileName(name: string, fallback: string): string {
   let segment = "";
   // The last non-empty segment: "dir/" names "dir", "a/../" names "a".
   for (const part of name.split(/[/\\]/)) {
-    const cleaned = trimDotsAndSpaces(part.normalize("NFC").replace(invisible, "").replace(forbidden, "_").trim());
+    const cleaned = trimDotsAndSpaces(part.normalize("NFC").replace(invisible, "").replace(forbidden, "_"));
     if (cleaned.length > 0) segment = cleaned;
   }
   if (segment.length === 0) return fallback;
