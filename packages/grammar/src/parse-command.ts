@@ -454,8 +454,8 @@ const parameterSyntax: Readonly<Record<string, string>> = {
   RRVS: "RRVS=date-time[;C/R] (RFC 7293 §3.1)",
 };
 
-/** Where each parameter began in the argument, for error positions. */
-type Offsets = Map<EsmtpParameter, number>;
+/** Where each parameter began in the argument (by index in the list), for error positions. */
+type Offsets = number[];
 
 /** Splits `SP esmtp-param *(SP esmtp-param)` (RFC 5321 §4.1.2), checking syntax and duplicates. */
 function readParameters(line: Line, rest: string, restOffset: number, offsets: Offsets): EsmtpParameter[] | CommandError {
@@ -498,7 +498,7 @@ function readParameters(line: Line, rest: string, restOffset: number, offsets: O
       if (seen.keyword === keyword) return line.error("DuplicateParameter", `Duplicate parameter ${keyword}`, start, "each parameter at most once (RFC 5321 §4.1.2)");
     }
     const parameter = { keyword, value };
-    offsets.set(parameter, start);
+    offsets.push(start);
     list.push(parameter);
   }
   if (empty > 0) {
@@ -516,7 +516,7 @@ function checkExtensions(line: Line, parameters: readonly EsmtpParameter[], offs
       return line.error(
         "ParametersNotRecognized",
         `Parameter ${parameter.keyword} not recognized`,
-        offsets.get(parameter),
+        offsets[parameters.indexOf(parameter)],
         `a parameter of an extension the server offered: ${extensions.keywords.join(" ")}`,
       );
     }
@@ -537,11 +537,13 @@ function isDigits(text: string, min: number, max: number): boolean {
 class ParameterReader {
   constructor(
     readonly line: Line,
+    readonly list: readonly EsmtpParameter[],
     readonly offsets: Offsets,
   ) {}
 
   bad(p: EsmtpParameter, message: string): CommandError {
-    return this.line.error("SyntaxError", message, this.offsets.get(p), parameterSyntax[p.keyword] ?? esmtpParam);
+    const offset = this.offsets[this.list.indexOf(p)];
+    return this.line.error("SyntaxError", message, offset, parameterSyntax[p.keyword] ?? esmtpParam);
   }
 
   value(p: EsmtpParameter): string | CommandError {
@@ -556,12 +558,12 @@ class ParameterReader {
 function parseMail(line: Line, argument: string): Outcome {
   const envelope = readEnvelope(line, argument, "FROM:", "InvalidSenderSyntax");
   if ("situation" in envelope) return envelope;
-  const offsets: Offsets = new Map();
+  const offsets: Offsets = [];
   const list = readParameters(line, envelope.rest, argument.length - envelope.rest.length, offsets);
   if (!Array.isArray(list)) return list;
   const rejected = checkExtensions(line, list, offsets);
   if (rejected !== undefined) return rejected;
-  const params = new ParameterReader(line, offsets);
+  const params = new ParameterReader(line, list, offsets);
   const parameters: { -readonly [K in keyof MailParameters]: MailParameters[K] } = {};
   let other: EsmtpParameter[] | undefined;
   for (const p of list) {
@@ -682,12 +684,12 @@ function parseRcpt(line: Line, argument: string): Outcome {
   ) {
     return line.error("SmtpUtf8Required", "Non-ASCII address requires SMTPUTF8", 3, "an ASCII address, or SMTPUTF8 on MAIL (RFC 6531 §3.4)");
   }
-  const offsets: Offsets = new Map();
+  const offsets: Offsets = [];
   const list = readParameters(line, envelope.rest, argument.length - envelope.rest.length, offsets);
   if (!Array.isArray(list)) return list;
   const rejected = checkExtensions(line, list, offsets);
   if (rejected !== undefined) return rejected;
-  const params = new ParameterReader(line, offsets);
+  const params = new ParameterReader(line, list, offsets);
   const parameters: { -readonly [K in keyof RcptParameters]: RcptParameters[K] } = {};
   let other: EsmtpParameter[] | undefined;
   for (const p of list) {
