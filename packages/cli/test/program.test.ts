@@ -1,0 +1,109 @@
+// The program as a whole: version, help with examples, exit codes of usage errors,
+// and the bounded memory of `parse` on a large message.
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { binary, smtpkit } from "./helpers.js";
+
+const packageJson = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string; bin: Record<string, string> };
+
+describe("smtpkit", () => {
+  it("is the package's bin, with a shebang kept in the built file", () => {
+    expect(path.resolve(path.dirname(binary), "..", packageJson.bin["smtpkit"] as string)).toBe(binary);
+    expect(readFileSync(binary, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
+  });
+
+  it("prints the package version", async () => {
+    for (const flag of ["--version", "-V"]) {
+      const result = await smtpkit([flag]);
+      expect(result).toEqual({ stdout: `${packageJson.version}\n`, stderr: "", exitCode: 0 });
+    }
+  });
+
+  it("prints help with examples and the exit codes", async () => {
+    const result = await smtpkit(["--help"]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain("Usage: smtpkit [options] [command]");
+    expect(result.stdout).toMatch(/parse \[options\] <file>/);
+    expect(result.stdout).toMatch(/code \[options\] \[codes\.\.\.\]/);
+    expect(result.stdout).toContain("$ smtpkit code 550 5.7.1");
+    expect(result.stdout).toContain("Exit codes: 0 ok");
+    for (const command of ["parse", "code"]) {
+      const help = await smtpkit(["help", command]);
+      expect(help.exitCode).toBe(0);
+      expect(help.stdout).toContain(`Usage: smtpkit ${command}`);
+      expect(help.stdout).toContain("Examples:");
+    }
+  });
+
+  it("has no placeholder commands for what is not built yet", async () => {
+    const help = await smtpkit(["--help"]);
+    for (const missing of ["serve", "send", "conform"]) {
+      expect(help.stdout).not.toMatch(new RegExp(`^ {2}${missing}\\b`, "m"));
+      const result = await smtpkit([missing]);
+      expect(result.exitCode).toBe(2);
+      expect(result.stderr).toContain(`unknown command '${missing}'`);
+    }
+  });
+
+  it("answers usage errors with exit code 2 and help on standard error", async () => {
+    const none = await smtpkit([]);
+    expect(none.exitCode).toBe(2);
+    expect(none.stdout).toBe("");
+    expect(none.stderr).toContain("Usage: smtpkit");
+    const unknownOption = await smtpkit(["code", "--frobnicate"]);
+    expect(unknownOption.exitCode).toBe(2);
+    expect(unknownOption.stderr).toBe("error: unknown option '--frobnicate'\n(run with --help for usage)\n");
+  });
+});
+
+describe("smtpkit parse on a large message", () => {
+  const directory = mkdtempSync(path.join(tmpdir(), "smtpkit-cli-large-"));
+  afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+  /** Runs the program in a fresh Node process and returns its exit code and peak resident memory. */
+  function peakMemory(args: readonly string[]): { exitCode: number | null; maxRssBytes: number; stderr: string } {
+    const index = new URL("../dist/index.js", import.meta.url).href;
+    const script = `const { run } = await import(${JSON.stringify(index)});
+const code = await run(${JSON.stringify(args)}, { stdout: { write() {} }, stderr: process.stderr, stdin: process.stdin, color: false, errorColor: false });
+process.stderr.write("maxRSS=" + process.resourceUsage().maxRSS + "\\n");
+process.exitCode = code;`;
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
+    const match = /maxRSS=(\d+)/.exec(child.stderr);
+    return { exitCode: child.status, maxRssBytes: Number(match?.[1] ?? Number.NaN) * 1024, stderr: child.stderr };
+  }
+
+  it("streams a 48 MiB attachment to disk without holding it in memory", async () => {
+    const block = Buffer.from(Array.from({ length: 57 }, (_, index) => (index * 7) & 0xff));
+    const blocks = 883_000; // 50 331 000 decoded bytes, 68 MB of base64 lines
+    const file = path.join(directory, "large.eml");
+    const out = createWriteStream(file);
+    out.write('From: a@example.com\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nlarge\r\n');
+    out.write('--b\r\nContent-Type: application/octet-stream; name="large.bin"\r\nContent-Transfer-Encoding: base64\r\n\r\n');
+    const lines = `${block.toString("base64")}\r\n`.repeat(1000);
+    for (let written = 0; written < blocks; written += 1000) {
+      if (!out.write(lines)) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
+    }
+    await new Promise<void>((resolve) => out.end("--b--\r\n", () => resolve()));
+
+    const small = path.join(directory, "small.eml");
+    writeFileSync(small, "Subject: small\r\n\r\nhello\r\n");
+    const baseline = peakMemory(["parse", "--extract", path.join(directory, "small-out"), small]);
+    expect(baseline.exitCode, baseline.stderr).toBe(0);
+
+    const large = peakMemory(["parse", "--extract", path.join(directory, "out"), file]);
+    expect(large.exitCode, large.stderr).toBe(0);
+    const extracted = path.join(directory, "out", "large.bin");
+    expect(statSync(extracted).size).toBe(blocks * 57);
+    const expectedHash = createHash("sha256");
+    for (let index = 0; index < blocks; index++) expectedHash.update(block);
+    const actualHash = createHash("sha256");
+    for await (const chunk of createReadStream(extracted)) actualHash.update(chunk as Buffer);
+    expect(actualHash.digest("hex")).toBe(expectedHash.digest("hex"));
+    // Holding the attachment (48 MiB) or the file (66 MiB) would show here.
+    expect(large.maxRssBytes - baseline.maxRssBytes).toBeLessThan(32 * 1024 * 1024);
+  });
+});
