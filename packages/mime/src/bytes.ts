@@ -47,13 +47,6 @@ export function latin1(bytes: Uint8Array, start = 0, end = bytes.length): string
   return text;
 }
 
-/** Bytes of a string whose code points are all below 256. @internal */
-export function latin1Bytes(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let index = 0; index < text.length; index++) out[index] = text.charCodeAt(index) & 0xff;
-  return out;
-}
-
 /** Whether every byte is below 0x80. @internal */
 export function isAscii(bytes: Uint8Array): boolean {
   for (let index = 0; index < bytes.length; index++) if ((bytes[index] as number) >= 0x80) return false;
@@ -84,11 +77,6 @@ export class ByteBuilder {
     this.reserve(bytes.length);
     this.buffer.set(bytes, this.length);
     this.length += bytes.length;
-  }
-
-  appendByte(byte: number): void {
-    this.reserve(1);
-    this.buffer[this.length++] = byte;
   }
 
   appendAscii(text: string): void {

@@ -460,7 +460,7 @@ class StreamingMessageParser implements MessageParser {
   private closeFrames(from: number, bodyEnd: number): void {
     while (this.frames.length > from) {
       const frame = this.frames[this.frames.length - 1] as Frame;
-      if (frame.kind === "pending" && this.closed === false && this.atEnd && this.header.length === 0 && frame.path.length > 0) {
+      if (frame.kind === "pending" && this.atEnd && this.header.length === 0 && frame.path.length > 0) {
         // A delimiter right before the end of the input starts no part.
         this.frames.pop();
         continue;

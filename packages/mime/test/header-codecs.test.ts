@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   MimeError,
+  decodeFlowed,
   decodeEncodedWords,
   encodeEncodedWord,
   encodeParameter,
@@ -143,6 +144,27 @@ describe("dates (RFC 5322 §3.3, §4.3)", () => {
         const seconds = new Date(Math.floor(date.getTime() / 1000) * 1000);
         expect(parseDate(seconds.toUTCString().replace("GMT", "+0000"))?.getTime()).toBe(seconds.getTime());
       }),
+    );
+  });
+});
+
+describe("hostile header text", () => {
+  const headerish = fc.oneof(
+    fc.string({ maxLength: 300 }),
+    fc.array(fc.constantFrom("a", "=", ";", "*", "'", '"', "\\", "(", ")", "%", "%4", "%E2", "*0*=", "*1=", " ", "\t", "\r\n ", "=?", "?=", "utf-8''", ":", ",", "<", ">", "@", "+0200", "Jan", "99", "12:"), { maxLength: 60 }).map((parts) => parts.join("")),
+  );
+
+  it("parameter, date and flowed-text parsers never throw", () => {
+    fc.assert(
+      fc.property(headerish, (text) => {
+        const parsed = parseParameters(text);
+        expect(typeof parsed.value).toBe("string");
+        const date = parseDate(text);
+        expect(date === undefined || !Number.isNaN(date.getTime())).toBe(true);
+        expect(typeof decodeFlowed(text, text.length % 2 === 0)).toBe("string");
+        expect(Array.isArray(parseAddressList(text))).toBe(true);
+      }),
+      { numRuns: 300 },
     );
   });
 });
