@@ -117,10 +117,15 @@ describe("options and misuse", () => {
     expect(driver.eventsOf("transaction-result").at(-1)?.result).toMatchObject({ id, status: "aborted" });
   });
 
-  it("closes at once when quit() comes before connected()", () => {
-    const session = createClientSession({ hostname: "client.example.com" });
-    session.quit();
-    expect(session.takeOutputs()).toEqual([{ type: "close" }]);
+  it("quit() before connected() waits for the queued transactions", () => {
+    const driver = new Driver();
+    driver.session.send({ from: alice, recipients: [{ address: bob }] });
+    driver.session.quit();
+    driver.connect();
+    driver.server("220 hi\r\n");
+    expect(driver.server("250 mx\r\n")).toBe("MAIL FROM:<alice@example.com>\r\n");
+    driver.server("550 no\r\n");
+    expect(driver.take().endsWith("QUIT\r\n")).toBe(true);
   });
 
   it("nextOutput and takeOutputs drain the same queue in order", () => {

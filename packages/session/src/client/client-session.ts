@@ -519,8 +519,10 @@ export class ClientSession {
   }
 
   /**
-   * Ends the session politely: QUIT once the queued transactions are done,
-   * then `close` after the server's 221. Calling it again does nothing.
+   * Ends the session politely: QUIT once the greeting, EHLO and the queued
+   * transactions are done, then `close` after the server's 221. May be
+   * called at any time, even before {@link ClientSession.connected} (send
+   * everything, then quit). Calling it again does nothing.
    *
    * @param now - the current time (default: the last time given)
    */
@@ -528,10 +530,7 @@ export class ClientSession {
     if (now !== undefined) this.#advance(now);
     if (this.#quitRequested || this.#state === "closed") return;
     this.#quitRequested = true;
-    if (this.#state === "not-connected") {
-      this.#close();
-      return;
-    }
+    // Before the connection is up, QUIT simply waits its turn like everything else.
     if (this.#state === "ready") this.#proceed();
   }
 
