@@ -11,26 +11,11 @@
 
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { interopCacheDirectory } from "./cache-directory.js";
 
 /** Bound on each `apt-get`/`dpkg` step of the Exim download, in milliseconds. */
 export const EXIM_DOWNLOAD_TIMEOUT = 180_000;
-
-/**
- * The folder where downloaded Debian packages are unpacked:
- * `SMTPKIT_INTEROP_CACHE` if set, else `<tmp>/smtpkit-interop-cache`.
- *
- * @returns an absolute path (not created)
- * @example
- * ```ts
- * interopCacheDirectory(); // "/tmp/smtpkit-interop-cache"
- * ```
- */
-export function interopCacheDirectory(): string {
-  const configured = process.env["SMTPKIT_INTEROP_CACHE"];
-  return configured !== undefined && configured !== "" ? configured : join(tmpdir(), "smtpkit-interop-cache");
-}
 
 /**
  * The path of the unpacked `exim4` binary (it may not exist yet).

@@ -28,6 +28,7 @@ export * from "./peer-postfix.js";
 export * from "./peer-smtp-sink.js";
 export * from "./peer-aiosmtpd.js";
 export * from "./peer-smtp-server.js";
+export * from "./cache-directory.js";
 export * from "./exim-binary.js";
 export * from "./peer-exim.js";
 export * from "./peer-dovecot.js";

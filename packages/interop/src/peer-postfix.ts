@@ -19,9 +19,10 @@
  * @module
  */
 
-import { chownSync, mkdirSync, writeFileSync, readFileSync, chmodSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createSelfSignedCertificate, type SelfSignedCertificate } from "./certificate.js";
+import { interopCacheDirectory } from "./cache-directory.js";
 import { assertTestPort, findFreePort, isListening, LOOPBACK_HOST } from "./free-port.js";
 import { InteropError } from "./interop-error.js";
 import { DEFAULT_START_TIMEOUT, DEFAULT_STOP_TIMEOUT, delay, readLogTail, terminateProcessGroup } from "./managed-process.js";
@@ -172,6 +173,73 @@ postlog unix-dgram n - n - 1 postlogd
 `;
 }
 
+/** One directory of a Postfix queue, as `postfix start` created it. */
+interface SpoolDirectory {
+  readonly path: string;
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/** The recorded queue layout, shared by test processes through the cache folder. */
+interface SpoolLayout {
+  readonly postfixUid: number;
+  readonly directories: readonly SpoolDirectory[];
+}
+
+function spoolLayoutPath(): string {
+  return join(interopCacheDirectory(), "postfix-spool-layout.json");
+}
+
+/** Records the directories of a queue that a full `postfix start` created (first start only). */
+function recordSpoolLayout(spool: string, postfixUid: number | undefined): void {
+  if (postfixUid === undefined || existsSync(spoolLayoutPath())) return;
+  const directories: SpoolDirectory[] = [];
+  const walk = (relative: string, depth: number): void => {
+    for (const entry of readdirSync(join(spool, relative), { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      const path = relative === "" ? entry.name : `${relative}/${entry.name}`;
+      const stat = statSync(join(spool, path));
+      directories.push({ path, mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid });
+      if (depth < 3) walk(path, depth + 1);
+    }
+  };
+  try {
+    walk("", 0);
+    mkdirSync(interopCacheDirectory(), { recursive: true });
+    const temporary = `${spoolLayoutPath()}.${process.pid}.tmp`;
+    writeFileSync(temporary, JSON.stringify({ postfixUid, directories } satisfies SpoolLayout));
+    renameSync(temporary, spoolLayoutPath());
+  } catch {
+    // only an optimisation
+  }
+}
+
+/** Recreates a recorded queue layout and asks for a quick start; false when there is no usable layout. */
+function applySpoolLayout(spool: string, postfixUid: number | undefined): boolean {
+  let layout: SpoolLayout;
+  try {
+    layout = JSON.parse(readFileSync(spoolLayoutPath(), "utf8")) as SpoolLayout;
+  } catch {
+    return false;
+  }
+  if (layout.postfixUid !== postfixUid || !Array.isArray(layout.directories)) return false;
+  try {
+    for (const entry of layout.directories) {
+      if (entry.path.split("/").some((part: string) => part === "" || part === "." || part === "..")) return false;
+      const path = join(spool, entry.path);
+      mkdirSync(path, { recursive: true });
+      chownSync(path, entry.uid, entry.gid);
+      chmodSync(path, entry.mode);
+    }
+    // postfix-script skips "check-fatal" and "check-warn" once when this file exists
+    writeFileSync(join(spool, "quick-start"), "");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Starts a private Postfix instance on 127.0.0.1.
  *
@@ -236,8 +304,17 @@ export async function startPostfix(options: PostfixOptions = {}): Promise<Runnin
         : undefined;
     writeFileSync(join(configDirectory, "main.cf"), mainCf(directory, options, certificate));
     writeFileSync(join(configDirectory, "master.cf"), masterCf(port));
-    // "postfix start" runs "postfix check" itself and fails on fatal problems
-    const started = await run("start");
+    // "postfix start" runs "postfix check" itself and fails on fatal problems.
+    // On a fresh queue directory that check creates it, about 1-2 s of
+    // postconf/mkdir/chown; a recorded layout plus "quick-start" skips it.
+    const spool = join(directory, "spool");
+    const quick = applySpoolLayout(spool, postfixUser?.uid);
+    let started = await run("start");
+    if (!started.ok && quick) {
+      writeFileSync(logPath, "quick start failed; retrying with the full check\n", { flag: "a" });
+      rmSync(join(spool, "quick-start"), { force: true });
+      started = await run("start");
+    }
     if (!started.ok) throw new InteropError("startup-failed", "postfix start failed", readLog());
     const startTimeout = options.startTimeout ?? DEFAULT_START_TIMEOUT;
     const deadline = Date.now() + startTimeout;
@@ -260,6 +337,7 @@ export async function startPostfix(options: PostfixOptions = {}): Promise<Runnin
       }
       await delay(50);
     }
+    if (!quick) recordSpoolLayout(spool, postfixUser?.uid);
     const messages = (): ReturnType<typeof readMaildir> => readMaildir(maildir);
     return {
       name: "postfix",
