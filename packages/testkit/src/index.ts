@@ -77,3 +77,15 @@ export {
   type EnvelopeOptions,
   type SessionStep,
 } from "./arbitraries/session.js";
+export {
+  messageSpec,
+  mimeMessage,
+  serializeMimeMessage,
+  type MimeEmbedded,
+  type MimeLeaf,
+  type MimeMessage,
+  type MimeMessageOptions,
+  type MimeMultipart,
+  type MimeNode,
+  type TransferEncoding,
+} from "./arbitraries/mime.js";
