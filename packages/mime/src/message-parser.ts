@@ -125,7 +125,7 @@ export interface MessageParser {
    * Parses the next bytes.
    * @param chunk - the next bytes of the message
    * @returns the events they complete (possibly none)
-   * @throws {@link MimeError} `parser-closed` after `end()`; `limit-exceeded` when `onLimit` is `"error"`
+   * @throws {@link MimeError} `parser-closed` after `end()` or after a limit error; `limit-exceeded` when `onLimit` is `"error"`
    */
   push(chunk: Uint8Array): MessageEvent[];
   /**
@@ -235,7 +235,11 @@ class StreamingMessageParser implements MessageParser {
   }
 
   private limit(limit: LimitName): void {
-    if (this.throwOnLimit) throw new MimeError("limit-exceeded", limit, `the message exceeds ${limit} (${this.limits[limit]})`);
+    if (this.throwOnLimit) {
+      // The parser stops here for good: its state is mid-message.
+      this.closed = true;
+      throw new MimeError("limit-exceeded", limit, `the message exceeds ${limit} (${this.limits[limit]})`);
+    }
     const top = this.frames[this.frames.length - 1];
     this.events.push({ type: "limit-exceeded", limit, path: top === undefined ? [] : top.path });
   }
