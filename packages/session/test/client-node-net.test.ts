@@ -70,7 +70,7 @@ function sendMail(
             socket.off("data", onData);
             socket.off("close", onClose);
             const secure = tls.connect({ ...tlsOptions, socket, servername: host }, () => {
-              const data = secure.exportKeyingMaterial(32, "EXPORTER-Channel-Binding");
+              const data = secure.exportKeyingMaterial(32, "EXPORTER-Channel-Binding", Buffer.alloc(0));
               session.tlsEstablished({ channelBinding: { type: "tls-exporter", data } }, performance.now());
               flush();
             });
@@ -150,7 +150,7 @@ beforeAll(async () => {
           socket.off("data", onData);
           const secure = new tls.TLSSocket(socket, { isServer: true, key, cert });
           secure.on("secure", () => {
-            session.tlsEstablished({ channelBinding: { type: "tls-exporter", data: secure.exportKeyingMaterial(32, "EXPORTER-Channel-Binding") } }, performance.now());
+            session.tlsEstablished({ channelBinding: { type: "tls-exporter", data: secure.exportKeyingMaterial(32, "EXPORTER-Channel-Binding", Buffer.alloc(0)) } }, performance.now());
             flush();
           });
           secure.on("data", onData);
