@@ -137,6 +137,14 @@ describe("BDAT (RFC 3030)", () => {
 });
 
 describe("LMTP (RFC 2033)", () => {
+  it("a message refused for size still gets one reply per recipient, DATA or BDAT", () => {
+    const lmtp = () =>
+      new Harness({ lmtp: true, limits: { maxMessageSize: 4 } }).connect().send("LHLO c.example\r\n").send("MAIL FROM:<a@example.com>\r\nRCPT TO:<1@example.org>\r\nRCPT TO:<2@example.org>\r\n");
+    expect(lmtp().send("DATA\r\n").send("too long\r\n.\r\n").codes().slice(-3)).toEqual([354, 552, 552]);
+    expect(lmtp().send("BDAT 8 LAST\r\ntoo long").codes().slice(-3)).toEqual([250, 552, 552]);
+    expect(lmtp().send("BDAT 3\r\nabcBDAT 3 LAST\r\ndef").codes().slice(-3)).toEqual([250, 552, 552]);
+  });
+
   it("speaks LHLO only and answers once per accepted recipient after the data, in order", () => {
     const h = new Harness({ lmtp: true }, (event) => (event.type === "message-end" ? undefined : { type: "accept" })).connect();
     h.send("EHLO c.example\r\n");

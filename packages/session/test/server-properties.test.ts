@@ -169,8 +169,15 @@ function run(
       drain();
     }
   }
-  // Exactly one final reply per command taken up: none is left owed.
-  expect(owed, "commands left without a reply").toEqual([]);
+  // Exactly one final reply per command taken up: none is left owed, except the one whose
+  // content or SASL exchange the input stopped in the middle of (its 354/334 went out).
+  if (owed.length > 0 && !closed) {
+    expect(owed).toHaveLength(1);
+    expect(["DATA", "BDAT", "AUTH"]).toContain(owed[0]);
+    expect(["data", "auth", "recipients", "bdat"]).toContain(session.state);
+  } else {
+    expect(owed, "commands left without a reply").toEqual([]);
+  }
   return { replies, events, message, closed, violations };
 }
 
@@ -225,8 +232,10 @@ describe("ServerSession properties", () => {
   });
 
   it("the split of the input does not matter: whole, byte by byte and arbitrary splits give the same replies and content", () => {
+    // Without STARTTLS: where the handshake falls in the byte stream decides, by design, which bytes are discarded.
+    const withoutTls = piece.filter((text) => !text.toUpperCase().includes("STARTTLS"));
     fc.assert(
-      fc.property(fc.array(piece, { maxLength: 20 }), fc.array(fc.nat(), { maxLength: 20 }), (commands, cuts) => {
+      fc.property(fc.array(withoutTls, { maxLength: 20 }), fc.array(fc.nat(), { maxLength: 20 }), (commands, cuts) => {
         const input = encoder.encode(commands.join(""));
         const whole = run(baseConfig, [input], decideByContent);
         const bytewise = run(baseConfig, split(input, [...input.keys()]), decideByContent);

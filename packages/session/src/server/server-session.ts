@@ -452,7 +452,7 @@ export class ServerSession {
       authenticated: this.#authenticated !== undefined,
       authenticatedAs: this.#authenticated?.authorizationIdentity,
       lmtp: this.#config.lmtp,
-      hello: this.#hello,
+      hello: this.#hello === undefined ? undefined : { ...this.#hello },
       advertised: this.#advertised.keywords,
       envelope: transaction === undefined ? undefined : this.#envelope(transaction),
       messageSize: transaction?.size ?? 0,
@@ -886,7 +886,10 @@ export class ServerSession {
     switch (command.verb) {
       case "BDAT":
         // RFC 3030 §2: the chunk follows whether or not the command is accepted (go-smtp#315).
+        // Reading it runs on the data clock, so a large refused chunk sent at a fair rate is not cut off.
         this.#discardingChunk = true;
+        this.#dataStart = this.#now;
+        this.#dataBytes = 0;
         this.#enqueue(this.#reader.expectBdat(command.size, command.last));
         return;
       case "DATA":
@@ -1051,7 +1054,9 @@ export class ServerSession {
     if (transaction.size + command.size > this.#config.limits.maxMessageSize) {
       // RFC 1870 §6.1 / RFC 3030 §2: refuse now, read the chunk anyway to stay in step.
       this.#abortMessage("too-big");
-      this.#refuse(command, "MessageTooBig");
+      const slots = command.last ? this.#contentSlots("BDAT", transaction, undefined) : [this.#slot("BDAT")];
+      for (const slot of slots) this.#reply(slot, this.#situation("MessageTooBig"));
+      this.#resumeAfterRefusal(command);
       this.#apply(commandInput("BDAT", command.last), 552);
       return;
     }
@@ -1110,7 +1115,8 @@ export class ServerSession {
     if (chunk === undefined || transaction === undefined) return;
     const input = commandInput("BDAT", last);
     if (transaction.tooBig) {
-      this.#reply(chunk.slot, this.#situation("MessageTooBig"));
+      const slots = last ? this.#contentSlots("BDAT", transaction, chunk.slot) : [chunk.slot];
+      for (const slot of slots) this.#reply(slot, this.#situation("MessageTooBig"));
       this.#apply(input, 552);
       return;
     }
