@@ -126,7 +126,7 @@ export async function createExtractor(directory: string, force: boolean): Promis
       handle = await open(writing, "wx", 0o666);
     } catch (error) {
       results.set(part, { file: shown, error: describe(error) });
-      return { write: async () => undefined, close: async () => undefined };
+      return { write: async () => undefined, close: async () => undefined, abort: async () => undefined };
     }
     let done = false;
     const discard = async (): Promise<void> => {
@@ -157,6 +157,11 @@ export async function createExtractor(directory: string, force: boolean): Promis
           results.set(part, { file: shown, error: describe(error) });
         }
       },
+      async abort() {
+        if (done) return;
+        await discard();
+        results.set(part, { file: shown, error: "the message could not be read to the end" });
+      },
     };
   };
 
@@ -167,9 +172,11 @@ export async function createExtractor(directory: string, force: boolean): Promis
       const sink = await open_(part);
       try {
         for await (const chunk of chunks) await sink.write(chunk);
-      } finally {
-        await sink.close();
+      } catch (error) {
+        await sink.abort();
+        throw error;
       }
+      await sink.close();
     },
   };
 }

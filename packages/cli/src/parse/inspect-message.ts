@@ -60,6 +60,8 @@ export interface AttachmentSink {
   write(bytes: Uint8Array): Promise<void>;
   /** The attachment is complete. */
   close(): Promise<void>;
+  /** The message could not be read to the end: drop what was written. */
+  abort(): Promise<void>;
 }
 
 /** The first bytes of one text or HTML body part. */
@@ -243,9 +245,10 @@ export async function inspectMessage(source: AsyncIterable<Uint8Array>, options:
       for (const event of parser.push(chunk)) await handle(event);
     }
     for (const event of parser.end()) await handle(event);
-  } finally {
-    // A failure half-way (a read error, a full disk) still closes what was opened.
-    for (const sink of sinks.values()) await sink.close().catch(() => undefined);
+  } catch (error) {
+    // A failure half-way (a read error, a full disk): no half-written attachment stays.
+    for (const sink of sinks.values()) await sink.abort().catch(() => undefined);
+    throw error;
   }
   const excerpt = (collector: Collector): BodyExcerpt => ({
     part: collector.part,
