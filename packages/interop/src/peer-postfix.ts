@@ -192,8 +192,8 @@ function spoolLayoutPath(): string {
 }
 
 /** Records the directories of a queue that a full `postfix start` created (first start only). */
-function recordSpoolLayout(spool: string, postfixUid: number | undefined): void {
-  if (postfixUid === undefined || existsSync(spoolLayoutPath())) return;
+function recordSpoolLayout(spool: string, postfixUid: number | undefined, replace: boolean): void {
+  if (postfixUid === undefined || (!replace && existsSync(spoolLayoutPath()))) return;
   const directories: SpoolDirectory[] = [];
   const walk = (relative: string, depth: number): void => {
     for (const entry of readdirSync(join(spool, relative), { withFileTypes: true })) {
@@ -310,7 +310,8 @@ export async function startPostfix(options: PostfixOptions = {}): Promise<Runnin
     const spool = join(directory, "spool");
     const quick = applySpoolLayout(spool, postfixUser?.uid);
     let started = await run("start");
-    if (!started.ok && quick) {
+    const quickFailed = !started.ok && quick;
+    if (quickFailed) {
       writeFileSync(logPath, "quick start failed; retrying with the full check\n", { flag: "a" });
       rmSync(join(spool, "quick-start"), { force: true });
       started = await run("start");
@@ -337,7 +338,7 @@ export async function startPostfix(options: PostfixOptions = {}): Promise<Runnin
       }
       await delay(50);
     }
-    if (!quick) recordSpoolLayout(spool, postfixUser?.uid);
+    if (!quick || quickFailed) recordSpoolLayout(spool, postfixUser?.uid, quickFailed);
     const messages = (): ReturnType<typeof readMaildir> => readMaildir(maildir);
     return {
       name: "postfix",

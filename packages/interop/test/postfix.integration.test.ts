@@ -1,9 +1,12 @@
 // Postfix smtpd private instances: delivery into the Maildir, STARTTLS, the
 // strict smuggling profile, relay refusal, discard, clean stop.
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   convertLineEnds,
+  lookupUser,
   RawSmtpClient,
   requirePeer,
   sendWithRawClient,
@@ -34,6 +37,29 @@ describe.skipIf(!requirePeer("postfix", "openssl"))("Postfix peer", () => {
       await stopAndCheck(postfix);
     }
     expect(existsSync(postfix.stateDirectory)).toBe(false);
+  });
+
+  it("recovers from a bad recorded queue layout with the full check, and records a good one", async () => {
+    const cache = mkdtempSync(join(tmpdir(), "interop-test-cache-"));
+    const saved = process.env["SMTPKIT_INTEROP_CACHE"];
+    process.env["SMTPKIT_INTEROP_CACHE"] = cache;
+    try {
+      const layout = join(cache, "postfix-spool-layout.json");
+      writeFileSync(layout, JSON.stringify({ postfixUid: lookupUser("postfix")?.uid, directories: [] }));
+      const postfix = await startPostfix({ discard: true });
+      try {
+        expect(postfix.readLog()).toMatch(/quick start failed/);
+        await sendWithRawClient({ port: postfix.port, ...ENVELOPE, message: TEST_MESSAGE });
+      } finally {
+        await stopAndCheck(postfix);
+      }
+      const recorded = JSON.parse(readFileSync(layout, "utf8")) as { directories: { path: string }[] };
+      expect(recorded.directories.map((entry) => entry.path)).toEqual(expect.arrayContaining(["active", "incoming", "maildrop", "pid", "public"]));
+    } finally {
+      if (saved === undefined) delete process.env["SMTPKIT_INTEROP_CACHE"];
+      else process.env["SMTPKIT_INTEROP_CACHE"] = saved;
+      rmSync(cache, { recursive: true, force: true });
+    }
   });
 
   it("offers STARTTLS with tls and refuses a bare LF in DATA with the strict profile", async () => {
