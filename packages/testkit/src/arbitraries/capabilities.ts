@@ -28,8 +28,32 @@ export const saslMechanisms: readonly string[] = [
 const none = fc.constant(true as const);
 const flag = (): fc.Arbitrary<true> => none;
 
+/** The EHLO keywords {@link capabilitySet} knows and generates with their parameters. */
+export type CapabilityKeyword =
+  | "PIPELINING"
+  | "SIZE"
+  | "8BITMIME"
+  | "SMTPUTF8"
+  | "CHUNKING"
+  | "BINARYMIME"
+  | "DSN"
+  | "ENHANCEDSTATUSCODES"
+  | "STARTTLS"
+  | "AUTH"
+  | "REQUIRETLS"
+  | "MT-PRIORITY"
+  | "DELIVERBY"
+  | "FUTURERELEASE"
+  | "RRVS"
+  | "LIMITS"
+  | "HELP"
+  | "ETRN"
+  | "VRFY"
+  | "XCLIENT"
+  | "XFORWARD";
+
 /** Keyword → arbitrary of its parameters (`true` for none). */
-const known = {
+const known: Readonly<Record<CapabilityKeyword, fc.Arbitrary<unknown>>> = {
   PIPELINING: flag(), // RFC 2920
   // RFC 1870 §4: "SIZE" [SP number]; 0 means no fixed maximum.
   SIZE: fc.oneof(none, fc.integer({ min: 0, max: 200_000_000 })),
@@ -139,9 +163,9 @@ function fromSet(value: unknown): Entries {
 /** Options of {@link capabilitySet}. */
 export interface CapabilitySetOptions {
   /** Keywords that must be in every generated set (for example `["PIPELINING"]`). */
-  readonly include?: readonly (keyof typeof known)[];
+  readonly include?: readonly CapabilityKeyword[];
   /** Keywords that must never be (for example `["STARTTLS"]` once TLS is active, RFC 3207 §4.2). */
-  readonly exclude?: readonly (keyof typeof known)[];
+  readonly exclude?: readonly CapabilityKeyword[];
   /** Add unknown `X-` keywords, which clients must ignore (RFC 5321 §4.1.1.1). Default true. */
   readonly experimental?: boolean;
 }
@@ -181,5 +205,3 @@ export function capabilitySet(options: CapabilitySetOptions = {}): fc.Arbitrary<
     .map((entries) => toSet(entries as Entries), fromSet as (value: unknown) => Record<string, unknown>);
 }
 
-/** The keywords {@link capabilitySet} knows. */
-export type CapabilityKeyword = keyof typeof known;

@@ -38,7 +38,7 @@ import type {
   StartTlsCommand,
   VrfyCommand,
 } from "@smtpkit/grammar";
-import { atext, hasNonAscii, ldh, nonAscii, unit, visible } from "../internal/characters.js";
+import { atext, ldh, nonAscii, unit, visible } from "../internal/characters.js";
 import { dateTime } from "../internal/date-time.js";
 import { saslMechanisms } from "./capabilities.js";
 import { addressLiteral, domain } from "./domain.js";
@@ -445,9 +445,4 @@ export function command(options: CommandOptions = {}): fc.Arbitrary<Command> {
   const mechanisms = r.capabilities === undefined ? saslMechanisms : r.capabilities.authMechanisms;
   if (offers(r, "AUTH") && mechanisms.length > 0) list.push({ arbitrary: authCommand(mechanisms), weight: 1 });
   return fc.oneof(...list);
-}
-
-/** Whether a mailbox holds a non-ASCII character. Internal. */
-export function isInternational(m: Mailbox | null): boolean {
-  return m !== null && (hasNonAscii(m.localPart) || hasNonAscii(m.domain));
 }
