@@ -20,14 +20,12 @@ export const ESMTP_VALUE = 16;
 export const XCHAR = 32;
 /** RFC 5321 dcontent: %d33-90 / %d94-126. */
 export const DCONTENT = 64;
-/** Printable US-ASCII and SP: %d32-126. */
-export const PRINTABLE = 128;
 
 /** Class bits for every code point below 128 (higher ones have none). */
 export const charClass: Uint8Array = (() => {
   const table = new Uint8Array(128);
   for (let c = 32; c <= 126; c += 1) {
-    let bits = PRINTABLE;
+    let bits = 0;
     const letter = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
     const digit = c >= 0x30 && c <= 0x39;
     if (letter || digit) bits |= LET_DIG | LDH | ATEXT;
@@ -117,26 +115,4 @@ export function decodeUtf8(bytes: Uint8Array): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Concatenates byte arrays into one new array. */
-export function concatBytes(parts: readonly Uint8Array[], total?: number): Uint8Array {
-  let length = total ?? 0;
-  if (total === undefined) for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
-/** Whether `text` contains CR, LF or NUL: what would end or corrupt a line on the wire. */
-export function hasLineBreakOrNul(text: string): boolean {
-  for (let i = 0; i < text.length; i += 1) {
-    const c = text.charCodeAt(i);
-    if (c === 0x0d || c === 0x0a || c === 0) return true;
-  }
-  return false;
 }

@@ -13,6 +13,7 @@
  * | `missingAngleBrackets` | `MAIL FROM:a@b` | §4.1.2 requires `<>` | accepted (`strict_rfc821_envelopes = no`) | accepted |
  * | `looseLocalPart` | `RCPT TO:<john..doe@x>` | §4.1.2 Dot-string has no empty atoms | accepted (real addresses at Japanese carriers have them) | accepted |
  * | `uncheckedHello` | `EHLO my_host` | §4.1.1.1 Domain / address-literal | accepted (`reject_invalid_helo_hostname` is opt-in) | accepted, `form: "unchecked"` |
+ * | `bareLineFeed` (the reader) | `NOOP<LF>` | §2.3.8: lines end in CRLF | accepted unless `smtpd_forbid_bare_newline = reject` | accepted; never in DATA, where only `<CRLF>.<CRLF>` ends |
  *
  * Not leniencies, since the RFCs require them: verbs, `FROM:`/`TO:` and
  * parameter keywords in any case (§2.4); source routes in paths, accepted
