@@ -113,6 +113,30 @@ describe("ReplyReader", () => {
     }
   });
 
+  it("gives the same replies whole, byte by byte and in any split", () => {
+    const line = fc.constantFrom("250-a\r\n", "250 b\r\n", "550-5.1.1 x\r\n", "550 5.1.1 y\r\n", "354 go\n", "25", "0 z\r\n", "\r\n", "garbage\r\n");
+    const summarize = (chunks: readonly Uint8Array[]) => {
+      const reader = new ReplyReader();
+      return [...chunks.flatMap((chunk) => [...reader.push(chunk)]), ...reader.end()].map((event) =>
+        event.type === "reply" ? { type: "reply", reply: event.reply } : event,
+      );
+    };
+    fc.assert(
+      fc.property(
+        fc.array(line, { maxLength: 20 }).chain((parts) => {
+          const data = bytes(parts.join(""));
+          return fc.tuple(fc.constant(data), fc.uniqueArray(fc.integer({ min: 1, max: Math.max(1, data.length - 1) }), { maxLength: 8 }));
+        }),
+        ([data, cuts]) => {
+          const whole = summarize([data]);
+          expect(summarize([...data].map((byte) => Uint8Array.of(byte)))).toEqual(whole);
+          expect(summarize(splitAt(data, cuts.filter((cut) => cut < data.length).sort((a, b) => a - b)))).toEqual(whole);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it("marks a reply followed by more input (STARTTLS response injection)", () => {
     const events = new ReplyReader().push(bytes("220 Ready to start TLS\r\n250 injected\r\n"));
     expect(events.map((event) => event.type === "reply" && event.pipelined)).toEqual([true, false]);
