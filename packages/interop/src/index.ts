@@ -39,3 +39,4 @@ export * from "./client-smtplib.js";
 export * from "./client-nodemailer.js";
 export * from "./smtp-tap.js";
 export * from "./ehlo-capture.js";
+export * from "./client-drivers.js";
