@@ -302,12 +302,26 @@ export class ClientSession {
     this.#reader = new ReplyReader(this.#readerOptions);
   }
 
-  /** Where the session is. */
+  /**
+   * Where the session is.
+   *
+   * @example
+   * ```ts
+   * if (session.state === "closed") socket.destroy();
+   * ```
+   */
   get state(): ClientState {
     return this.#state;
   }
 
-  /** Why the session ended early, if it did. */
+  /**
+   * Why the session ended early, if it did.
+   *
+   * @example
+   * ```ts
+   * session.failure; // { reason: "starttls-not-offered", fault: "remote", message: "..." }
+   * ```
+   */
   get failure(): ClientSessionFailure | undefined {
     return this.#failure;
   }
@@ -319,6 +333,10 @@ export class ClientSession {
    *
    * @param now - the current time
    * @throws {@link ClientSessionError} (`wrong-state`) when called twice
+   * @example
+   * ```ts
+   * session.connected(performance.now()); // the 220 is awaited now
+   * ```
    */
   connected(now: number): void {
     this.#advance(now);
@@ -333,6 +351,10 @@ export class ClientSession {
    * @param bytes - what was read
    * @param now - the current time
    * @throws {@link ClientSessionError} (`wrong-state`) before {@link ClientSession.connected}
+   * @example
+   * ```ts
+   * socket.on("data", (chunk) => { session.receive(chunk, performance.now()); flush(); });
+   * ```
    */
   receive(bytes: Uint8Array, now: number): void {
     this.#advance(now);
@@ -361,6 +383,11 @@ export class ClientSession {
    * @param info - the channel binding of the new connection, if available
    * @param now - the current time
    * @throws {@link ClientSessionError} (`wrong-state`) unless a `start-tls` output is pending
+   * @example
+   * ```ts
+   * const data = tlsSocket.exportKeyingMaterial(32, "EXPORTER-Channel-Binding", Buffer.alloc(0));
+   * session.tlsEstablished({ channelBinding: { type: "tls-exporter", data } }, performance.now());
+   * ```
    */
   tlsEstablished(info: TlsInfo, now: number): void {
     this.#advance(now);
@@ -389,6 +416,10 @@ export class ClientSession {
    * The server closed the connection (or it broke).
    *
    * @param now - the current time
+   * @example
+   * ```ts
+   * socket.on("close", () => { session.peerClosed(performance.now()); flush(); });
+   * ```
    */
   peerClosed(now: number): void {
     this.#advance(now);
@@ -415,6 +446,10 @@ export class ClientSession {
    * The time passed; a deadline may have expired (RFC 5321 §4.5.3.1).
    *
    * @param now - the current time
+   * @example
+   * ```ts
+   * setInterval(() => { session.tick(performance.now()); flush(); }, 1000);
+   * ```
    */
   tick(now: number): void {
     this.#advance(now);
@@ -435,6 +470,14 @@ export class ClientSession {
    * @returns the transaction's id
    * @throws {@link ClientSessionError} `invalid-transaction` when it cannot be sent as given;
    *   `wrong-state` after {@link ClientSession.quit}
+   * @example
+   * ```ts
+   * const id = session.send({
+   *   from: { localPart: "alice", domain: "example.com" },
+   *   recipients: [{ address: { localPart: "bob", domain: "example.org" }, notify: ["FAILURE"] }],
+   *   size: 2048,
+   * });
+   * ```
    */
   send(transaction: ClientTransaction, now?: number): number {
     if (now !== undefined) this.#advance(now);
@@ -462,6 +505,11 @@ export class ClientSession {
    * @param chunk - content octets
    * @param now - the current time (default: the last time given)
    * @throws {@link ClientSessionError} `wrong-state` when no transaction asked for content
+   * @example
+   * ```ts
+   * // on { type: "message-chunk-needed", id }:
+   * session.provideMessage(file.subarray(offset, offset + 65536));
+   * ```
    */
   provideMessage(chunk: Uint8Array, now?: number): void {
     if (now !== undefined) this.#advance(now);
@@ -498,6 +546,11 @@ export class ClientSession {
    *
    * @param now - the current time (default: the last time given)
    * @throws {@link ClientSessionError} `wrong-state` when no transaction asked for content
+   * @example
+   * ```ts
+   * // on { type: "message-chunk-needed" } once the content is all given:
+   * session.endMessage();
+   * ```
    */
   endMessage(now?: number): void {
     if (now !== undefined) this.#advance(now);
@@ -525,6 +578,11 @@ export class ClientSession {
    * everything, then quit). Calling it again does nothing.
    *
    * @param now - the current time (default: the last time given)
+   * @example
+   * ```ts
+   * session.send(transaction);
+   * session.quit(); // QUIT after the transaction
+   * ```
    */
   quit(now?: number): void {
     if (now !== undefined) this.#advance(now);
@@ -540,6 +598,12 @@ export class ClientSession {
    * The next output, oldest first.
    *
    * @returns an output, or `undefined` when there is none
+   * @example
+   * ```ts
+   * for (let output = session.nextOutput(); output; output = session.nextOutput()) {
+   *   if (output.type === "write") socket.write(output.bytes);
+   * }
+   * ```
    */
   nextOutput(): ClientOutput | undefined {
     if (this.#outputHead >= this.#outputs.length) return undefined;
@@ -557,6 +621,10 @@ export class ClientSession {
    * Every output so far, oldest first, leaving none.
    *
    * @returns the outputs
+   * @example
+   * ```ts
+   * for (const output of session.takeOutputs()) console.log(output.type);
+   * ```
    */
   takeOutputs(): ClientOutput[] {
     const outputs = this.#outputs.slice(this.#outputHead);
@@ -571,6 +639,11 @@ export class ClientSession {
    * chunk, the TLS handshake. Call {@link ClientSession.tick} then.
    *
    * @returns the time, or `undefined` when nothing is awaited
+   * @example
+   * ```ts
+   * const at = session.deadline();
+   * if (at !== undefined) setTimeout(() => session.tick(performance.now()), at - performance.now());
+   * ```
    */
   deadline(): number | undefined {
     if (this.#state === "closed") return undefined;
@@ -586,6 +659,10 @@ export class ClientSession {
    * A log-safe picture of the session: no credentials, no content.
    *
    * @returns the snapshot
+   * @example
+   * ```ts
+   * logger.info(session.snapshot()); // { state: "ready", tls: true, capabilities: [...], ... }
+   * ```
    */
   snapshot(): ClientSessionSnapshot {
     return {
@@ -608,6 +685,10 @@ export class ClientSession {
    * The same as {@link ClientSession.snapshot}, for `JSON.stringify`.
    *
    * @returns the snapshot
+   * @example
+   * ```ts
+   * JSON.stringify(session); // the snapshot, without credentials
+   * ```
    */
   toJSON(): ClientSessionSnapshot {
     return this.snapshot();

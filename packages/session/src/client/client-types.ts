@@ -55,7 +55,19 @@ export interface ClientAuthOptions {
   readonly crypto?: SaslCrypto;
 }
 
-/** Options of {@link createClientSession}. */
+/**
+ * Options of {@link createClientSession}.
+ *
+ * @example
+ * ```ts
+ * const options: ClientSessionOptions = {
+ *   hostname: "client.example.com",
+ *   startTls: "required",
+ *   pipelining: true,
+ *   timeouts: { dataTermination: 600_000 },
+ * };
+ * ```
+ */
 export interface ClientSessionOptions {
   /**
    * The client's name for itself in EHLO/HELO/LHLO (RFC 5321 §4.1.1.1): a
@@ -107,7 +119,19 @@ export interface ClientRecipient {
   readonly orcpt?: OriginalRecipient;
 }
 
-/** One message to send: the envelope, and what the client must know about the content. */
+/**
+ * One message to send: the envelope, and what the client must know about the content.
+ *
+ * @example
+ * ```ts
+ * const transaction: ClientTransaction = {
+ *   from: null, // a bounce
+ *   recipients: [{ address: { localPart: "bob", domain: "example.org" } }],
+ *   body: "8BITMIME",
+ *   size: 12_000,
+ * };
+ * ```
+ */
 export interface ClientTransaction {
   /** The reverse-path; `null` for the null sender `<>` (bounces, RFC 5321 §4.5.5). */
   readonly from: Mailbox | null;
@@ -172,7 +196,16 @@ export interface RecipientResult {
   readonly deliveryReply?: Reply;
 }
 
-/** The outcome of one transaction. */
+/**
+ * The outcome of one transaction.
+ *
+ * @example
+ * ```ts
+ * // { id: 1, status: "accepted", temporary: false, dataSent: true, dsnSent: false,
+ * //   recipients: [{ address, status: "accepted", temporary: false, rcptReply: { code: 250, enhanced: "2.1.5", lines: ["OK"] } }],
+ * //   mailReply: {...}, dataReply: { code: 354, ... }, messageReply: { code: 250, ... } }
+ * ```
+ */
 export interface TransactionResult {
   /** The id {@link ClientSession.send} returned. */
   readonly id: number;
@@ -250,7 +283,15 @@ export type ClientFailureReason =
   /** An 8-bit octet in content declared 7-bit for a server without 8BITMIME; aborted so it cannot be delivered corrupt. */
   | "8bit-content-undeclared";
 
-/** Why a session ended early, and who is to blame. */
+/**
+ * Why a session ended early, and who is to blame.
+ *
+ * @example
+ * ```ts
+ * // { reason: "auth-refused", fault: "remote", message: "The server refused authentication (535).",
+ * //   reply: { code: 535, enhanced: "5.7.8", lines: ["Authentication credentials invalid"] } }
+ * ```
+ */
 export interface ClientSessionFailure {
   /** A stable tag. */
   readonly reason: ClientFailureReason;
@@ -325,7 +366,14 @@ export interface SessionFailedEvent {
   readonly failure: ClientSessionFailure;
 }
 
-/** Everything a {@link ClientSession} reports. */
+/**
+ * Everything a {@link ClientSession} reports.
+ *
+ * @example
+ * ```ts
+ * if (output.type === "event" && output.event.type === "transaction-result") console.log(output.event.result.status);
+ * ```
+ */
 export type ClientEvent =
   | GreetingReceivedEvent
   | CapabilitiesReceivedEvent
@@ -362,7 +410,17 @@ export interface CloseOutput {
   readonly type: "close";
 }
 
-/** What a {@link ClientSession} gives the embedder. */
+/**
+ * What a {@link ClientSession} gives the embedder.
+ *
+ * @example
+ * ```ts
+ * for (const output of session.takeOutputs()) {
+ *   if (output.type === "write") socket.write(output.bytes);
+ *   else if (output.type === "close") socket.end();
+ * }
+ * ```
+ */
 export type ClientOutput = WriteOutput | EventOutput | StartTlsOutput | CloseOutput;
 
 /** What {@link ClientSession.tlsEstablished} takes. */
