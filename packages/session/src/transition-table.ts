@@ -221,9 +221,6 @@ function refuse(state: SessionState, input: SessionInput, situation: SituationNa
   return when === undefined ? row : { ...row, when };
 }
 
-/** The states in which the client's lines are read as commands. */
-const commandStates: readonly SessionState[] = ["refused", "awaiting-hello", "ready", "mail", "recipients", "bdat", "closing"];
-
 /** Commands RFC 5321 §4.1.4 allows at any time, even before EHLO: answered, state unchanged. */
 const anytime: readonly CommandInput[] = ["NOOP", "HELP", "VRFY", "EXPN"];
 

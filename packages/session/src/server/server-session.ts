@@ -29,7 +29,7 @@
  *
  * @module
  */
-import { isReplyAllowed, Situations, type Situation, type SituationName } from "@smtpkit/codes";
+import { isReplyAllowed, Situations, type SituationName } from "@smtpkit/codes";
 import {
   CapabilitySet,
   CommandReader,
@@ -49,7 +49,6 @@ import {
   type MailCommand,
   type MailParameters,
   type RcptCommand,
-  type RcptParameters,
   type Reply,
 } from "@smtpkit/grammar";
 import type { SaslChannelBinding } from "../sasl/channel-binding.js";
@@ -60,7 +59,6 @@ import { resolveServerConfig, type ResolvedServerConfig, type ServerSessionConfi
 import type {
   AnyDecision,
   ConnectionInfo,
-  CustomReply,
   Envelope,
   EnvelopeRecipient,
   MessageAbortedEvent,
@@ -72,6 +70,8 @@ import type {
   ServerSessionSnapshot,
   SessionClosedEvent,
 } from "./server-events.js";
+import { advertisedCapabilities, unadvertisedParameter } from "./server-capabilities.js";
+import { decisionReply, situationReply, type ReplyStyle } from "./server-replies.js";
 import { ServerSessionError } from "./server-session-error.js";
 
 /** What `tlsEstablished` is told about the new TLS layer. */
@@ -121,9 +121,6 @@ const commandStates: ReadonlySet<SessionState> = new Set(["refused", "awaiting-h
  */
 const groupEnders: ReadonlySet<string> = new Set(["EHLO", "HELO", "LHLO", "DATA", "VRFY", "EXPN", "NOOP"]);
 
-/** Replies whose text starts with the server's name (RFC 5321 §4.2, §3.8). */
-const domainFirst: ReadonlySet<SituationName> = new Set(["Greeting", "Closing", "ConnectionRefused"]);
-
 const encoder = new TextEncoder();
 
 function checkTime(now: unknown): number {
@@ -150,6 +147,7 @@ function checkTime(now: unknown): number {
  */
 export class ServerSession {
   readonly #config: ResolvedServerConfig;
+  readonly #replyStyle: ReplyStyle;
   readonly #reader: CommandReader;
   readonly #outputs: ServerOutput[] = [];
   #outputHead = 0;
@@ -201,6 +199,7 @@ export class ServerSession {
    */
   constructor(config: ServerSessionConfig) {
     this.#config = resolveServerConfig(config);
+    this.#replyStyle = { hostname: this.#config.hostname, enhancedStatusCodes: this.#config.extensions.enhancedStatusCodes };
     const { limits, policy, syntax, widest } = this.#config;
     try {
       this.#reader = new CommandReader({
@@ -608,15 +607,9 @@ export class ServerSession {
     this.#emit({ type: "protocol-violation", violation, detail });
   }
 
-  /** The canonical reply of a situation, with the server's name where RFC 5321 puts it. */
+  /** The canonical reply of a situation. */
   #situation(name: SituationName): Reply {
-    const situation: Situation = Situations[name];
-    const text = domainFirst.has(name) || situation.code === 421 ? `${this.#config.hostname} ${situation.text}` : situation.text;
-    return this.#withEnhanced(situation.code, situation.enhanced, [text]);
-  }
-
-  #withEnhanced(code: number, enhanced: string | undefined, lines: readonly string[]): Reply {
-    return enhanced !== undefined && this.#config.extensions.enhancedStatusCodes ? { code, enhanced, lines } : { code, lines };
+    return situationReply(name, this.#replyStyle);
   }
 
   /** Resolves a slot; counts errors and closes after too many (Postfix's hard error limit). */
@@ -704,39 +697,8 @@ export class ServerSession {
     return decision as ServerDecision;
   }
 
-  /**
-   * The reply a decision stands for, checked: the class must fit the decision
-   * and the code must be one the command may receive (RFC 5321 §4.3.2).
-   */
-  #decisionReply(decision: ServerDecision, command: string, accepted: SituationName, rejected: SituationName): Reply {
-    let reply: Reply;
-    if (decision.reply !== undefined) {
-      const custom: CustomReply = decision.reply;
-      const lines = typeof custom.text === "string" ? [custom.text] : [...custom.text];
-      reply = custom.enhanced === undefined ? { code: custom.code, lines } : { code: custom.code, enhanced: custom.enhanced, lines };
-      try {
-        serializeReply(reply);
-      } catch (error) {
-        if (GrammarError.isInstance(error)) throw new ServerSessionError("invalid-decision", error.message, custom.code);
-        throw error;
-      }
-    } else {
-      const name = decision.type === "reject" ? (decision.situation ?? rejected) : accepted;
-      if (!Object.hasOwn(Situations, name)) throw new ServerSessionError("invalid-decision", "Unknown situation.", name);
-      reply = this.#situation(name);
-    }
-    const positive = reply.code < 400;
-    if (positive !== (decision.type === "accept")) {
-      throw new ServerSessionError("invalid-decision", `A${decision.type === "accept" ? "n accept" : " reject"} decision cannot reply ${reply.code}.`, reply.code);
-    }
-    if (!isReplyAllowed(command, reply.code)) {
-      throw new ServerSessionError("invalid-decision", `RFC 5321 §4.3.2 does not allow ${reply.code} as a reply to ${command}.`, reply.code);
-    }
-    return reply;
-  }
-
   #decideConnection(pending: Pending & { kind: "connection" }, decision: ServerDecision): void {
-    const reply = this.#decisionReply(decision, "CONNECT", "Greeting", "ConnectionRefused");
+    const reply = decisionReply(decision, "CONNECT", "Greeting", "ConnectionRefused", this.#replyStyle);
     if (reply.code === 220 && this.#talkedEarly && this.#config.policy.forbidUnauthorizedPipelining) {
       // The client spoke before the greeting: no SMTP client does (Postfix's pregreet test).
       pending.slot.reply = this.#situation("UnauthorizedPipelining");
@@ -753,7 +715,7 @@ export class ServerSession {
   }
 
   #decideMail(pending: Pending & { kind: "mail" }, decision: ServerDecision): void {
-    const reply = this.#decisionReply(decision, "MAIL", "SenderOk", "SenderRejected");
+    const reply = decisionReply(decision, "MAIL", "SenderOk", "SenderRejected", this.#replyStyle);
     this.#reply(pending.slot, reply);
     this.#apply("MAIL", reply.code);
     if (reply.code < 400) {
@@ -763,7 +725,7 @@ export class ServerSession {
   }
 
   #decideRecipient(pending: Pending & { kind: "recipient" }, decision: ServerDecision): void {
-    const reply = this.#decisionReply(decision, "RCPT", "RecipientOk", "MailboxUnavailable");
+    const reply = decisionReply(decision, "RCPT", "RecipientOk", "MailboxUnavailable", this.#replyStyle);
     this.#reply(pending.slot, reply);
     const transaction = this.#transaction;
     if (reply.code < 400 && transaction !== undefined) {
@@ -777,7 +739,7 @@ export class ServerSession {
   }
 
   #decideMessage(pending: Pending & { kind: "message-end" }, decision: ServerDecision): void {
-    const reply = this.#decisionReply(decision, pending.verb, "MessageAccepted", "TransactionFailed");
+    const reply = decisionReply(decision, pending.verb, "MessageAccepted", "TransactionFailed", this.#replyStyle);
     this.#reply(pending.slot, reply);
   }
 
@@ -913,33 +875,11 @@ export class ServerSession {
     this.#resumeAfterRefusal(command);
   }
 
-  /** What EHLO (or LHLO) advertises now. */
-  #capabilities(): CapabilitySet {
-    const { extensions, limits, starttls, sasl, policy } = this.#config;
-    const entries: [string, string[]][] = [];
-    if (extensions.pipelining) entries.push(["PIPELINING", []]);
-    if (extensions.size) entries.push(["SIZE", [String(limits.maxMessageSize)]]);
-    if (extensions.eightBitMime) entries.push(["8BITMIME", []]);
-    if (extensions.smtpUtf8) entries.push(["SMTPUTF8", []]);
-    if (extensions.chunking) entries.push(["CHUNKING", []]);
-    if (extensions.binaryMime) entries.push(["BINARYMIME", []]);
-    if (extensions.dsn) entries.push(["DSN", []]);
-    if (extensions.enhancedStatusCodes) entries.push(["ENHANCEDSTATUSCODES", []]);
-    if (starttls && !this.#tls) entries.push(["STARTTLS", []]);
-    if (sasl !== undefined && (this.#tls || policy.allowAuthWithoutTls)) {
-      const mechanisms = sasl.offered(this.#channelBinding === undefined ? { tls: this.#tls } : { tls: this.#tls, channelBinding: this.#channelBinding });
-      if (mechanisms.length > 0) entries.push(["AUTH", [...mechanisms]]);
-    }
-    // RFC 8689 §4: REQUIRETLS is offered only over TLS.
-    if (extensions.requireTls && this.#tls) entries.push(["REQUIRETLS", []]);
-    return CapabilitySet.of(entries);
-  }
-
   #helloCommand(command: HelloCommand): void {
     this.#abortMessage("reset");
     const verb = command.verb;
     this.#hello = { verb, domain: command.domain };
-    this.#advertised = verb === "HELO" ? CapabilitySet.empty : this.#capabilities();
+    this.#advertised = verb === "HELO" ? CapabilitySet.empty : advertisedCapabilities(this.#config, this.#tls, this.#channelBinding);
     const reply: Reply =
       verb === "HELO"
         ? { code: 250, lines: [`${this.#config.hostname} ${Situations.HelloOk.text}`] }
@@ -948,37 +888,13 @@ export class ServerSession {
     this.#apply(verb, 250);
   }
 
-  /** The first MAIL/RCPT parameter whose extension was not advertised in this session, if any. */
-  #unadvertised(parameters: MailParameters | RcptParameters): string | undefined {
-    const advertised = this.#advertised;
-    const check = (keyword: string, value?: string): string | undefined => (advertised.allowsParameter(keyword, value) ? undefined : keyword);
-    const p = parameters as MailParameters & RcptParameters;
-    return (
-      (p.size !== undefined ? check("SIZE") : undefined) ??
-      (p.body !== undefined ? check("BODY", p.body) : undefined) ??
-      (p.smtputf8 === true ? check("SMTPUTF8") : undefined) ??
-      (p.auth !== undefined ? check("AUTH") : undefined) ??
-      (p.ret !== undefined ? check("RET") : undefined) ??
-      (p.envid !== undefined ? check("ENVID") : undefined) ??
-      (p.requireTls === true ? check("REQUIRETLS") : undefined) ??
-      (p.mtPriority !== undefined ? check("MT-PRIORITY") : undefined) ??
-      (p.by !== undefined ? check("BY") : undefined) ??
-      (p.holdFor !== undefined ? check("HOLDFOR") : undefined) ??
-      (p.holdUntil !== undefined ? check("HOLDUNTIL") : undefined) ??
-      (p.notify !== undefined ? check("NOTIFY") : undefined) ??
-      (p.orcpt !== undefined ? check("ORCPT") : undefined) ??
-      (p.rrvs !== undefined ? check("RRVS") : undefined) ??
-      p.other?.[0]?.keyword
-    );
-  }
-
   #mailCommand(command: MailCommand): void {
     const { policy, limits } = this.#config;
     const parameters = command.parameters ?? {};
     if (policy.requireTls && !this.#tls) return this.#refuse(command, "StartTlsFirst");
     if (policy.authRequired && this.#authenticated === undefined) return this.#refuse(command, "AuthRequired");
     // RFC 5321 §4.1.1.11: parameters of extensions not offered (to this client, in this session).
-    if (this.#unadvertised(parameters) !== undefined) return this.#refuse(command, "ParametersNotRecognized");
+    if (unadvertisedParameter(this.#advertised, parameters) !== undefined) return this.#refuse(command, "ParametersNotRecognized");
     // RFC 1870 §6.1: a declared size over the limit is refused up front.
     if (parameters.size !== undefined && parameters.size > limits.maxMessageSize) return this.#refuse(command, "MessageTooBig");
     // RFC 8689 §4.1: REQUIRETLS over a connection without TLS.
@@ -1005,7 +921,7 @@ export class ServerSession {
     if ((transaction?.recipients.length ?? 0) + pendingRecipients >= this.#config.limits.maxRecipients) return this.#refuse(command, "TooManyRecipients");
     // RFC 6531 §3.4: a non-ASCII forward-path needs SMTPUTF8 on MAIL.
     if (!isAsciiMailbox(command.to) && transaction?.parameters.smtputf8 !== true) return this.#refuse(command, "SmtpUtf8Required");
-    if (this.#unadvertised(parameters) !== undefined) return this.#refuse(command, "ParametersNotRecognized");
+    if (unadvertisedParameter(this.#advertised, parameters) !== undefined) return this.#refuse(command, "ParametersNotRecognized");
     const slot = this.#slot("RCPT");
     const requestId = this.#request({ kind: "recipient", slot, command, sequence: this.#nextRequestId });
     this.#emit({

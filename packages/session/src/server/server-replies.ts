@@ -1,0 +1,78 @@
+/**
+ * The replies a server session sends: the canonical reply of a situation of
+ * `@smtpkit/codes` (with the server's name where RFC 5321 §4.2 puts it, and
+ * the enhanced code when ENHANCEDSTATUSCODES is on), and the checked reply an
+ * embedder's decision stands for. Pure functions; no session state.
+ *
+ * @module
+ */
+import { isReplyAllowed, Situations, type SituationName } from "@smtpkit/codes";
+import { GrammarError, serializeReply, type Reply } from "@smtpkit/grammar";
+import type { ServerDecision } from "./server-events.js";
+import { ServerSessionError } from "./server-session-error.js";
+
+/** Situations whose text starts with the server's name (RFC 5321 §4.2: greeting, 221, and every 421). */
+const domainFirst: ReadonlySet<SituationName> = new Set(["Greeting", "Closing", "ConnectionRefused"]);
+
+/** How replies are dressed. Internal. */
+export interface ReplyStyle {
+  /** The server's name. */
+  readonly hostname: string;
+  /** Whether to send enhanced status codes (RFC 2034). */
+  readonly enhancedStatusCodes: boolean;
+}
+
+/**
+ * The canonical reply of a situation. Internal.
+ *
+ * @param name - a situation of `@smtpkit/codes`
+ * @param style - the server's name and whether enhanced codes are on
+ * @returns the reply
+ */
+export function situationReply(name: SituationName, style: ReplyStyle): Reply {
+  const situation = Situations[name];
+  const text = domainFirst.has(name) || situation.code === 421 ? `${style.hostname} ${situation.text}` : situation.text;
+  return situation.enhanced !== undefined && style.enhancedStatusCodes
+    ? { code: situation.code, enhanced: situation.enhanced, lines: [text] }
+    : { code: situation.code, lines: [text] };
+}
+
+/**
+ * The reply a decision stands for, checked: the class must fit the decision
+ * (2yz for `accept`, 4yz/5yz for `reject`), the code must be one RFC 5321
+ * §4.3.2 (or the extension's RFC) lets the command receive, and the text must
+ * be sendable (no CR, LF or NUL that could forge further replies). Internal.
+ *
+ * @param decision - the embedder's answer
+ * @param command - the command it answers (`CONNECT` for the greeting)
+ * @param accepted - the situation of a plain `accept`
+ * @param rejected - the situation of a `reject` that names none
+ * @param style - the server's name and whether enhanced codes are on
+ * @returns the reply
+ * @throws {@link ServerSessionError} (`invalid-decision`) when the reply does not fit
+ */
+export function decisionReply(decision: ServerDecision, command: string, accepted: SituationName, rejected: SituationName, style: ReplyStyle): Reply {
+  let reply: Reply;
+  if (decision.reply !== undefined) {
+    const custom = decision.reply;
+    const lines = typeof custom.text === "string" ? [custom.text] : [...custom.text];
+    reply = custom.enhanced === undefined ? { code: custom.code, lines } : { code: custom.code, enhanced: custom.enhanced, lines };
+    try {
+      serializeReply(reply);
+    } catch (error) {
+      if (GrammarError.isInstance(error)) throw new ServerSessionError("invalid-decision", error.message, custom.code);
+      throw error;
+    }
+  } else {
+    const name = decision.type === "reject" ? (decision.situation ?? rejected) : accepted;
+    if (!Object.hasOwn(Situations, name)) throw new ServerSessionError("invalid-decision", "Unknown situation.", name);
+    reply = situationReply(name, style);
+  }
+  if (reply.code < 400 !== (decision.type === "accept")) {
+    throw new ServerSessionError("invalid-decision", `A${decision.type === "accept" ? "n accept" : " reject"} decision cannot reply ${reply.code}.`, reply.code);
+  }
+  if (!isReplyAllowed(command, reply.code)) {
+    throw new ServerSessionError("invalid-decision", `RFC 5321 §4.3.2 does not allow ${reply.code} as a reply to ${command}.`, reply.code);
+  }
+  return reply;
+}
