@@ -62,26 +62,26 @@ export function is(c: number, bits: number): boolean {
   return c < 128 && ((charClass[c] as number) & bits) === bits;
 }
 
+/** A character outside US-ASCII. */
+const nonAsciiCharacter = /[^\x00-\x7f]/;
+
 /** Whether `text` holds a character outside US-ASCII. */
 export function hasNonAscii(text: string): boolean {
-  for (let i = 0; i < text.length; i += 1) if (text.charCodeAt(i) > 0x7f) return true;
-  return false;
+  return nonAsciiCharacter.test(text);
 }
 
-/** Upper-cases US-ASCII letters only (SMTP keywords are ASCII; `toUpperCase` maps "ß" and friends). */
+/**
+ * Upper-cases US-ASCII letters only: SMTP keywords are ASCII, and
+ * `toUpperCase` alone would also map "ß" to "SS" and "ı" to "I".
+ */
 export function asciiUpper(text: string): string {
+  if (!nonAsciiCharacter.test(text)) return text.toUpperCase();
+  let out = "";
   for (let i = 0; i < text.length; i += 1) {
     const c = text.charCodeAt(i);
-    if (c >= 0x61 && c <= 0x7a) {
-      let out = text.slice(0, i);
-      for (let j = i; j < text.length; j += 1) {
-        const d = text.charCodeAt(j);
-        out += String.fromCharCode(d >= 0x61 && d <= 0x7a ? d - 0x20 : d);
-      }
-      return out;
-    }
+    out += c >= 0x61 && c <= 0x7a ? String.fromCharCode(c - 0x20) : text[i];
   }
-  return text;
+  return out;
 }
 
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
