@@ -120,15 +120,22 @@ function transaction(capabilities: CapabilitySet, maxRecipients: number): fc.Arb
   const options = { capabilities };
   const chunking = capabilities.has("CHUNKING");
   const maxSize = capabilities.maxSize;
+  // Built once, chosen per MAIL inside the chain (building arbitraries is not free).
+  const rcptAscii = fc.array(rcptCommand({ capabilities, utf8: false }), { minLength: 1, maxLength: maxRecipients });
+  const rcptInternational = fc.array(rcptCommand({ capabilities }), { minLength: 1, maxLength: maxRecipients });
+  const text7 = messageContent(false);
+  const text8 = messageContent(true);
+  const endings = chunking ? fc.constantFrom("data" as const, "bdat" as const, "rset" as const) : fc.constantFrom("data" as const, "rset" as const);
+  const bdatOnly = fc.constant("bdat" as const);
   return mailCommand(options).chain((mail) => {
     const international = mail.parameters?.smtputf8 === true;
     const binary = mail.parameters?.body === "BINARYMIME";
     const eightBit = mail.parameters?.body === "8BITMIME" || international;
-    const rcpt = rcptCommand({ capabilities, utf8: international });
-    const content = binary ? binaryContent : messageContent(eightBit);
-    const ending = binary ? fc.constant("bdat" as const) : chunking ? fc.constantFrom("data" as const, "bdat" as const, "rset" as const) : fc.constantFrom("data" as const, "rset" as const);
+    const rcpt = international ? rcptInternational : rcptAscii;
+    const content = binary ? binaryContent : eightBit ? text8 : text7;
+    const ending = binary ? bdatOnly : endings;
     return fc
-      .tuple(fc.array(rcpt, { minLength: 1, maxLength: maxRecipients }), fc.boolean(), content, ending, fc.array(fc.nat(), { maxLength: 3 }))
+      .tuple(rcpt, fc.boolean(), content, ending, fc.array(fc.nat(), { maxLength: 3 }))
       .map(([recipients, noop, body, ending, cuts]) => {
         let end = ending;
         const message = body;
