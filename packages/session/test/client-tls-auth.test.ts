@@ -175,6 +175,29 @@ describe("AUTH", () => {
     expect(driver.take()).toBe("QUIT\r\n");
   });
 
+  it("uses OAUTHBEARER with a token, and acknowledges the server's error challenge before the refusal", () => {
+    const token = "ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg";
+    const { driver, written } = secure({ auth: { credentials: { username: "alice@example.com", token }, host: "mx.example.org", port: 587 } }, ["AUTH PLAIN OAUTHBEARER XOAUTH2"]);
+    expect(written.startsWith("AUTH OAUTHBEARER ")).toBe(true);
+    const initial = atob(written.slice("AUTH OAUTHBEARER ".length).trim());
+    expect(initial).toBe(`n,a=alice@example.com,\u0001host=mx.example.org\u0001port=587\u0001auth=Bearer ${token}\u0001\u0001`);
+    // RFC 7628 §3.2.3: the client answers the error with a single %x01.
+    expect(driver.server(`334 ${b64('{"status":"invalid_token"}')}\r\n`)).toBe(`${b64("\u0001")}\r\n`);
+    expect(driver.server("535 5.7.8 token expired\r\n")).toBe("QUIT\r\n");
+    expect(driver.session.failure?.reason).toBe("auth-refused");
+  });
+
+  it("uses CRAM-MD5 only when allowed", () => {
+    const refused = secure({ auth: { credentials } }, ["AUTH CRAM-MD5"]);
+    expect(refused.written).toBe("QUIT\r\n");
+    expect(refused.driver.session.failure?.reason).toBe("auth-no-common-mechanism");
+    const { driver, written } = secure({ auth: { credentials, allowCramMd5: true } }, ["AUTH CRAM-MD5"]);
+    expect(written).toBe("AUTH CRAM-MD5\r\n");
+    // RFC 2195 §2: the response is the user name, a space, and the HMAC-MD5 digest in hex.
+    const response = atob(driver.server(`334 ${b64("<1896.697170952@postoffice.example.net>")}\r\n`).trim());
+    expect(response).toMatch(/^alice [0-9a-f]{32}$/);
+  });
+
   it("keeps credentials out of events and snapshots", () => {
     const { driver } = secure({ auth: { credentials } }, ["AUTH PLAIN"]);
     driver.server("235 ok\r\n");
