@@ -105,6 +105,22 @@ describe("smtpkit parse --extract", () => {
     expect(readFileSync(path.join(fromStdin, "part-1.eml"))).toEqual(forwardedPart);
   });
 
+  it("leaves no half-written attachment when --strict stops the parse", async () => {
+    // Both attachments span several of the 64 KiB reads, so second.txt is open and
+    // partly written when the limit (13 bytes of text + first.txt + 100 000) stops the parse.
+    const first = "1".repeat(100_000);
+    const { file, out } = sandbox(messageWithAttachments([
+      { disposition: 'filename="first.txt"', body: first },
+      { disposition: 'filename="second.txt"', body: "2".repeat(200_000) },
+    ]));
+    const limit = 13 + first.length + 100_000;
+    const result = await smtpkit(["parse", "--strict", "--max-decoded-bytes", String(limit), "--extract", out, file]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain("maxDecodedBytes");
+    expect(readdirSync(out)).toEqual(["first.txt"]);
+    expect(readFileSync(path.join(out, "first.txt"), "utf8")).toBe(first);
+  });
+
   it("reports a directory that cannot be created with exit code 1", async () => {
     const { root, file } = sandbox(messageWithAttachments([{ disposition: 'filename="a.txt"', body: "a" }]));
     writeFileSync(path.join(root, "occupied"), "a file, not a directory");

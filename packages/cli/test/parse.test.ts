@@ -122,6 +122,17 @@ describe("smtpkit parse", () => {
     expect((await smtpkit(["parse", "--max-parts", "10", file])).exitCode).toBe(0);
   });
 
+  it("with --strict, stops at the first limit with the typed MIME error (exit 1) and no report", async () => {
+    const file = write("three-strict.eml", threeParts);
+    const result = await smtpkit(["parse", "--strict", "--max-parts", "2", file]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toBe(`error: ${file}: the message exceeds maxParts (2) (limit-exceeded); without --strict the report shows what was read up to the limit\n`);
+    const asJson = await smtpkit(["parse", "--strict", "--json", "--max-parts", "2", file]);
+    expect(json(asJson).error).toEqual({ message: expect.stringContaining("(limit-exceeded)"), exitCode: 1 });
+    expect((await smtpkit(["parse", "--strict", file])).exitCode).toBe(0);
+  });
+
   it("treats bad option values and option mix-ups as usage errors (exit 2)", async () => {
     for (const args of [
       ["parse", "--max-parts", "0", summaryFile],

@@ -5,8 +5,8 @@
  * attachments safely.
  *
  * Exit code 1 when the file cannot be read, when the message hit a parser
- * limit (the report is then incomplete), or when an attachment could not be
- * saved.
+ * limit (the report is then incomplete; with `--strict` there is no report,
+ * only the typed MIME error), or when an attachment could not be saved.
  *
  * @module
  */
@@ -40,6 +40,7 @@ interface ParseOptions {
   readonly headers?: boolean;
   readonly extract?: string;
   readonly force?: boolean;
+  readonly strict?: boolean;
   readonly excerpt: number;
   readonly maxDepth?: number;
   readonly maxParts?: number;
@@ -129,6 +130,7 @@ async function parseFile(context: CommandContext, file: string, options: ParseOp
     try {
       inspection = await inspectMessage(source, {
         limits,
+        strict: options.strict === true,
         // Four bytes per character at most (UTF-8), plus one cut character.
         excerptBytes: options.excerpt * 4 + 4,
         keepPartHeaders: options.headers === true,
@@ -137,7 +139,8 @@ async function parseFile(context: CommandContext, file: string, options: ParseOp
     } catch (error) {
       if (CliError.isInstance(error)) throw error;
       if (MimeError.isInstance(error)) {
-        throw new CliError(`${printable(file)}: ${error.message} (${error.reason})`, error.reason === "invalid-limit" ? ExitCode.Usage : ExitCode.Finding);
+        const hint = error.reason === "limit-exceeded" ? "; without --strict the report shows what was read up to the limit" : "";
+        throw new CliError(`${printable(file)}: ${error.message} (${error.reason})${hint}`, error.reason === "invalid-limit" ? ExitCode.Usage : ExitCode.Finding);
       }
       if (typeof (error as { code?: unknown }).code === "string") throw new CliError(`cannot read ${printable(file)}: ${describeFileError(error)}`);
       throw error;
@@ -197,6 +200,7 @@ export const parseCommand: CommandModule = {
       .option("-x, --extract <dir>", "save the attachments into this directory (created if needed)")
       .option("-f, --force", "with --extract: replace files that exist")
       .option("--excerpt <characters>", "characters of the text and HTML bodies to show (0: none)", nonNegativeInteger, defaultExcerptCharacters)
+      .option("--strict", "stop with an error at the first parser limit instead of reporting what was read")
       .option("--max-depth <n>", `deepest nesting of parts (default ${defaultLimits.maxDepth})`, positiveInteger)
       .option("--max-parts <n>", `most parts (default ${defaultLimits.maxParts})`, positiveInteger)
       .option("--max-header-bytes <n>", `largest header block (default ${defaultLimits.maxHeaderBytes})`, positiveInteger)

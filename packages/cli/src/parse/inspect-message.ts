@@ -78,6 +78,8 @@ export interface BodyExcerpt {
 export interface InspectOptions {
   /** The parser's limits. */
   readonly limits: ParserLimits;
+  /** Throw the parser's `limit-exceeded` MimeError at the first limit hit instead of skipping past it. */
+  readonly strict: boolean;
   /** Most bytes kept of each text or HTML part. */
   readonly excerptBytes: number;
   /** Keep every part's header fields (otherwise only the message's). */
@@ -119,11 +121,11 @@ function isEmbeddedMessage(info: PartInfo): boolean {
  * @param source - the message's bytes, in chunks of any size
  * @param options - limits, excerpt size, header keeping, attachment sink
  * @returns the tree, the excerpts and the attachments
- * @throws MimeError `invalid-limit` for an invalid limit; whatever `source` or a sink throws
+ * @throws MimeError `invalid-limit` for an invalid limit, `limit-exceeded` in strict mode; whatever `source` or a sink throws
  * @internal
  */
 export async function inspectMessage(source: AsyncIterable<Uint8Array>, options: InspectOptions): Promise<Inspection> {
-  const parser = createMessageParser(options.limits);
+  const parser = createMessageParser({ ...options.limits, onLimit: options.strict ? "error" : "truncate" });
   const open: PartNode[] = [];
   const text: Collector[] = [];
   const html: Collector[] = [];

@@ -30,7 +30,7 @@ function partLine(part: ReportPart, colors: Colors): string {
   if (part.charset !== undefined) details.push(`charset=${printable(part.charset)}`);
   if (part.transferEncoding !== "7bit") details.push(printable(part.transferEncoding));
   if (part.disposition !== undefined) details.push(printable(part.disposition));
-  if (part.filename !== undefined) details.push(colors.green(JSON.stringify(printable(part.filename))));
+  if (part.filename !== undefined) details.push(colors.green(`"${printable(part.filename)}"`));
   if (part.contentId !== undefined) details.push(`cid:${printable(part.contentId)}`);
   if (part.children.length === 0 || part.mediaType.startsWith("message/")) details.push(formatBytes(part.size));
   if (part.closed === false) details.push(colors.yellow("no close delimiter"));
