@@ -2,6 +2,30 @@
  * `@smtpkit/testkit`: fast-check arbitraries for SMTP and MIME, and
  * ready-made property assertions for your own SMTP code.
  *
+ * - Addresses: {@link domain}, {@link uLabelDomain}, {@link addressLiteral}
+ *   (IPv4, every IPv6 form, general), {@link localPart}, {@link mailbox},
+ *   {@link reversePath}, {@link forwardPath}.
+ * - Commands: {@link command} (every verb, every parameter, fitting a
+ *   capability set), {@link nearlyValidCommand} (one labelled defect).
+ * - Replies and extensions: {@link reply}, {@link ehloResponse}, {@link capabilitySet}.
+ * - Sessions: {@link envelope}, {@link clientSession}, {@link sessionBytes}.
+ * - MIME: {@link mimeMessage}, {@link serializeMimeMessage}, {@link messageSpec}.
+ * - Bytes: {@link chunkings}, {@link smugglingAttempt}, {@link startTlsInjection}, {@link smtpishBytes}.
+ * - Laws: {@link assertRoundTrip}, {@link assertChunkSplitInvariance}, {@link assertTotal}.
+ *
+ * Runtime-agnostic: no I/O, no Node APIs; `fast-check` is a peer dependency.
+ *
+ * @example
+ * ```ts
+ * import { parseCommand, serializeCommand } from "@smtpkit/grammar";
+ * import { assertRoundTrip, command } from "@smtpkit/testkit";
+ * assertRoundTrip(command(), serializeCommand, (line) => {
+ *   const result = parseCommand(line, { strict: true });
+ *   if (!result.ok) throw new Error(result.error.message);
+ *   return result.command;
+ * });
+ * ```
+ *
  * @packageDocumentation
  */
 export { TestkitError, type LawFailure, type LawName, type TestkitErrorReason } from "./testkit-error.js";
