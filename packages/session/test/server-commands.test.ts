@@ -188,6 +188,12 @@ describe("other commands", () => {
     expect(h.eventsOf("protocol-violation").map((event) => event.violation)).toContain("forbidden-command");
   });
 
+  it("shows peer lines in events with control characters escaped (no forged log lines)", () => {
+    const h = ready().send("NOOP \u001b[31mred\r\n").send("XYZZY\u0085next\u2028line\r\n");
+    const lines = h.eventsOf("command-received").map((event) => event.line);
+    expect(lines.slice(-2)).toEqual(["NOOP \\x1b[31mred", "XYZZY\\x85next\\u2028line"]);
+  });
+
   it("answers an over-long line 500 and stays in step", () => {
     const h = ready().send(`NOOP ${"x".repeat(5000)}\r\nNOOP\r\n`);
     expect(h.codes()).toEqual([220, 250, 500, 250]);

@@ -272,3 +272,59 @@ describe("ServerSession properties", () => {
     }
   });
 });
+
+describe("ServerSession properties under other configurations", () => {
+  const configs: [string, ServerSessionConfig][] = [
+    ["unauthorized pipelining refused, no enhanced codes", { ...baseConfig, policy: { allowAuthWithoutTls: true }, extensions: { enhancedStatusCodes: false } }],
+    ["implicit TLS, REQUIRETLS, DSN, normalize", { ...baseConfig, tls: { implicit: true }, extensions: { requireTls: true, dsn: true }, policy: { bareLineEnding: "normalize", forbidUnauthorizedPipelining: false } }],
+    ["no pipelining, no chunking, auth required", { ...baseConfig, extensions: { pipelining: false, chunking: false }, policy: { authRequired: true, allowAuthWithoutTls: true } }],
+  ];
+  for (const [name, config] of configs) {
+    it(`one final reply per command, each allowed (${name})`, () => {
+      fc.assert(
+        fc.property(fc.array(piece, { maxLength: 25 }), fc.array(fc.nat(), { maxLength: 12 }), fc.array(fc.boolean(), { minLength: 1, maxLength: 20 }), (commands, cuts, verdicts) => {
+          const input = encoder.encode(commands.join(""));
+          run(config, split(input, cuts), (_event, index) => (verdicts[index % verdicts.length] ? { type: "accept" } : { type: "reject" }));
+        }),
+        { numRuns: 100 },
+      );
+    });
+  }
+});
+
+describe("credentials never reach events or snapshots (JSON.stringify law)", () => {
+  it("holds for any password, mechanism and verdict", () => {
+    const password = fc.string({ unit: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#%&*+-"), minLength: 10, maxLength: 40 }).map((text) => `Pw#${text}`);
+    fc.assert(
+      fc.property(password, fc.constantFrom("PLAIN-initial", "PLAIN", "LOGIN"), fc.boolean(), (secret, mechanism, accept) => {
+        const b64 = (text: string): string => Buffer.from(text).toString("base64");
+        const session = createServerSession({ hostname: "mx.example.com", tls: { implicit: true }, auth: { sasl: { mechanisms: ["PLAIN", "LOGIN"] } } });
+        const logged: string[] = [];
+        const drain = (): void => {
+          for (let output = session.nextOutput(); output !== undefined; output = session.nextOutput()) {
+            if (output.type !== "event") continue;
+            logged.push(JSON.stringify(output.event), JSON.stringify(session.snapshot()));
+            const event = output.event;
+            if ("requestId" in event) session.decide(event.requestId, event.type === "auth-requested" && !accept ? { type: "reject" } : { type: "accept" });
+          }
+        };
+        session.connect({ remoteAddress: "192.0.2.1" }, 0);
+        drain();
+        const lines =
+          mechanism === "PLAIN-initial"
+            ? [`AUTH PLAIN ${b64(`\0tim\0${secret}`)}`]
+            : mechanism === "PLAIN"
+              ? ["AUTH PLAIN", b64(`\0tim\0${secret}`)]
+              : ["AUTH LOGIN", b64("tim"), b64(secret)];
+        for (const line of ["EHLO c.example", ...lines, "MAIL FROM:<a@example.com>"]) {
+          session.receive(encoder.encode(`${line}\r\n`), 1);
+          drain();
+        }
+        const all = logged.join("\n");
+        for (const forbidden of [secret, b64(secret), b64(`\0tim\0${secret}`)]) expect(all).not.toContain(forbidden);
+        expect(session.snapshot().authenticated).toBe(accept);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});

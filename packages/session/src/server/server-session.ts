@@ -123,6 +123,26 @@ const groupEnders: ReadonlySet<string> = new Set(["EHLO", "HELO", "LHLO", "DATA"
 
 const encoder = new TextEncoder();
 
+/** The longest command line shown in a `command-received` event, in characters. */
+const maxLoggedLine = 512;
+
+/**
+ * A peer's line made safe for logs: control characters (C0, DEL, C1) and the
+ * Unicode line and paragraph separators shown as `\xHH` / `\uHHHH`, so a
+ * hostile client cannot forge log lines or terminal escapes; cut at
+ * {@link maxLoggedLine} characters.
+ */
+function loggable(line: string): string {
+  let out = "";
+  for (let i = 0; i < line.length && i < maxLoggedLine; i += 1) {
+    const c = line.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) out += `\\x${c.toString(16).padStart(2, "0")}`;
+    else if (c === 0x2028 || c === 0x2029) out += `\\u${c.toString(16)}`;
+    else out += line[i];
+  }
+  return line.length > maxLoggedLine ? `${out}…` : out;
+}
+
 function checkTime(now: unknown): number {
   if (typeof now !== "number" || !Number.isFinite(now)) throw new ServerSessionError("invalid-time", "Time inputs must be finite numbers (milliseconds).", now);
   return now;
@@ -748,7 +768,7 @@ export class ServerSession {
   #command(event: CommandEvent): void {
     const command = event.command;
     const verb = command.verb;
-    this.#emit({ type: "command-received", verb, line: verb === "AUTH" ? `AUTH ${command.mechanism}${command.initialResponse === undefined ? "" : " [redacted]"}` : event.line, pipelined: event.pipelined });
+    this.#emit({ type: "command-received", verb, line: verb === "AUTH" ? `AUTH ${loggable(command.mechanism)}${command.initialResponse === undefined ? "" : " [redacted]"}` : loggable(event.line), pipelined: event.pipelined });
     if (this.#shutdownRequested && commandStates.has(this.#state)) this.#state = "closing";
     const input = commandInput(verb === "BDAT" && command.last ? "BDAT" : verb, verb === "BDAT" && command.last);
     const row = findTransition(this.#state, input, this.#flags());
@@ -1213,7 +1233,7 @@ export class ServerSession {
     const error = event.error;
     const verb = error.verb;
     const authLine = verb === "AUTH" || /^auth(\s|$)/i.test(event.line);
-    this.#emit({ type: "command-received", verb, line: authLine ? "AUTH [redacted]" : event.line, pipelined: event.pipelined });
+    this.#emit({ type: "command-received", verb, line: authLine ? "AUTH [redacted]" : loggable(event.line), pipelined: event.pipelined });
     if (this.#shutdownRequested && commandStates.has(this.#state)) {
       const slot = this.#slot(verb ?? "unknown");
       slot.reply = this.#situation("ShuttingDown");
