@@ -46,6 +46,8 @@ export const scenarioArbitrary = fc.record({
     dsn: fc.boolean(),
     starttls: fc.boolean(),
     auth: fc.boolean(),
+    /** SCRAM-SHA-256 offered beside PLAIN and LOGIN (the client then prefers it). */
+    scram: fc.boolean(),
     smallLimit: fc.boolean(),
   }),
   client: fc.record({
@@ -62,6 +64,10 @@ export const scenarioArbitrary = fc.record({
   cuts: fc.array(fc.integer({ min: 1, max: 40 }), { maxLength: 8 }),
   contentCuts: fc.array(fc.integer({ min: 1, max: 50 }), { maxLength: 5 }),
   delays: fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 5 }),
+  /** Answer the server's questions out of order when the delays say so. */
+  reorder: fc.boolean(),
+  /** The client authenticates with the wrong password. */
+  wrongPassword: fc.boolean(),
 });
 
 const limit = 200;
@@ -103,10 +109,10 @@ export function checkScenario(scenario: Scenario): Set<string> {
               return { type: "accept" };
           }
         };
+        const mechanisms = server.scram ? (["SCRAM-SHA-256", "PLAIN", "LOGIN"] as const) : (["PLAIN", "LOGIN"] as const);
         const auth = server.auth
-          ? { auth: { sasl: { mechanisms: ["PLAIN" as const, "LOGIN" as const], allowPlaintextWithoutTls: true } }, policy: { allowAuthWithoutTls: true } }
+          ? { auth: { sasl: { mechanisms, allowPlaintextWithoutTls: true }, nonce: () => "server-nonce-abcdefgh" }, policy: { allowAuthWithoutTls: true } }
           : {};
-        // eslint-disable-next-line prefer-const
         const pair: Pair = new Pair({
           server: {
             hostname: "mx.example.org",
@@ -120,7 +126,7 @@ export function checkScenario(scenario: Scenario): Set<string> {
               dsn: server.dsn,
             },
             tls: { starttls: server.starttls },
-            // The hard error limit is not under test: refused pipelined chunks and RCPTs after a refused MAIL count as errors.
+            // The hard error limit is not under test: the RCPTs pipelined behind a refused MAIL count as errors.
             limits: { maxMessageSize: server.smallLimit ? limit : 10_000_000, maxErrors: 1000 },
             ...auth,
           },
@@ -131,19 +137,28 @@ export function checkScenario(scenario: Scenario): Set<string> {
             chunking: client.chunking,
             chunkSize: client.chunkSize,
             startTls: client.startTls,
-            ...(server.auth ? { auth: { credentials: { username: "alice", password: "wonderland" }, allowPlaintextAuth: true } } : {}),
+            ...(server.auth
+              ? {
+                  auth: {
+                    credentials: { username: "alice", password: scenario.wrongPassword ? "looking-glass" : "wonderland" },
+                    allowPlaintextAuth: true,
+                    scramNonce: "client-nonce-0123456789",
+                  },
+                }
+              : {}),
           },
           decide,
           cuts: scenario.cuts,
           contentCuts: scenario.contentCuts,
           delays: scenario.delays,
+          reorder: scenario.reorder,
         }).start();
 
         // What should happen, worked out from the scenario alone.
         const expected: { status: TransactionResult["status"]; either?: TransactionResult["status"]; temporary?: boolean; content?: string; recipients?: string[] }[] = [];
         let uncertain = false;
         const ids: number[] = [];
-        let sessionFailed = client.startTls === "required" && !server.starttls;
+        let sessionFailed = (client.startTls === "required" && !server.starttls) || (server.auth && scenario.wrongPassword);
         let started = 0;
         const bdat = client.chunking && server.chunking;
         const pipelined = lmtp || server.pipelining;
@@ -255,7 +270,7 @@ export function checkScenario(scenario: Scenario): Set<string> {
         }
         expect(pair.clientClosed && pair.serverClosed).toBe(true);
         const seen = new Set<string>(pair.results.map((result) => result.status));
-        if (pair.clientEvents.some((event) => event.type === "auth-succeeded")) seen.add("auth");
+        for (const event of pair.clientEvents) if (event.type === "auth-succeeded") seen.add(`auth-${event.mechanism}`);
         if (pair.clientEvents.some((event) => event.type === "capabilities-received" && event.tls)) seen.add("tls");
         if (pair.serverEvents.some((event) => event.type === "message-start" && event.transport === "BDAT")) seen.add("bdat");
         if (lmtp && seen.has("accepted")) seen.add("lmtp-accepted");
