@@ -70,6 +70,10 @@ describe("options and misuse", () => {
     ["replyLimits.maxLines 0", { hostname: "c.example", replyLimits: { maxLines: 0 } }],
     ["auth without password or token", { hostname: "c.example", auth: { credentials: { username: "u" } } }],
     ["an unknown mechanism", { hostname: "c.example", auth: { credentials: { username: "u", password: "p" }, mechanisms: ["GSSAPI"] } }],
+    ["a password holding NUL", { hostname: "c.example", auth: { credentials: { username: "u", password: "a\u0000b" } } }],
+    ["a user name with a control character", { hostname: "c.example", auth: { credentials: { username: "u\r\n", password: "p" } } }],
+    ["a SCRAM nonce that is too short", { hostname: "c.example", auth: { credentials: { username: "u", password: "p" }, scramNonce: "abc" } }],
+    ["a token that is not a bearer token", { hostname: "c.example", auth: { credentials: { username: "u", token: "a b" } } }],
     ["channel binding without TLS", { hostname: "c.example", channelBinding: { type: "tls-exporter", data: new Uint8Array(32) } }],
   ])("refuses %s", (_name, options) => {
     expect(() => createClientSession(options as never)).toThrow(expect.objectContaining({ type: "ClientSessionError", reason: "invalid-option", fault: "local" }));

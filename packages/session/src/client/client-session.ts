@@ -196,6 +196,28 @@ function checkAuth(auth: ClientAuthOptions | undefined): AuthSettings | undefine
     }
     mechanisms = [...auth.mechanisms];
   }
+  // Make each kind of mechanism the credentials serve once, so that a bad
+  // credential, nonce or OAuth host is a mistake reported here, not a
+  // failure in the middle of a conversation.
+  const trial = (name: SaslMechanismName): void => {
+    if (!mechanisms.includes(name)) return;
+    try {
+      createSaslClient(name, {
+        credentials,
+        ...(auth.scramNonce === undefined ? {} : { nonce: auth.scramNonce }),
+        ...(auth.host === undefined ? {} : { host: auth.host }),
+        ...(auth.port === undefined ? {} : { port: auth.port }),
+      });
+    } catch (error) {
+      if (!SaslError.isInstance(error)) throw error;
+      throw new ClientSessionError("invalid-option", `auth cannot be used with ${name}: ${error.message}`, { cause: error });
+    }
+  };
+  if (credentials.password !== undefined) {
+    trial("PLAIN");
+    trial("SCRAM-SHA-256");
+  }
+  if (credentials.token !== undefined) trial("OAUTHBEARER");
   return { options: auth, mechanisms };
 }
 
