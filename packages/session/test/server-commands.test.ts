@@ -181,6 +181,17 @@ describe("other commands", () => {
     expect(h.closed).toBe(true);
   });
 
+  it("VRFY can be switched off (502 5.5.1)", () => {
+    const h = ready({ policy: { vrfy: "disabled" } }).send("VRFY bob\r\n");
+    expect(h.replies.at(-1)).toMatchObject({ code: 502, text: "VRFY command is disabled" });
+  });
+
+  it("writes each reply before the events of what follows it", () => {
+    const h = ready().send("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n").send("x\r\n.\r\n");
+    const order = h.events.map((event) => (event.type === "reply-sent" ? `reply ${event.code}` : event.type)).filter((name) => name.startsWith("reply 354") || name.startsWith("message-"));
+    expect(order).toEqual(["reply 354", "message-start", "message-chunk", "message-end"]);
+  });
+
   it("closes after an HTTP request (not an SMTP client)", () => {
     const h = ready().send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     expect(h.codes()).toEqual([220, 250, 500]);

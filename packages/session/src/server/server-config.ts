@@ -127,6 +127,12 @@ export interface ServerPolicy {
   readonly bareLineEnding?: "reject" | "normalize";
   /** Refuse a message holding a NUL octet with 550 5.6.0 (RFC 5322 §2.3). Default `false`. */
   readonly rejectNul?: boolean;
+  /**
+   * VRFY: `cannot-verify` (default) answers 252, "cannot VRFY user, but will
+   * accept message", which confirms nothing (RFC 5321 §3.5.3); `disabled`
+   * answers 502. EXPN is always 502: it would disclose list members.
+   */
+  readonly vrfy?: "cannot-verify" | "disabled";
 }
 
 /** Limits. Every value must be a positive integer (up to 2^31-1 for counts). */
@@ -270,6 +276,10 @@ export function resolveServerConfig(config: ServerSessionConfig): ResolvedServer
   if (bareLineEnding !== "reject" && bareLineEnding !== "normalize") {
     throw new ServerSessionError("invalid-option", 'The option policy.bareLineEnding must be "reject" or "normalize".', bareLineEnding);
   }
+  const vrfy = p.vrfy ?? "cannot-verify";
+  if (vrfy !== "cannot-verify" && vrfy !== "disabled") {
+    throw new ServerSessionError("invalid-option", 'The option policy.vrfy must be "cannot-verify" or "disabled".', vrfy);
+  }
   const policy: Required<ServerPolicy> = {
     requireTls: flag("policy.requireTls", p.requireTls, false),
     authRequired: flag("policy.authRequired", p.authRequired, false),
@@ -277,6 +287,7 @@ export function resolveServerConfig(config: ServerSessionConfig): ResolvedServer
     forbidUnauthorizedPipelining: flag("policy.forbidUnauthorizedPipelining", p.forbidUnauthorizedPipelining, true),
     bareLineEnding,
     rejectNul: flag("policy.rejectNul", p.rejectNul, false),
+    vrfy,
   };
   if (policy.requireTls && !starttls && !implicitTls) {
     throw new ServerSessionError("invalid-option", "policy.requireTls needs TLS (tls.starttls or tls.implicit): no client could ever send mail.");

@@ -544,6 +544,8 @@ export class ServerSession {
       if (this.#blocked(event)) break;
       this.#inboxHead += 1;
       this.#handle(event);
+      // Write what is due at once, so each reply precedes the events of what follows it.
+      this.#flush();
     }
     this.#flush();
     this.#idle();
@@ -826,7 +828,7 @@ export class ServerSession {
         break;
       case "VRFY":
         // RFC 5321 §3.5.3: 252 says "cannot verify, but will try to deliver" without confirming addresses.
-        this.#simple("VRFY", "CannotVerify");
+        this.#simple("VRFY", this.#config.policy.vrfy === "disabled" ? "VrfyDisabled" : "CannotVerify");
         break;
       case "EXPN":
         // RFC 5321 §3.5.2: EXPN discloses list members; off, as at most sites.
@@ -971,6 +973,7 @@ export class ServerSession {
     // RFC 3030 §3: BINARYMIME content cannot be sent with DATA.
     if (transaction.parameters.body === "BINARYMIME") return this.#refuse({ verb: "DATA" }, "BinaryMimeNeedsBdat");
     this.#reply(this.#slot("DATA"), this.#situation("StartMailInput"));
+    this.#flush(); // the 354 goes out before the message's events
     this.#apply("DATA", 354);
     transaction.transport = "DATA";
     this.#emit({ type: "message-start", envelope: this.#envelope(transaction), transport: "DATA" });
