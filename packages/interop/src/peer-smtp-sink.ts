@@ -1,11 +1,11 @@
 /**
  * Postfix's `smtp-sink`: a fast, stateless C sink (Debian `postfix`) on
- * 127.0.0.1, running as `nobody`. It answers 250 to everything; the ceiling
- * for throughput measurements. With `dump` it writes each transaction to a
- * file (`-d`): `X-Client-Addr`, `X-Client-Proto`, `X-Helo-Args`,
- * `X-Mail-Args` and one `X-Rcpt-Args` record per recipient, then a
- * `Received:` header it adds, then the message (dot-unstuffed, LF line
- * ends), then one empty line.
+ * 127.0.0.1, running as `nobody` when started by root. It answers 250 to
+ * everything; the ceiling for throughput measurements. With `dump` it
+ * writes each transaction to a file (`-d`): `X-Client-Addr`,
+ * `X-Client-Proto`, `X-Helo-Args`, `X-Mail-Args` and one `X-Rcpt-Args`
+ * record per recipient, then a `Received:` header it adds, then the message
+ * (dot-unstuffed, LF line ends), then one empty line.
  *
  * Quirks: its last EHLO line is `250 ` (an empty keyword); it advertises
  * AUTH, XCLIENT and XFORWARD; it waits silently for CRLF after a command
@@ -118,9 +118,11 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Runn
   const logPath = join(directory, "log");
   const dumpDirectory = join(directory, "dump");
   mkdirSync(dumpDirectory);
-  // smtp-sink must drop root (-u nobody) and then writes the dump files as nobody
-  chownSync(dumpDirectory, 65534, 65534);
-  const args = ["-4", "-u", "nobody", "-h", options.hostname ?? "smtp-sink.example.test"];
+  // as root, smtp-sink must drop privileges (-u nobody) and then writes the dump files as nobody;
+  // as any other user it runs as that user
+  const root = typeof process.getuid === "function" && process.getuid() === 0;
+  if (root) chownSync(dumpDirectory, 65534, 65534);
+  const args = ["-4", ...(root ? ["-u", "nobody"] : []), "-h", options.hostname ?? "smtp-sink.example.test"];
   if (options.dump === true) args.push("-d", `${dumpDirectory}/%Y%m%d%H%M%S.`);
   args.push(...(options.extraArguments ?? []), `inet:127.0.0.1:${port}`, String(backlog));
   let managed;
