@@ -130,6 +130,8 @@ describe("address arbitraries cover the forms the RFCs name", () => {
     expect(fc.sample(reversePath(), { seed: 1, numRuns: 100 }).some((p) => p === null)).toBe(true);
     expect(fc.sample(forwardPath(), { seed: 1, numRuns: 200 }).some((p) => p.domain === "")).toBe(true);
     expect(fc.sample(quotedLocalPart(), { seed: 1, numRuns: 200 }).some((p) => p.includes("\\"))).toBe(true);
+    expect(fc.sample(dotAtomLocalPart(), { seed: 1, numRuns: 300 }).some((p) => p.length >= 50)).toBe(true);
+    expect(fc.sample(mailbox(), { seed: 1, numRuns: 1000 }).some((m) => octets(`<${formatMailbox(m)}>`) >= 230)).toBe(true);
   });
 
   it("shrinks a user's own domain and IPv6 literal (unmappers)", () => {

@@ -35,6 +35,7 @@ function expectParsesBack(tree: MimeMessage): void {
   expect(parsed.limitsExceeded).toEqual([]);
   expect(parsed.subject).toBe(tree.subject);
   expect(parsed.from?.address).toBe(tree.from);
+  if (tree.fromName !== undefined) expect(parsed.from?.name).toBe(tree.fromName);
   expect(parsed.to.map((m) => m.address)).toEqual(tree.to);
   expect(parsed.messageId).toBe(tree.messageId);
   expectSameTree(tree.root, parsed.root, "root");
@@ -68,6 +69,7 @@ describe("MIME trees", () => {
     expect(Math.max(...depths)).toBeGreaterThanOrEqual(3);
     expect(leaves.some((l) => l.filename !== undefined && /[^\x00-\x7f]/.test(l.filename))).toBe(true);
     expect(trees.some((t) => /[^\x00-\x7f]/.test(t.subject))).toBe(true);
+    expect(trees.some((t) => t.fromName !== undefined && /[^\x00-\x7f]/.test(t.fromName))).toBe(true);
   });
 
   it("feed mime's streaming parser the same events whatever the chunking (merging body chunks)", () => {

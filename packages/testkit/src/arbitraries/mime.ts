@@ -16,7 +16,7 @@
  * @module
  */
 import fc from "fast-check";
-import { base64Encode, encodeEncodedWord, encodeParameter, quotedPrintableEncode, type MessageSpec } from "@smtpkit/mime";
+import { base64Encode, encodeEncodedWord, encodeParameter, formatAddressList, quotedPrintableEncode, type MessageSpec } from "@smtpkit/mime";
 import { checkInteger } from "../testkit-error.js";
 import { letDig, letters, nonAscii, nonAsciiLetters, unit, utf8, visible } from "../internal/characters.js";
 import { record } from "../internal/record.js";
@@ -71,6 +71,8 @@ export type MimeNode = MimeLeaf | MimeMultipart | MimeEmbedded;
 export interface MimeMessage {
   /** The From address (`local@domain`). */
   readonly from: string;
+  /** The From display name (any text; written as RFC 2047 encoded words when needed). */
+  readonly fromName?: string;
   /** The To addresses. */
   readonly to: readonly string[];
   /** The subject (any text; written as encoded words when needed, RFC 2047). */
@@ -219,8 +221,15 @@ function nodes(depth: number, eightBit: boolean, binary: boolean): fc.Arbitrary<
   return fc.oneof({ arbitrary: leaf, weight: 3 }, { arbitrary: multipart, weight: 2 }, { arbitrary: embedded, weight: 1 });
 }
 
+const displayName = fc
+  .string({ unit: unit([...letters, " ", ".", "'", ...nonAsciiLetters]), minLength: 1, maxLength: 30 })
+  .filter((text) => text.trim() === text && !text.includes("  "));
+
 function messageOf(root: fc.Arbitrary<MimeNode>): fc.Arbitrary<MimeMessage> {
-  return record({ from: address, to: fc.array(address, { minLength: 1, maxLength: 3 }), subject, messageId, root });
+  return record(
+    { from: address, fromName: displayName, to: fc.array(address, { minLength: 1, maxLength: 3 }), subject, messageId, root },
+    { requiredKeys: ["from", "to", "subject", "messageId", "root"] },
+  ) as fc.Arbitrary<MimeMessage>;
 }
 
 function boundaries(node: MimeNode, out: string[] = []): string[] {
@@ -353,8 +362,9 @@ function writeNode(node: MimeNode, out: (string | Uint8Array)[]): void {
 function writeMessage(message: MimeMessage, out: (string | Uint8Array)[]): void {
   const ascii = /^[\x20-\x7e]*$/.test(message.subject);
   const subjectField = ascii ? message.subject : encodeEncodedWord(message.subject);
+  const from = formatAddressList([message.fromName === undefined ? message.from : { name: message.fromName, address: message.from }]);
   out.push(
-    `From: ${message.from}\r\nTo: ${message.to.join(", ")}\r\nSubject: ${subjectField}\r\nMessage-ID: <${message.messageId}>\r\nMIME-Version: 1.0\r\n`,
+    `From: ${from}\r\nTo: ${message.to.join(", ")}\r\nSubject: ${subjectField}\r\nMessage-ID: <${message.messageId}>\r\nMIME-Version: 1.0\r\n`,
     nodeHeaders(message.root),
     "\r\n",
   );
@@ -362,8 +372,9 @@ function writeMessage(message: MimeMessage, out: (string | Uint8Array)[]): void 
 }
 
 /**
- * Writes a message tree as bytes: RFC 5322 header fields (the subject as
- * RFC 2047 encoded words when it is not plain ASCII), MIME-Version, each
+ * Writes a message tree as bytes: RFC 5322 header fields (the subject and
+ * the From display name as RFC 2047 encoded words when they are not plain
+ * ASCII, with `@smtpkit/mime`'s `formatAddressList`), MIME-Version, each
  * part's Content-Type (with charset, boundary, RFC 2231 names),
  * Content-Transfer-Encoding and Content-Disposition, bodies encoded with
  * `@smtpkit/mime`'s base64 and quoted-printable encoders, CRLF everywhere.

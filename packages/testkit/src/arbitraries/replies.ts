@@ -22,7 +22,9 @@ import { domain } from "./domain.js";
 /** Basic codes that an SMTP server may send: registered, standard, 2yz–5yz with a second digit of 0–5. */
 export const standardReplyCodes: readonly number[] = replyCodes
   .filter((entry) => entry.standard && entry.code >= 200 && entry.code <= 559 && Math.floor(entry.code / 10) % 10 <= 5)
-  .map((entry) => entry.code);
+  .map((entry) => entry.code)
+  // 250 first, so that replies shrink towards the plainest one.
+  .sort((a, b) => (a === 250 ? -1 : b === 250 ? 1 : a - b));
 
 /**
  * The enhanced codes that fit a basic code: registered (RFC 5248 registry),
