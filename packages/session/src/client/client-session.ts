@@ -737,7 +737,6 @@ export class ClientSession {
   #onReply(reply: Reply): void {
     const expectation = this.#expectations.shift();
     this.#headSince = this.#now;
-    if (expectation !== undefined) this.#resolve(expectation.input, reply.code);
     if (expectation === undefined) {
       if (reply.code === 421) {
         this.#fail("service-closing", "remote", "The server is closing the connection (421).", "close", reply);
@@ -746,6 +745,7 @@ export class ClientSession {
       }
       return;
     }
+    this.#resolve(expectation.input, reply.code);
     if (expectation.kind === "quit") {
       // RFC 5321 §4.1.1.10: whatever the answer, the session is over.
       this.#close();
