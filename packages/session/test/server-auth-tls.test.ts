@@ -1,6 +1,7 @@
 // STARTTLS (RFC 3207) and AUTH (RFC 4954) through ServerSession, and the law
 // that no event or snapshot ever holds a credential.
 import { createSaslClient, createScramVerifier, Redacted } from "@smtpkit/session";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Harness, type Decider } from "./server-harness.js";
 
@@ -40,6 +41,27 @@ describe("STARTTLS (RFC 3207)", () => {
     h.send("STARTTLS\r\n");
     expect(h.replies.at(-1)).toMatchObject({ code: 503, text: "TLS already active" });
     expect(h.session.snapshot().tls).toBe(true);
+  });
+
+  it("law: nothing sent after STARTTLS before the handshake is ever read (CVE-2011-0411)", () => {
+    const junk = fc.array(fc.constantFrom("MAIL FROM:<x@example.com>\r\n", "RCPT TO:<y@example.org>\r\n", "AUTH PLAIN AHUAcA==\r\n", "NOOP\r\n", "QUIT\r\n", "DA", "TA\r\n", "\r\n"), { maxLength: 8 });
+    fc.assert(
+      fc.property(junk, junk, (sameChunk, beforeHandshake) => {
+        const h = new Harness({ tls: { starttls: true }, policy: { forbidUnauthorizedPipelining: false } }).connect().send("EHLO c.example\r\n");
+        const received = h.eventsOf("command-received").length;
+        h.send(`STARTTLS\r\n${sameChunk.join("")}`);
+        for (const piece of beforeHandshake) h.send(piece);
+        const discarded = h.eventsOf("pipelined-bytes-discarded").reduce((sum, event) => sum + event.count, 0);
+        expect(discarded).toBe(sameChunk.join("").length + beforeHandshake.join("").length);
+        expect(h.eventsOf("command-received")).toHaveLength(received + 1);
+        h.session.tlsEstablished({}, h.now);
+        h.drain();
+        h.send("NOOP\r\n");
+        expect(h.codes().slice(-2)).toEqual([220, 250]);
+        expect(h.closed).toBe(false);
+      }),
+      { numRuns: 100 },
+    );
   });
 
   it("forgets AUTH and the transaction after the handshake (RFC 3207 §4.2)", () => {

@@ -342,8 +342,17 @@ export function resolveServerConfig(config: ServerSessionConfig): ResolvedServer
     throw new ServerSessionError("invalid-option", "policy.authRequired needs auth: no client could ever send mail.");
   }
 
-  const s = object("syntax", config.syntax) as CommandSyntaxOptions;
-  const syntax: CommandSyntaxOptions = { ...s };
+  const s = object("syntax", config.syntax);
+  const syntax: { -readonly [K in keyof CommandSyntaxOptions]: CommandSyntaxOptions[K] } = {};
+  for (const key of ["strict", "spaceAfterColon", "extraWhitespace", "missingAngleBrackets", "looseLocalPart", "uncheckedHello", "bareLineFeed"] as const) {
+    if (s[key] !== undefined) syntax[key] = flag(`syntax.${key}`, s[key], false);
+  }
+  // RFC 5321 §4.5.3.1.3 and §4.5.3.1.1: 256 and 64 octets are the floors a server must accept.
+  if (s.maxPathLength !== undefined) syntax.maxPathLength = positiveInteger("syntax.maxPathLength", s.maxPathLength, 256, ceiling);
+  if (s.maxLocalPartLength !== undefined) syntax.maxLocalPartLength = positiveInteger("syntax.maxLocalPartLength", s.maxLocalPartLength, 64, ceiling);
+  for (const key of Object.keys(s)) {
+    if (!(key in syntax)) throw new ServerSessionError("invalid-option", `Unknown syntax option ${key}.`, key);
+  }
 
   const widestEntries: [string, string[]][] = [];
   if (extensions.size) widestEntries.push(["SIZE", [String(limits.maxMessageSize)]]);
