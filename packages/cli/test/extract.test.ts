@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { maxFileNameBytes } from "@smtpkit/cli";
 import { afterAll, describe, expect, it } from "vitest";
-import { json, smtpkit } from "./helpers.js";
+import { json, smtpkit, smtpkitWithFifo } from "./helpers.js";
 import { forwardedPart, forwardingMessage, messageWithAttachments } from "./messages.js";
 
 const base = mkdtempSync(path.join(tmpdir(), "smtpkit-cli-extract-"));
@@ -103,6 +103,12 @@ describe("smtpkit parse --extract", () => {
     const piped = await smtpkit(["parse", "--extract", fromStdin, "-"], { input: forwardingMessage });
     expect(piped.exitCode).toBe(0);
     expect(readFileSync(path.join(fromStdin, "part-1.eml"))).toEqual(forwardedPart);
+
+    // A pipe given by name (as `<(zcat mail.gz)` gives one) cannot be read twice either.
+    const fromPipe = path.join(path.dirname(out), "pipe-out");
+    const named = await smtpkitWithFifo(path.join(path.dirname(out), "fifo"), ["parse", "--extract", fromPipe, "FIFO"], forwardingMessage);
+    expect(named.exitCode, named.stderr).toBe(0);
+    expect(readFileSync(path.join(fromPipe, "part-1.eml"))).toEqual(forwardedPart);
   });
 
   it("leaves no half-written attachment when --strict stops the parse", async () => {

@@ -1,6 +1,7 @@
 // Runs the built `smtpkit` binary as a child process, the way a user does.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 
 /** The built executable: tests run what `npm install -g` would run. */
@@ -72,3 +73,16 @@ export function corpusRoot(): string | undefined {
 
 /** ANSI escape sequences (colours). */
 export const ansi = /\u001b\[[0-9;]*m/;
+
+/**
+ * Runs `smtpkit` with a named pipe (a FIFO, as `<(zcat mail.gz)` gives) in
+ * place of the word `FIFO` in `args`, writing `content` into it.
+ */
+export async function smtpkitWithFifo(fifo: string, args: readonly string[], content: string): Promise<RunResult> {
+  const made = spawnSync("mkfifo", [fifo]);
+  if (made.status !== 0) throw new Error(`mkfifo failed: ${made.stderr}`);
+  const result = smtpkit(args.map((argument) => (argument === "FIFO" ? fifo : argument)));
+  // Opening a FIFO for writing waits for the reader: the child.
+  await writeFile(fifo, content);
+  return result;
+}

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ansi, json, smtpkit } from "./helpers.js";
+import { ansi, json, smtpkit, smtpkitWithFifo } from "./helpers.js";
 import { forwardingMessage, summaryMessage, threeParts } from "./messages.js";
 
 const directory = mkdtempSync(path.join(tmpdir(), "smtpkit-cli-parse-"));
@@ -100,6 +100,10 @@ describe("smtpkit parse", () => {
     expect(result.exitCode).toBe(0);
     expect(json(result).file).toBe("-");
     expect(json(result).summary.subject).toBe("Café menu");
+    // A pipe by name is read in order, never with seeks.
+    const named = await smtpkitWithFifo(path.join(directory, "fifo"), ["parse", "--json", "FIFO"], summaryMessage);
+    expect(named.exitCode, named.stderr).toBe(0);
+    expect(json(named).summary).toEqual(json(result).summary);
   });
 
   it("shows an embedded message as one attachment with its own tree", async () => {

@@ -14,6 +14,7 @@ import { createWriteStream } from "node:fs";
 import { mkdtemp, open, rm, stat, type FileHandle } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { defaultLimits, MimeError, type ParserLimits } from "@smtpkit/mime";
 import { InvalidArgumentError, type Command } from "commander";
@@ -84,10 +85,13 @@ async function* readChunks(handle: FileHandle, start: number, end: number): Asyn
   }
 }
 
-async function openInput(file: string): Promise<FileHandle> {
+/** The input as it can be read: a regular file (seekable), or a stream (standard input, a pipe, a device). */
+type Input =
+  | { readonly type: "file"; readonly handle: FileHandle; readonly cleanup?: () => Promise<void> }
+  | { readonly type: "stream"; readonly chunks: AsyncIterable<Uint8Array> };
+
+async function openFile(file: string): Promise<FileHandle> {
   try {
-    const info = await stat(file);
-    if (info.isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
     return await open(file, "r");
   } catch (error) {
     throw new CliError(`cannot read ${printable(file)}: ${describeFileError(error)}`);
@@ -95,15 +99,45 @@ async function openInput(file: string): Promise<FileHandle> {
 }
 
 /**
- * Standard input can be read once; embedded messages are extracted by
- * reading their byte range again, so with `--extract` it is first copied to a
- * private temporary file (removed afterwards).
+ * Copies a stream to a private temporary file (removed by `cleanup`), for
+ * when its bytes are needed twice: embedded messages are extracted by reading
+ * their byte range again.
  */
-async function spoolStandardInput(context: CommandContext): Promise<{ file: string; cleanup: () => Promise<void> }> {
+async function spool(chunks: AsyncIterable<Uint8Array>): Promise<Input> {
   const directory = await mkdtemp(path.join(tmpdir(), "smtpkit-"));
-  const file = path.join(directory, "stdin.eml");
-  await pipeline(context.io.stdin, createWriteStream(file, { flags: "wx", mode: 0o600 }));
-  return { file, cleanup: () => rm(directory, { recursive: true, force: true }) };
+  const cleanup = (): Promise<void> => rm(directory, { recursive: true, force: true });
+  try {
+    const file = path.join(directory, "input.eml");
+    await pipeline(Readable.from(chunks), createWriteStream(file, { flags: "wx", mode: 0o600 }));
+    return { type: "file", handle: await open(file, "r"), cleanup };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
+
+async function openInput(context: CommandContext, file: string, needsRangeReads: boolean): Promise<Input> {
+  let chunks: AsyncIterable<Uint8Array>;
+  if (file === "-") chunks = context.io.stdin;
+  else {
+    let info;
+    try {
+      info = await stat(file);
+    } catch (error) {
+      throw new CliError(`cannot read ${printable(file)}: ${describeFileError(error)}`);
+    }
+    if (info.isDirectory()) throw new CliError(`cannot read ${printable(file)}: is a directory`);
+    const handle = await openFile(file);
+    if (info.isFile()) return { type: "file", handle };
+    // A pipe or device (`smtpkit parse <(zcat mail.eml.gz)`): read in order, never seek.
+    chunks = handle.createReadStream({ highWaterMark: chunkSize });
+  }
+  if (!needsRangeReads) return { type: "stream", chunks };
+  try {
+    return await spool(chunks);
+  } catch (error) {
+    throw new CliError(`cannot copy ${file === "-" ? "standard input" : printable(file)} to a temporary file: ${describeFileError(error)}`);
+  }
 }
 
 async function parseFile(context: CommandContext, file: string, options: ParseOptions): Promise<void> {
@@ -118,14 +152,11 @@ async function parseFile(context: CommandContext, file: string, options: ParseOp
     ...(options.maxHeaderCount !== undefined ? { maxHeaderCount: options.maxHeaderCount } : {}),
     ...(options.maxDecodedBytes !== undefined ? { maxDecodedBytes: options.maxDecodedBytes } : {}),
   };
-  const fromStandardInput = file === "-";
-  let spooled: { file: string; cleanup: () => Promise<void> } | undefined;
-  let handle: FileHandle | undefined;
+  const input = await openInput(context, file, options.extract !== undefined);
+  const handle = input.type === "file" ? input.handle : undefined;
   try {
-    if (fromStandardInput && options.extract !== undefined) spooled = await spoolStandardInput(context);
-    if (!fromStandardInput || spooled !== undefined) handle = await openInput(spooled?.file ?? file);
     const extractor: Extractor | undefined = options.extract === undefined ? undefined : await createExtractor(options.extract, options.force === true);
-    const source: AsyncIterable<Uint8Array> = handle === undefined ? context.io.stdin : readChunks(handle, 0, Number.MAX_SAFE_INTEGER);
+    const source = input.type === "file" ? readChunks(input.handle, 0, Number.MAX_SAFE_INTEGER) : input.chunks;
     let inspection;
     try {
       inspection = await inspectMessage(source, {
@@ -171,7 +202,7 @@ async function parseFile(context: CommandContext, file: string, options: ParseOp
     }
   } finally {
     await handle?.close();
-    await spooled?.cleanup();
+    if (input.type === "file") await input.cleanup?.();
   }
 }
 
