@@ -95,6 +95,7 @@ export type { LawRunOptions } from "./assertions/run-law.js";
 export {
   clientSession,
   envelope,
+  pipelinedGroups,
   sessionBytes,
   type ClientSessionOptions,
   type Envelope,

@@ -55,7 +55,10 @@ describe("assertRoundTrip", () => {
 
   it("catches a reply parser that drops the enhanced code, and one that throws", () => {
     const lossy = caught(() =>
-      assertRoundTrip(reply({ enhanced: "always", codes: [550] }), serializeReply, (wire) => ({ ...parseReplyOrThrow(wire), enhanced: undefined }) as Reply),
+      assertRoundTrip(reply({ enhanced: "always", codes: [550] }), serializeReply, (wire) => {
+        const { code, lines } = parseReplyOrThrow(wire);
+        return { code, lines };
+      }),
     );
     expect(lossy.law).toBe("round-trip");
     const throwing = caught(() =>

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CapabilitySet, CommandReader, type Command, type CommandReaderEvent } from "@smtpkit/grammar";
-import { allCapabilities, capabilitySet, clientSession, envelope, sessionBytes, type SessionStep } from "@smtpkit/testkit";
+import { allCapabilities, capabilitySet, clientSession, envelope, pipelinedGroups, sessionBytes, type SessionStep } from "@smtpkit/testkit";
 import { describeLaws } from "./laws.js";
 
 /** Replays the session's bytes through grammar's server-side reader, answering every command positively. */
@@ -109,5 +109,40 @@ describe("client sessions", () => {
         if (command.verb === "DATA") expect(binary).toBe(false);
       }
     }
+  });
+});
+
+describe("pipelined groups", () => {
+  const ends = new Set(["EHLO", "HELO", "LHLO", "DATA", "VRFY", "EXPN", "QUIT", "NOOP", "HELP", "STARTTLS", "AUTH"]);
+
+  it("cover the session in order and end only where RFC 2920 allows", () => {
+    fc.assert(
+      fc.property(
+        capabilitySet().chain((set) => fc.tuple(fc.constant(set), clientSession({ capabilities: set }))),
+        ([set, steps]) => {
+          const groups = pipelinedGroups(steps, set);
+          expect(groups.flat()).toEqual(steps);
+          for (const group of groups) {
+            expect(group.length).toBeGreaterThan(0);
+            // Only the last command of a group may be one that waits for its reply.
+            for (const step of group.slice(0, -1)) expect(ends.has(step.command.verb)).toBe(false);
+            if (!set.has("PIPELINING")) expect(group.length).toBe(1);
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it("group MAIL and RCPTs into one round trip when PIPELINING is offered", () => {
+    const set = CapabilitySet.of({ PIPELINING: true });
+    const steps: SessionStep[] = [
+      { command: { verb: "EHLO", domain: "a.example", form: "domain" } },
+      { command: { verb: "MAIL", from: null, parameters: {} } },
+      { command: { verb: "RCPT", to: { localPart: "b", domain: "b.example" }, parameters: {} } },
+      { command: { verb: "DATA" }, content: new TextEncoder().encode("x\r\n") },
+      { command: { verb: "QUIT" } },
+    ];
+    expect(pipelinedGroups(steps, set).map((g) => g.map((s) => s.command.verb))).toEqual([["EHLO"], ["MAIL", "RCPT", "DATA"], ["QUIT"]]);
   });
 });

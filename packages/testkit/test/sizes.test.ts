@@ -24,7 +24,8 @@ const arbitraries: readonly [string, () => fc.Arbitrary<unknown>][] = [
 describe("arbitraries at every fast-check size", () => {
   afterEach(() => fc.resetConfigureGlobal());
 
-  for (const size of ["xsmall", "small", "medium", "large", "max"] as const) {
+  // "max" is a size for single arbitraries, not a baseSize.
+  for (const size of ["xsmall", "small", "medium", "large", "xlarge"] as const) {
     it(`generate at baseSize ${size}`, () => {
       fc.configureGlobal({ baseSize: size });
       for (const [name, make] of arbitraries) expect(fc.sample(make(), { seed: 1, numRuns: 20 }).length, name).toBe(20);

@@ -263,3 +263,45 @@ export function sessionBytes(steps: readonly SessionStep[]): Uint8Array {
   }
   return out;
 }
+
+/**
+ * Verbs that end a pipelined group (RFC 2920 §3.1: EHLO, DATA, VRFY, EXPN,
+ * TURN, QUIT and NOOP; RFC 3207 §4.2 for STARTTLS; RFC 4954 §4 for AUTH,
+ * whose reply decides what follows; HELO and HELP by the same reasoning as
+ * EHLO and NOOP).
+ */
+const groupEnders: ReadonlySet<Command["verb"]> = new Set(["EHLO", "HELO", "LHLO", "DATA", "VRFY", "EXPN", "QUIT", "NOOP", "HELP", "STARTTLS", "AUTH"]);
+
+/**
+ * Splits a session into the groups a client sends without waiting for
+ * replies. Without PIPELINING every step is its own group; with it
+ * (RFC 2920 §3.1), a group runs up to and including the next command that
+ * must end one (EHLO, DATA, VRFY, EXPN, QUIT, NOOP, STARTTLS, AUTH...). A
+ * DATA step's content is sent after the 354, so DATA always ends a group;
+ * BDAT chunks may be pipelined (RFC 3030 §4.2).
+ *
+ * @param steps - a session, for example from {@link clientSession}
+ * @param capabilities - what the server advertised
+ * @returns the groups, in order; their concatenation is `steps`
+ * @example
+ * ```ts
+ * import { CapabilitySet } from "@smtpkit/grammar";
+ * import { pipelinedGroups } from "@smtpkit/testkit";
+ * const steps = [{ command: { verb: "RSET" } }, { command: { verb: "NOOP" } }, { command: { verb: "QUIT" } }] as const;
+ * pipelinedGroups(steps, CapabilitySet.of({ PIPELINING: true })).length; // 2: [RSET, NOOP], [QUIT]
+ * ```
+ */
+export function pipelinedGroups(steps: readonly SessionStep[], capabilities: CapabilitySet): SessionStep[][] {
+  if (!capabilities.has("PIPELINING")) return steps.map((step) => [step]);
+  const groups: SessionStep[][] = [];
+  let current: SessionStep[] = [];
+  for (const step of steps) {
+    current.push(step);
+    if (groupEnders.has(step.command.verb)) {
+      groups.push(current);
+      current = [];
+    }
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
