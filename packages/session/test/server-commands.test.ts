@@ -1,3 +1,4 @@
+import { Situations } from "@smtpkit/codes";
 import { createServerSession, ServerSessionError } from "@smtpkit/session";
 import { describe, expect, it } from "vitest";
 import { acceptAll, Harness, type Decider } from "./server-harness.js";
@@ -131,7 +132,10 @@ describe("MAIL and RCPT", () => {
     expect(attempt({ type: "reject", reply: { code: 550, text: "a\r\n250 smuggled" } })).toThrow(ServerSessionError);
     // RFC 5321 §4.3.2 has no 450 for MAIL (greylisting belongs to RCPT or DATA).
     expect(attempt({ type: "reject", situation: "Greylisted" })).toThrow(ServerSessionError);
-    expect(attempt({ type: "reject", situation: "LocalError" })).not.toThrow();
+    expect(attempt({ type: "reject", situation: Situations.Greylisted })).toThrow(ServerSessionError);
+    expect(attempt({ type: "reject", situation: Situations.LocalError })).not.toThrow();
+    bad.drain();
+    expect(bad.wire.endsWith("451 4.3.0 Requested action aborted: local error in processing\r\n")).toBe(true);
     expect(() => bad.session.decide(id, { type: "accept" })).toThrow(ServerSessionError);
   });
 });

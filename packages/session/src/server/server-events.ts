@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { SituationName } from "@smtpkit/codes";
+import type { Situation, SituationName } from "@smtpkit/codes";
 import type { BodyType, Mailbox, MailParameters, RcptParameters } from "@smtpkit/grammar";
 import type { SaslMechanismName } from "../sasl/mechanism-names.js";
 import type { SaslDecision, SaslDecisionRequest } from "../sasl/server-types.js";
@@ -310,8 +310,11 @@ export interface AcceptDecision {
 export interface RejectDecision {
   /** The decision type. */
   readonly type: "reject";
-  /** The situation to answer with (its code must fit the command). */
-  readonly situation?: SituationName;
+  /**
+   * The situation to answer with, by name or as the object from `Situations`
+   * (its code must fit the command).
+   */
+  readonly situation?: SituationName | Situation;
   /** A negative reply of the embedder's own; wins over `situation`. */
   readonly reply?: CustomReply;
 }

@@ -53,6 +53,11 @@ export function situationReply(name: SituationName, style: ReplyStyle): Reply {
  */
 export function decisionReply(decision: ServerDecision, command: string, accepted: SituationName, rejected: SituationName, style: ReplyStyle): Reply {
   let reply: Reply;
+  const situation = decision.type === "reject" ? decision.situation : undefined;
+  if (typeof situation === "object" && situation !== null && decision.reply === undefined) {
+    // A Situation object (from `Situations`, or shaped like one): its fields make the reply.
+    return decisionReply({ type: "reject", reply: { code: situation.code, ...(situation.enhanced === undefined ? {} : { enhanced: situation.enhanced }), text: situation.text } }, command, accepted, rejected, style);
+  }
   if (decision.reply !== undefined) {
     const custom = decision.reply;
     const lines = typeof custom.text === "string" ? [custom.text] : [...custom.text];
@@ -64,7 +69,7 @@ export function decisionReply(decision: ServerDecision, command: string, accepte
       throw error;
     }
   } else {
-    const name = decision.type === "reject" ? (decision.situation ?? rejected) : accepted;
+    const name = decision.type === "reject" ? ((situation as SituationName | undefined) ?? rejected) : accepted;
     if (!Object.hasOwn(Situations, name)) throw new ServerSessionError("invalid-decision", "Unknown situation.", name);
     reply = situationReply(name, style);
   }
