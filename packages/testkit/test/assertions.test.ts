@@ -193,3 +193,33 @@ describe("assertTotal", () => {
     expect(() => assertTotal(() => 0, () => false, { numRuns: 0 })).toThrow(TestkitError);
   });
 });
+
+describe("examples of the user's own", () => {
+  it("are tried first, and a failing one is shrunk through the arbitrary's unmapper", () => {
+    const mine: Reply = { code: 550, enhanced: "5.1.1", lines: ["No such user here", "Really"] };
+    // A decoder that loses every line but the first.
+    const error = caught(() =>
+      assertRoundTrip(reply(), serializeReply, (wire) => {
+        const parsed = parseReplyOrThrow(wire);
+        return { ...parsed, lines: parsed.lines.slice(0, 1) };
+      }, { examples: [mine], numRuns: 1, seed: 9 }),
+    );
+    const shrunk = error.counterexample as Reply;
+    expect(shrunk.lines.length).toBe(2);
+    // Shrunk from the example: shorter texts than the ones given.
+    expect(shrunk.lines.join("").length).toBeLessThan(mine.lines.join("").length);
+  });
+
+  it("feed assertTotal and assertChunkSplitInvariance too", () => {
+    const crash = encoder.encode("MAIL FROM:<\0>");
+    const error = caught(() =>
+      assertTotal((bytes) => {
+        if (bytes.includes(0)) throw new TypeError("NUL");
+        return bytes.length;
+      }, () => false, { inputs: fc.constant(new Uint8Array(1).fill(65)), examples: [crash], numRuns: 1 }),
+    );
+    expect(error.law).toBe("totality");
+    const split = caught(() => assertChunkSplitInvariance(fc.constant(new Uint8Array(0)), forgetfulLineParser, { examples: [encoder.encode("NOOP\r\n")], numRuns: 1 }));
+    expect(split.law).toBe("chunk-split-invariance");
+  });
+});

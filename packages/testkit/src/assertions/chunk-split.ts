@@ -26,6 +26,8 @@ export interface ChunkSplitOptions<E> extends LawRunOptions {
    * records how the input arrived. Default: the events as they are.
    */
   readonly normalize?: (events: readonly E[]) => unknown;
+  /** Streams of your own to try first (each is also tried byte by byte). */
+  readonly examples?: readonly Uint8Array[];
 }
 
 type Outcome = { readonly events: unknown } | { readonly threw: string };
@@ -94,5 +96,6 @@ export function assertChunkSplitInvariance<E>(
       },
     },
     options,
+    (options.examples ?? []).map((example): [Uint8Array, Uint8Array[]] => [example, [example]]),
   );
 }

@@ -13,6 +13,12 @@ import { describeThrown, runLaw, type LawRunOptions } from "./run-law.js";
 export interface RoundTripOptions<T> extends LawRunOptions {
   /** How to compare a decoded value with the original (default: deep structural equality). */
   readonly equals?: (decoded: T, original: T) => boolean;
+  /**
+   * Values of your own to try first (a regression case, say). When the
+   * arbitrary can shrink values without context (every arbitrary of this
+   * package marked so), a failing example is shrunk too.
+   */
+  readonly examples?: readonly T[];
 }
 
 /**
@@ -65,5 +71,6 @@ export function assertRoundTrip<T, E>(
       },
     },
     options,
+    options.examples,
   );
 }

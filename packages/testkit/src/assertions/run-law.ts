@@ -29,10 +29,10 @@ export interface Law<T> {
   readonly show: (value: T) => string;
 }
 
-/** Runs `law` over `arbitrary`; throws a {@link TestkitError} with the shrunk counterexample when broken. */
-export function runLaw<T>(arbitrary: fc.Arbitrary<T>, law: Law<T>, options: LawRunOptions = {}): void {
+/** Runs `law` over `arbitrary` (and `examples` first); throws a {@link TestkitError} with the shrunk counterexample when broken. */
+export function runLaw<T>(arbitrary: fc.Arbitrary<T>, law: Law<T>, options: LawRunOptions = {}, examples: readonly T[] = []): void {
   const numRuns = checkInteger("numRuns", options.numRuns ?? 100, 1, 100_000);
-  const parameters: fc.Parameters<[T]> = { numRuns };
+  const parameters: fc.Parameters<[T]> = { numRuns, examples: examples.map((example): [T] => [example]) };
   if (options.seed !== undefined) parameters.seed = options.seed;
   if (options.path !== undefined) parameters.path = options.path;
   const details = fc.check(

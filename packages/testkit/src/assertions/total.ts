@@ -44,6 +44,8 @@ export function smtpishBytes(maxTokens = 40): fc.Arbitrary<Uint8Array> {
 export interface TotalOptions extends LawRunOptions {
   /** The inputs (default: raw bytes up to 512 and {@link smtpishBytes}, half and half). */
   readonly inputs?: fc.Arbitrary<Uint8Array>;
+  /** Inputs of your own to try first (captured traffic that once crashed a parser, say). */
+  readonly examples?: readonly Uint8Array[];
 }
 
 /**
@@ -80,5 +82,6 @@ export function assertTotal(parse: (bytes: Uint8Array) => unknown, isTypedError:
       },
     },
     options,
+    options.examples,
   );
 }
