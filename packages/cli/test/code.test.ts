@@ -32,6 +32,25 @@ describe("smtpkit code", () => {
     }
   });
 
+  it("reads the codes at the start of a pasted reply line (RFC 5321 §4.2, RFC 2034 §4)", async () => {
+    const cases: [string, number, string | undefined][] = [
+      ["550 5.7.1 <x@example.com>: Relay access denied", 550, "5.7.1"],
+      ["550-5.7.1 first line of several", 550, "5.7.1"],
+      ["  421 Service closing  ", 421, undefined],
+      ["550 5.7.1x is text", 550, undefined],
+    ];
+    for (const [line, basic, enhanced] of cases) {
+      const result = await smtpkit(["code", line, "--json"]);
+      expect(result.exitCode, line).toBe(0);
+      const body = json(result);
+      expect(body.reply.code, line).toBe(basic);
+      expect(body.enhanced?.code, line).toBe(enhanced);
+    }
+    const mismatch = await smtpkit(["code", "250 5.1.1 odd"]);
+    expect(mismatch.exitCode).toBe(1);
+    expect(mismatch.stdout).toContain("class mismatch");
+  });
+
   it("notes a class mismatch (RFC 3463 §2) with exit code 1", async () => {
     const result = await smtpkit(["code", "250", "5.7.1"]);
     expect(result.exitCode).toBe(1);

@@ -1,7 +1,8 @@
 /**
  * `smtpkit code`: the reply-code registry of `@smtpkit/codes` at the
  * terminal. Looks up a basic code (RFC 5321 §4.2), an enhanced status code
- * (RFC 3463), or both together with a check that they agree; the replies a
+ * (RFC 3463), or both together with a check that they agree (also read from
+ * a reply line pasted from a log); the replies a
  * command may get (RFC 5321 §4.3.2); and the canonical reply for a situation.
  *
  * Exit code 1 reports a finding: an unregistered, non-standard or deprecated
@@ -15,6 +16,7 @@ import {
   describeReply,
   commandNames,
   parseEnhancedStatus,
+  parseEnhancedStatusPrefix,
   repliesFor,
   situationByName,
   situationList,
@@ -60,6 +62,25 @@ function isBasicCode(text: string): boolean {
   return text[0] !== "0";
 }
 
+/**
+ * Reads the codes at the start of a reply line pasted from a log or a bounce:
+ * `550 5.7.1 Relay access denied`, `550-5.7.1 ...`, `421 Service closing`.
+ * RFC 5321 §4.2: the code, then SP (last line) or "-" (other lines), then
+ * text; RFC 2034 §4: the enhanced code, when there is one, starts the text.
+ */
+function readReplyLine(text: string): { basic: number; enhanced?: string } | undefined {
+  const trimmed = text.trim();
+  if (trimmed.length < 4 || !isBasicCode(trimmed.slice(0, 3))) return undefined;
+  const separator = trimmed[3];
+  if (separator !== " " && separator !== "-") return undefined;
+  const basic = Number(trimmed.slice(0, 3));
+  const rest = trimmed.slice(4).trimStart();
+  const prefix = parseEnhancedStatusPrefix(rest);
+  // The enhanced code must end at a space or the end of the line ("5.7.1x" is text).
+  if (prefix === undefined || (rest.length > prefix.length && rest[prefix.length] !== " ")) return { basic };
+  return { basic, enhanced: rest.slice(0, prefix.length) };
+}
+
 function readQuery(codes: readonly string[], options: CodeOptions): Query {
   const modes = [codes.length > 0, options.command !== undefined, options.situation !== undefined, options.listSituations === true];
   const chosen = modes.filter(Boolean).length;
@@ -72,6 +93,8 @@ function readQuery(codes: readonly string[], options: CodeOptions): Query {
   if (options.command !== undefined) return { type: "command", command: options.command };
   if (options.situation !== undefined) return { type: "situation", name: options.situation };
   if (options.listSituations === true) return { type: "list-situations" };
+  const line = codes.length === 1 ? readReplyLine(codes[0] as string) : undefined;
+  if (line !== undefined) return { type: "codes", ...line };
   let basic: number | undefined;
   let enhanced: string | undefined;
   for (const text of codes) {
@@ -83,7 +106,7 @@ function readQuery(codes: readonly string[], options: CodeOptions): Query {
       enhanced = text;
     } else {
       throw new CliError(
-        `"${printable(text)}" is neither a reply code (three digits, like 550) nor an enhanced status code (class.subject.detail with class 2, 4 or 5, like 5.7.1)`,
+        `"${printable(text)}" is neither a reply code (three digits, like 550), an enhanced status code (class.subject.detail with class 2, 4 or 5, like 5.7.1) nor a reply line ("550 5.7.1 text")`,
         ExitCode.Usage,
       );
     }
@@ -261,6 +284,7 @@ Examples:
   $ smtpkit code 550                     a basic reply code
   $ smtpkit code 5.7.1                   an enhanced status code
   $ smtpkit code 550 5.7.1               both, checked against each other
+  $ smtpkit code "550-5.7.1 Relay denied" a reply line pasted from a log
   $ smtpkit code --command RCPT          the replies RCPT may get
   $ smtpkit code --situation RelayDenied the canonical reply for a situation
   $ smtpkit code --list-situations       every situation
@@ -276,7 +300,7 @@ export const codeCommand: CommandModule = {
     program
       .command("code")
       .description("look up SMTP reply codes and enhanced status codes")
-      .argument("[codes...]", "a reply code (550), an enhanced status code (5.7.1), or one of each")
+      .argument("[codes...]", 'a reply code (550), an enhanced status code (5.7.1), one of each, or a reply line ("550 5.7.1 Relay denied")')
       .option("-c, --command <verb>", "list the replies a command may get (RFC 5321 §4.3.2)")
       .option("-s, --situation <name>", "the canonical reply for a situation, e.g. RelayDenied")
       .option("-l, --list-situations", "list every situation and its reply")
