@@ -255,9 +255,9 @@ describe("extensions and the checks made before sending", () => {
     expect(driver.take()).toBe("BDAT 2\r\naaBDAT 2\r\nbbBDAT 2\r\ncc");
     expect(driver.server("552 5.3.4 too big\r\n")).toBe("");
     expect(driver.eventsOf("transaction-result")[0]?.result).toMatchObject({ status: "rejected", messageReply: { code: 552 } });
-    // Content given after the refusal is ignored.
-    driver.session.provideMessage(bytes("dd"));
-    driver.session.endMessage();
+    // Content given after the refusal is ignored, and the embedder is told to stop reading.
+    expect(driver.session.provideMessage(bytes("dd"))).toBe(false);
+    expect(driver.session.endMessage()).toBe(false);
     driver.pump();
     expect(driver.take()).toBe("");
     expect(driver.server("503 5.5.1 no\r\n503 5.5.1 no\r\n")).toBe("RSET\r\n");

@@ -263,7 +263,7 @@ describe("the client against arbitrary servers", () => {
         collect(run);
         checkLaws(run, sessionOptions, transactions.length);
       }),
-      { numRuns: 300 },
+      { numRuns: Number(process.env["CLIENT_RUNS"] ?? 300) },
     );
   });
 
@@ -348,7 +348,7 @@ describe("the client against arbitrary servers", () => {
           note(run);
         },
       ),
-      { numRuns: 400 },
+      { numRuns: Number(process.env["CLIENT_RUNS"] ?? 400) },
     );
     // The plausible server drives the client through every part of the protocol.
     for (const key of ["MAIL", "RCPT", "DATA", "content-end", "bdat", "RSET", "QUIT", "STARTTLS", "tls", "AUTH", "sasl-response", "HELO", "LHLO", "result-accepted", "result-rejected", "result-refused", "result-aborted", "auth-succeeded", "failed-starttls-injection", "failed-service-closing"]) {

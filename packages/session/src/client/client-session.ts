@@ -526,6 +526,8 @@ export class ClientSession {
    *
    * @param chunk - content octets
    * @param now - the current time (default: the last time given)
+   * @returns `true` when the chunk was taken; `false` when the transaction no
+   *   longer wants content (stop reading the message)
    * @throws {@link ClientSessionError} `wrong-state` when no transaction asked for content
    * @example
    * ```ts
@@ -533,11 +535,11 @@ export class ClientSession {
    * session.provideMessage(file.subarray(offset, offset + 65536));
    * ```
    */
-  provideMessage(chunk: Uint8Array, now?: number): void {
+  provideMessage(chunk: Uint8Array, now?: number): boolean {
     if (now !== undefined) this.#advance(now);
     if (!(chunk instanceof Uint8Array)) throw new ClientSessionError("invalid-argument", "provideMessage() takes a Uint8Array.");
     const active = this.#contentTarget("provideMessage");
-    if (active === undefined) return;
+    if (active === undefined) return false;
     active.chunkAsked = false;
     active.bytesTaken += chunk.length;
     if (active.plan.sevenBitOnly && hasEightBitOctet(chunk)) {
@@ -549,16 +551,17 @@ export class ClientSession {
         "The content has 8-bit octets but was not declared 8BITMIME, and the server lacks 8BITMIME.",
         "close",
       );
-      return;
+      return false;
     }
     if (active.encoder !== undefined) {
       if (chunk.length > 0) this.#writeContent(active.encoder.push(chunk));
       this.#askChunk(active);
-      return;
+      return true;
     }
     const octets = active.repair === undefined ? chunk : active.repair.push(chunk);
     this.#queuePieces(active, octets);
     this.#pumpBdat(active);
+    return true;
   }
 
   /**
@@ -567,6 +570,7 @@ export class ClientSession {
    * transaction that has already ended.
    *
    * @param now - the current time (default: the last time given)
+   * @returns `true` when the end was taken; `false` when the transaction had already ended
    * @throws {@link ClientSessionError} `wrong-state` when no transaction asked for content
    * @example
    * ```ts
@@ -574,23 +578,24 @@ export class ClientSession {
    * session.endMessage();
    * ```
    */
-  endMessage(now?: number): void {
+  endMessage(now?: number): boolean {
     if (now !== undefined) this.#advance(now);
     const active = this.#contentTarget("endMessage");
-    if (active === undefined) return;
+    if (active === undefined) return false;
     active.chunkAsked = false;
     active.contentEnded = true;
     if (active.encoder !== undefined) {
-      if (!this.#inSequence("data-end")) return;
+      if (!this.#inSequence("data-end")) return false;
       this.#writeContent(active.encoder.end());
       active.dataSent = true;
       active.phase = "data-end";
       this.#state = "data-end";
       this.#expectDeliveryReplies(active, "data-end");
-      return;
+      return true;
     }
     if (active.repair !== undefined) this.#queuePieces(active, active.repair.end());
     this.#pumpBdat(active);
+    return true;
   }
 
   /**
