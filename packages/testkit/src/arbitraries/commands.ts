@@ -146,7 +146,7 @@ function mailParametersWith(r: Resolved, requireSmtpUtf8: boolean): fc.Arbitrary
   if (allows(r, "REQUIRETLS")) model["requireTls"] = fc.constant(true);
   if (allows(r, "MT-PRIORITY")) model["mtPriority"] = fc.integer({ min: -9, max: 9 });
   if (allows(r, "BY")) {
-    // RFC 2852 §4: by-time is signed; with mode R it must be positive (§4.1).
+    // RFC 2852 §4: by-time is signed, but with mode R it must be positive (zero or less only with N).
     model["by"] = fc.oneof(
       record({ seconds: fc.integer({ min: 1, max: 999_999_999 }), mode: fc.constant("R" as const), trace: fc.boolean() }),
       record({ seconds: fc.integer({ min: -999_999_999, max: 999_999_999 }), mode: fc.constant("N" as const), trace: fc.boolean() }),
