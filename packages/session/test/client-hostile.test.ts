@@ -187,6 +187,10 @@ function deliver(run: Run, text: string, now: number, reader: ReplyReader): void
     }
     if (run.observer.state === "data" && wasData !== "data") run.parser.dataMode();
     collect(run);
+    // The session's own reading of the table agrees with the independent replay.
+    if (!run.closed && run.observer.violations.length === 0) {
+      expect(run.session.snapshot().protocolState).toBe(run.observer.state);
+    }
   }
 }
 
