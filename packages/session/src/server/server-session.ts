@@ -209,6 +209,7 @@ export class ServerSession {
   #finished = false;
 
   #now = 0;
+  #clockStarted = false;
   #waitingSince: number | undefined;
   #dataStart: number | undefined;
   #dataBytes = 0;
@@ -490,8 +491,10 @@ export class ServerSession {
   // --- The loop --------------------------------------------------------------------
 
   #tick(now: number): void {
-    // A clock that steps back does not move deadlines back.
-    this.#now = Math.max(this.#now, checkTime(now));
+    // Any origin will do (Date.now(), performance.now()); a clock that steps back does not move deadlines back.
+    const time = checkTime(now);
+    this.#now = this.#clockStarted ? Math.max(this.#now, time) : time;
+    this.#clockStarted = true;
   }
 
   #flags(): SessionFlags {
@@ -772,7 +775,7 @@ export class ServerSession {
     const verb = command.verb;
     this.#emit({ type: "command-received", verb, line: verb === "AUTH" ? `AUTH ${loggable(command.mechanism)}${command.initialResponse === undefined ? "" : " [redacted]"}` : loggable(event.line), pipelined: event.pipelined });
     if (this.#shutdownRequested && commandStates.has(this.#state)) this.#state = "closing";
-    const input = commandInput(verb === "BDAT" && command.last ? "BDAT" : verb, verb === "BDAT" && command.last);
+    const input = commandInput(verb, verb === "BDAT" && command.last);
     const row = findTransition(this.#state, input, this.#flags());
     const unauthorized = this.#unauthorizedPipelining(verb, event.pipelined);
     if (unauthorized) this.#violation("unauthorized-pipelining", `The client pipelined after ${verb}${this.#advertised.has("PIPELINING") ? "" : " without PIPELINING"}.`);
@@ -1129,7 +1132,14 @@ export class ServerSession {
       ...(needsNonce && nonce !== undefined ? { nonce: nonce() } : {}),
       ...(command.initialResponse === undefined ? {} : { initialResponse: command.initialResponse }),
     };
-    const start = sasl.start(name, attempt);
+    let start: ReturnType<typeof sasl.start>;
+    try {
+      start = sasl.start(name, attempt);
+    } catch (error) {
+      // Only the embedder's nonce source can make this throw (a malformed nonce).
+      if (SaslError.isInstance(error)) throw new ServerSessionError("invalid-option", `auth.nonce: ${error.message}`);
+      throw error;
+    }
     this.#sasl = { mechanism: start.mechanism, name, final: undefined };
     this.#authStep(this.#slot("AUTH"), start.step, "AUTH");
   }
