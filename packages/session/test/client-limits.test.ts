@@ -64,6 +64,9 @@ describe("options and misuse", () => {
     ["an empty hostname", { hostname: "" }],
     ["a hostname with a space", { hostname: "bad name" }],
     ["a hostname with CRLF", { hostname: "a\r\nMAIL FROM:<x@y>" }],
+    ["a hostname that is not a domain", { hostname: "ex@mple" }],
+    ["a hostname in U-labels", { hostname: "例え.jp" }],
+    ["a malformed address literal", { hostname: "[300.1.1.1]" }],
     ["an unknown STARTTLS policy", { hostname: "c.example", startTls: "sometimes" }],
     ["chunkSize 0", { hostname: "c.example", chunkSize: 0 }],
     ["a fractional maxRecipients", { hostname: "c.example", maxRecipients: 2.5 }],
@@ -88,6 +91,14 @@ describe("options and misuse", () => {
   ])("refuses a transaction with %s", (_name, transaction) => {
     const session = createClientSession({ hostname: "client.example.com" });
     expect(() => session.send(transaction as never)).toThrow(expect.objectContaining({ reason: "invalid-transaction" }));
+  });
+
+  it.each(["client.example.com", "localhost", "[192.0.2.1]", "[IPv6:2001:db8::1]", "xn--r8jz45g.jp"])("takes %s as hostname", (hostname) => {
+    const session = createClientSession({ hostname });
+    session.connected(0);
+    session.receive(bytes("220 hi\r\n"), 1);
+    const written = session.takeOutputs().flatMap((output) => (output.type === "write" ? [new TextDecoder().decode(output.bytes)] : []));
+    expect(written).toEqual([`EHLO ${hostname}\r\n`]);
   });
 
   it("refuses more recipients than maxRecipients", () => {

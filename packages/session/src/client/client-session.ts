@@ -23,6 +23,8 @@ import {
   encodeBase64,
   encodeCommand,
   GrammarError,
+  isValidDomain,
+  parseAddressLiteral,
   parseEhloReply,
   ReplyReader,
   CapabilitySet,
@@ -151,16 +153,17 @@ function checkBoolean(value: boolean | undefined, name: string, fallback: boolea
   return value;
 }
 
-/** RFC 5321 §4.1.1.1: the EHLO argument is a domain or an address literal. */
+/**
+ * RFC 5321 §4.1.1.1: `ehlo = "EHLO" SP ( Domain / address-literal ) CRLF`.
+ * ASCII only: the client cannot know before EHLO whether the server takes
+ * U-labels (RFC 6531 §3.7.1), so an internationalized name goes as A-labels.
+ */
 function checkHostname(hostname: string): string {
-  if (typeof hostname !== "string" || hostname.length === 0 || hostname.length > 255) {
-    throw new ClientSessionError("invalid-option", "hostname must be a domain or address literal of 1 to 255 characters.");
-  }
-  try {
-    // The grammar checks it the way a strict server reads it.
-    encodeCommand({ verb: "EHLO", domain: hostname });
-  } catch (error) {
-    throw new ClientSessionError("invalid-option", `hostname cannot be sent in EHLO: ${JSON.stringify(hostname)}.`, { cause: error });
+  if (typeof hostname !== "string" || !(isValidDomain(hostname, false) || parseAddressLiteral(hostname) !== undefined)) {
+    throw new ClientSessionError(
+      "invalid-option",
+      `hostname must be a domain (in A-labels) or an address literal such as [192.0.2.1], got ${JSON.stringify(hostname)}.`,
+    );
   }
   return hostname;
 }
