@@ -256,7 +256,9 @@ function formatName(name: string, utf8: boolean): string {
   // A word too long to fold is written as encoded words, which fold (RFC 2047 §2).
   if (words.some((word) => word.length > 60)) return encodeEncodedWord(name);
   if (words.every((word) => atext.test(word) && !word.startsWith("=?"))) return name;
-  if (/^[\x20-\x7e]*$/.test(name) || utf8) {
+  // Control characters (and Unicode line separators) are never written as they are, even with SMTPUTF8.
+  const controls = /[\x00-\x1f\x7f-\x9f\u2028\u2029]/.test(name);
+  if (!controls && (/^[\x20-\x7e]*$/.test(name) || utf8)) {
     if (!name.includes("=?")) return `"${name.replace(/[\\"]/g, "\\$&")}"`;
   }
   return encodeEncodedWord(name);
@@ -264,7 +266,8 @@ function formatName(name: string, utf8: boolean): string {
 
 function checkAddress(address: string, utf8: boolean): void {
   if (/[\r\n\0]/.test(address)) throw new MimeError("invalid-header", address, "an address must not contain CR, LF or NUL");
-  if (/[\s<>(),;:"\\]/.test(address) || (!utf8 && /[^\x21-\x7e]/.test(address))) {
+  if (address.length === 0) throw new MimeError("invalid-address", address, "an address must not be empty");
+  if (/[\s<>(),;:"\\\x00-\x1f\x7f-\x9f\u2028\u2029]/.test(address) || (!utf8 && /[^\x21-\x7e]/.test(address))) {
     throw new MimeError(
       "invalid-address",
       address,

@@ -195,12 +195,24 @@ function foldField(name: string, value: string): string {
   return lines.join(CRLF + "") + CRLF;
 }
 
-/** Unstructured text (RFC 5322 §3.2.5): encoded words when needed (RFC 2047 §5 rule 1). */
-function unstructured(value: string, utf8Allowed: boolean): string {
+/**
+ * Unstructured text (RFC 5322 §3.2.5): encoded words when needed (RFC 2047 §5 rule 1).
+ *
+ * `longWords` says what a word too long to fold at 78 columns becomes: for
+ * the Subject, encoded words (which fold); for custom fields, which may be
+ * structured (`List-Unsubscribe: <https://...>`, where an encoded word would
+ * break the URL), the word is kept and its line may run past 78 columns
+ * (RFC 5322 §2.1.1 only requires 998); only a word that would not fit in
+ * 998 octets is encoded.
+ */
+function unstructured(value: string, utf8Allowed: boolean, longWords: "encode" | "keep", nameLength: number): string {
+  const limit = longWords === "encode" ? 77 : maxLine - nameLength - 2;
   const needsEncoding =
     (!utf8Allowed && /[^\x20-\x7e\t]/.test(value)) ||
+    // Control characters are never written as they are, even with SMTPUTF8.
+    /[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]/.test(value) ||
     /=\?/.test(value) ||
-    value.split(" ").some((word) => word.length > 77) ||
+    value.split(" ").some((word) => utf8(word).length > limit) ||
     value !== value.trim() ||
     value.includes("  ");
   return needsEncoding ? encodeEncodedWord(value) : value;
@@ -301,19 +313,13 @@ function checkTextValue(text: unknown): void {
   if (typeof text !== "string") throw new MimeError("invalid-argument", text, "text and html must be strings");
 }
 
-function foldParameters(first: string, rest: readonly string[]): string {
-  let out = first;
-  let line = first;
-  for (const parameter of rest) {
-    if (line.length + 2 + parameter.length > 78) {
-      out += `;${CRLF} ${parameter}`;
-      line = ` ${parameter}`;
-    } else {
-      out += `; ${parameter}`;
-      line += `; ${parameter}`;
-    }
-  }
-  return out + CRLF;
+/**
+ * A field with parameters, folded at 78 columns. It folds at any space,
+ * including one inside a quoted parameter value: unfolding (RFC 5322 §2.2.3)
+ * only removes the CRLF, so the value reads back exactly.
+ */
+function foldParameters(name: string, value: string, parameters: readonly string[]): string {
+  return foldField(name, [value, ...parameters].join("; "));
 }
 
 function isStreamed(content: unknown): content is StreamedContent {
@@ -330,7 +336,8 @@ function attachmentPart(spec: StreamedAttachmentSpec, transport: TransportCapabi
   }
   const bytes = streamed ? new Uint8Array(0) : isString ? utf8(spec.content as string) : (spec.content as Uint8Array);
   const mediaType = checkValue(spec.contentType ?? (isString ? "text/plain; charset=utf-8" : "application/octet-stream"), "contentType");
-  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+(\s*;.*)?$/.test(mediaType) || /^multipart\//i.test(mediaType)) {
+  // Parameters given with the type are written as they are: printable ASCII only (RFC 2045 §5.1).
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+(\s*;[\x20-\x7e\t]*)?$/.test(mediaType) || /^multipart\//i.test(mediaType)) {
     throw new MimeError("invalid-argument", mediaType, `${JSON.stringify(mediaType)} is not a media type for a single part`);
   }
   // A stream cannot be inspected first, and only base64 guarantees it holds no boundary.
@@ -341,16 +348,18 @@ function attachmentPart(spec: StreamedAttachmentSpec, transport: TransportCapabi
     const filename = checkValue(spec.filename, "filename");
     dispositionParameters.push(...encodeParameter("filename", filename));
     // RFC 2231 readers use filename*; old ones look at an encoded-word name= (RFC 2047 §5 forbids it, they read it).
-    const legacy = /^[\x20-\x7e]*$/.test(filename) ? filename : encodeEncodedWord(filename);
+    // A long name is written as encoded words too, so that its line can fold between them.
+    const plain = /^[\x20-\x7e]*$/.test(filename) && filename.length <= 60 && !filename.includes("=?");
+    const legacy = plain ? filename : encodeEncodedWord(filename);
     typeParameters.push(`name="${legacy.replace(/[\\"]/g, "\\$&")}"`);
   }
   const disposition = spec.disposition ?? (spec.contentId === undefined ? "attachment" : "inline");
   if (disposition !== "attachment" && disposition !== "inline") {
     throw new MimeError("invalid-argument", disposition, 'disposition must be "attachment" or "inline"');
   }
-  let headers = foldParameters(`Content-Type: ${mediaType}`, typeParameters);
+  let headers = foldParameters("Content-Type", mediaType, typeParameters);
   headers += `Content-Transfer-Encoding: ${encoding}${CRLF}`;
-  headers += foldParameters(`Content-Disposition: ${disposition}`, dispositionParameters);
+  headers += foldParameters("Content-Disposition", disposition, dispositionParameters);
   if (spec.contentId !== undefined) headers += `Content-ID: <${checkMessageId(spec.contentId, "contentId")}>${CRLF}`;
   return { headers, body: streamed ? { stream: spec.content as StreamedContent } : encodeBody(bytes, encoding) };
 }
@@ -580,7 +589,7 @@ function writeSegments(spec: StreamedMessageSpec): Segment[] {
   if (to.length > 0) field("To", formatAddressList(to, addressOptions));
   if (cc.length > 0) field("Cc", formatAddressList(cc, addressOptions));
   if (replyTo.length > 0) field("Reply-To", formatAddressList(replyTo, addressOptions));
-  if (spec.subject !== undefined) field("Subject", unstructured(checkValue(spec.subject, "subject"), utf8Headers));
+  if (spec.subject !== undefined) field("Subject", unstructured(checkValue(spec.subject, "subject"), utf8Headers, "encode", "Subject".length));
   hash.text(header);
   const messageId = spec.messageId === undefined ? `${hash.hex()}@${domainOf(spec.from)}` : spec.messageId;
   field("Message-ID", `<${checkMessageId(messageId, "messageId")}>`);
@@ -594,7 +603,7 @@ function writeSegments(spec: StreamedMessageSpec): Segment[] {
     if (reserved.has(name.toLowerCase())) {
       throw new MimeError("invalid-header", name, `${name} is written by buildMessage from the spec; it cannot be a custom header`);
     }
-    field(name, unstructured(checkValue(value, name), utf8Headers));
+    field(name, unstructured(checkValue(value, name), utf8Headers, "keep", name.length));
   }
   field("MIME-Version", "1.0");
 

@@ -7,17 +7,34 @@
  * Works on the offsets that {@link parseMessage} records: parse, pick the
  * part, edit. Offsets of an embedded message that was base64-encoded refer
  * to its decoded bytes, not to the input, so such parts cannot be edited in
- * place (a typed error says so).
+ * place (a typed error says so), and neither can a part whose header fields
+ * are not at their recorded offsets in the input given.
  *
  * @module
  */
 import { utf8 } from "./bytes.js";
 import { encodeEncodedWord } from "./encoded-words.js";
 import { MimeError } from "./mime-error.js";
-import type { MessagePart } from "./parse-message.js";
+import { partsWithDecodedOffsets, type MessagePart } from "./parse-message.js";
+
+function sameBytes(input: Uint8Array, offset: number, bytes: Uint8Array): boolean {
+  if (offset < 0 || offset + bytes.length > input.length) return false;
+  for (let index = 0; index < bytes.length; index++) if (input[offset + index] !== bytes[index]) return false;
+  return true;
+}
 
 function checkPart(input: Uint8Array, part: MessagePart): void {
-  if (part.offset < 0 || part.bodyEnd > input.length || part.offset > part.bodyOffset || part.bodyOffset > part.bodyEnd) {
+  if (partsWithDecodedOffsets.has(part)) {
+    throw new MimeError("invalid-argument", part.path, "the part is inside a base64 or quoted-printable encoded message: its offsets refer to the decoded bytes, edit the enclosing part instead");
+  }
+  if (
+    part.offset < 0 ||
+    part.bodyEnd > input.length ||
+    part.offset > part.bodyOffset ||
+    part.bodyOffset > part.bodyEnd ||
+    // Each header field must still be where the parse found it: the input is the one that was parsed.
+    !part.headers.every((field) => sameBytes(input, field.offset, field.raw))
+  ) {
     throw new MimeError("invalid-argument", part.path, "the part's offsets do not fit this input: parse the same bytes you edit");
   }
 }

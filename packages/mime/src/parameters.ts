@@ -308,7 +308,8 @@ export function encodeParameter(name: string, value: string, options: EncodePara
     throw new MimeError("invalid-argument", maxLength, "maxLength must be an integer of at least 8");
   }
   const ascii = /^[\x20-\x7e]*$/.test(value);
-  if (ascii && value.length + name.length + 3 <= 76) {
+  // A value holding "=?" goes the RFC 2231 way too: readers decode encoded words in quoted values.
+  if (ascii && !value.includes("=?") && value.length + name.length + 3 <= 76) {
     return [`${name}=${isToken(value) ? value : `"${value.replace(/[\\"]/g, "\\$&")}"`}`];
   }
   // RFC 2231 §4: percent-encode every byte that is not an attribute-char.

@@ -151,9 +151,18 @@ function textOf(info: PartInfo, body: Uint8Array): string {
   return text;
 }
 
+/**
+ * The parts of embedded messages that were parsed from decoded (base64 or
+ * quoted-printable) bytes: their offsets refer to those bytes, not to the
+ * input, so the editing functions refuse them. @internal
+ */
+export const partsWithDecodedOffsets = new WeakSet<MessagePart>();
+
 /** Gives an embedded message's parts their place in the outer tree. */
 function rebase(part: MessagePart, prefix: readonly number[]): MessagePart {
-  return { ...part, path: [...prefix, ...part.path], children: part.children.map((child) => rebase(child, prefix)) };
+  const moved = { ...part, path: [...prefix, ...part.path], children: part.children.map((child) => rebase(child, prefix)) };
+  partsWithDecodedOffsets.add(moved);
+  return moved;
 }
 
 function freeze(builder: Builder, options: MessageParserOptions): MessagePart {

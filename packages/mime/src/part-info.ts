@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { decodeEncodedWords } from "./encoded-words.js";
 import type { HeaderField } from "./headers.js";
 import { parseParameters } from "./parameters.js";
 
@@ -80,8 +79,9 @@ export function describePart(fields: readonly HeaderField[], defaultType = "text
     disposition = parsed.value;
     dispositionParameters = parsed.parameters;
   }
-  const rawFilename = dispositionParameters["filename"] ?? parameters["name"];
-  const filename = rawFilename === undefined ? undefined : decodeEncodedWords(rawFilename);
+  // Already decoded by parseParameters (RFC 2231, or RFC 2047 words in a plain value):
+  // decoding again would turn an RFC 2231 name that spells an encoded word into another name.
+  const filename = dispositionParameters["filename"] ?? parameters["name"];
   const idHeader = firstValue(fields, "content-id");
   let contentId: string | undefined;
   if (idHeader !== undefined) {

@@ -1,0 +1,159 @@
+// Review of the encoder's safety: no CR/LF/NUL (or other control character) reaches the output
+// through any field, no line exceeds 998 octets whatever the caller passes, structured custom
+// fields are not mangled, and byte-exact edits refuse offsets that do not belong to the input.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { MimeError, buildMessage, encodeParameter, parseMessage, parseParameters, setHeaderField, replacePart, type MessageSpec } from "@smtpkit/mime";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function lines(bytes: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let start = 0;
+  for (let index = bytes.indexOf(0x0a); index !== -1; index = bytes.indexOf(0x0a, start)) {
+    out.push(bytes.subarray(start, index + 1));
+    start = index + 1;
+  }
+  out.push(bytes.subarray(start));
+  return out;
+}
+
+function expectWellFormed(bytes: Uint8Array): void {
+  for (const line of lines(bytes)) {
+    // Every line ends in CRLF (the last may be empty), and is at most 998 octets before it.
+    const body = line[line.length - 1] === 0x0a ? line.subarray(0, line.length - 2) : line;
+    if (line[line.length - 1] === 0x0a) expect(line[line.length - 2]).toBe(0x0d);
+    expect(body.length).toBeLessThanOrEqual(998);
+    expect(body.includes(0x0d)).toBe(false);
+  }
+}
+
+function headerBlock(bytes: Uint8Array): string {
+  const text = decoder.decode(bytes);
+  return text.slice(0, text.indexOf("\r\n\r\n") + 2);
+}
+
+/** Hostile text for any field: line breaks of every kind, NUL, other controls, long runs. */
+const hostile = fc
+  .array(
+    fc.oneof(
+      fc.string({ maxLength: 12 }),
+      fc.constantFrom("\r", "\n", "\r\n", "\0", "\u0085", "\u2028", "\u2029", "\u001b", "\t", "\u007f", "Bcc: victim@example.com", "x".repeat(1100), "ü".repeat(600), "=?", '"', "\\"),
+    ),
+    { minLength: 1, maxLength: 5 },
+  )
+  .map((parts) => parts.join(""));
+
+describe("encoder safety (review)", () => {
+  it("any hostile value in any field is written safely or refused with a MimeError, never passed through", () => {
+    const fields: ((value: string) => MessageSpec)[] = [
+      (value) => ({ from: "a@example.com", subject: value, text: "x" }),
+      (value) => ({ from: { name: value, address: "a@example.com" }, text: "x" }),
+      (value) => ({ from: "a@example.com", to: [{ name: value, address: "b@example.com" }], text: "x" }),
+      (value) => ({ from: "a@example.com", to: [value], text: "x" }),
+      (value) => ({ from: "a@example.com", headers: [["X-Custom", value]], text: "x" }),
+      (value) => ({ from: "a@example.com", headers: [[value, "v"]], text: "x" }),
+      (value) => ({ from: "a@example.com", attachments: [{ filename: value, content: new Uint8Array([1]) }] }),
+      (value) => ({ from: "a@example.com", html: "x", attachments: [{ contentId: value, content: new Uint8Array([1]) }] }),
+      (value) => ({ from: "a@example.com", attachments: [{ contentType: value, content: new Uint8Array([1]) }] }),
+      (value) => ({ from: "a@example.com", attachments: [{ contentType: `text/plain; x=${value}`, content: new Uint8Array([1]) }] }),
+      (value) => ({ from: "a@example.com", messageId: value, text: "x" }),
+      (value) => ({ from: "a@example.com", inReplyTo: value, references: [value], text: "x" }),
+    ];
+    fc.assert(
+      fc.property(hostile, fc.nat({ max: fields.length - 1 }), fc.boolean(), (value, which, smtpUtf8) => {
+        const spec = { ...(fields[which] as (value: string) => MessageSpec)(value), transport: { smtpUtf8 } };
+        let bytes: Uint8Array;
+        try {
+          bytes = buildMessage(spec);
+        } catch (error) {
+          expect(MimeError.isInstance(error), String(error)).toBe(true);
+          return;
+        }
+        expectWellFormed(bytes);
+        const header = headerBlock(bytes);
+        // Nothing of the value that is a line break or control character is in the header as such.
+        expect(/[\0\u0085\u2028\u2029\u001b\u007f]/.test(header)).toBe(false);
+        expect(/\r\nBcc:/i.test(header)).toBe(false);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("keeps a long file name within 998 octets per line and reads it back (it used to write one 1,200-octet line)", () => {
+    for (const filename of ["a".repeat(1200) + ".txt", "é".repeat(600) + ".pdf", "=?utf-8?q?x?=", `${"word ".repeat(300)}end.doc`]) {
+      const bytes = buildMessage({ from: "a@example.com", text: "x", attachments: [{ filename, content: new Uint8Array([1, 2, 3]) }] });
+      expectWellFormed(bytes);
+      expect(parseMessage(bytes).attachments[0]?.filename).toBe(filename);
+    }
+  });
+
+  it("does not turn a structured custom field into encoded words (List-Unsubscribe with a long URL)", () => {
+    const url = `<https://example.com/unsubscribe?list=news&token=${"0123456789abcdef".repeat(8)}>`;
+    const bytes = buildMessage({ from: "a@example.com", text: "x", headers: [["List-Unsubscribe", url], ["List-Unsubscribe-Post", "List-Unsubscribe=One-Click"]] });
+    expectWellFormed(bytes);
+    const parsed = parseMessage(bytes);
+    expect(parsed.headers.find((field) => field.key === "list-unsubscribe")?.value).toBe(url);
+    expect(headerBlock(bytes)).not.toContain("=?");
+  });
+
+  it("refuses an empty address, and a media type whose parameters cannot be folded within 998 octets, with typed errors", () => {
+    expect(() => buildMessage({ from: "", text: "x" })).toThrow(MimeError);
+    expect(() => buildMessage({ from: "a@example.com", to: [""], text: "x" })).toThrow(MimeError);
+    expect(() => buildMessage({ from: "a@example.com", attachments: [{ content: new Uint8Array(1), contentType: `application/x; a=${"b".repeat(1200)}` }] })).toThrow(MimeError);
+  });
+
+  it("writes control characters in display names as encoded words even with SMTPUTF8", () => {
+    const bytes = buildMessage({ from: { name: "Ann\u001b[31m", address: "a@example.com" }, text: "x", transport: { smtpUtf8: true } });
+    expect(headerBlock(bytes)).not.toContain("\u001b");
+    expect(parseMessage(bytes).from?.name).toBe("Ann\u001b[31m");
+  });
+
+  it("an RFC 2231 value that spells an encoded word reads back as written (not decoded twice)", () => {
+    fc.assert(
+      fc.property(fc.constantFrom("=?utf-8?q?x?=", "=?ISO-8859-1?B?6Q==?=", "a =?utf-8?b?w6k=?= b"), (value) => {
+        const pieces = encodeParameter("filename", value);
+        expect(parseParameters(`attachment; ${pieces.join("; ")}`).parameters["filename"]).toBe(value);
+      }),
+    );
+  });
+
+  it("deterministic: the same spec gives the same bytes, and parts are independent of object identity", () => {
+    const spec = (): MessageSpec => ({
+      from: "a@example.com",
+      to: ["b@example.com"],
+      subject: "Grüße",
+      date: new Date("2026-01-02T03:04:05Z"),
+      text: "Hallo",
+      html: "<p>Hallo</p>",
+      attachments: [{ filename: "a.bin", content: new Uint8Array([0, 1, 2]) }],
+    });
+    expect(buildMessage(spec())).toEqual(buildMessage(spec()));
+  });
+});
+
+describe("byte-exact editing refuses offsets that are not the input's (review)", () => {
+  it("refuses to edit a part of a base64-encoded embedded message (its offsets are into the decoded bytes)", () => {
+    const inner = "Subject: inner\r\nX-A: 1\r\n\r\ninner body\r\n";
+    const input = encoder.encode(
+      "Subject: outer\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b\r\n" +
+        `Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n${Buffer.from(inner).toString("base64")}\r\n--b--\r\n`,
+    );
+    const parsed = parseMessage(input);
+    const nested = parsed.root.children[1]?.children[0];
+    expect(nested?.headers[0]?.value).toBe("inner");
+    // Before the fix this silently rewrote the OUTER Subject at offset 0.
+    expect(() => setHeaderField(input, nested!, "Subject", "changed")).toThrow(MimeError);
+    expect(() => replacePart(input, nested!.children[0] ?? nested!, encoder.encode("x"))).toThrow(MimeError);
+    // The enclosing part itself can be edited.
+    const edited = setHeaderField(input, parsed.root.children[1]!, "X-Scanned", "yes");
+    expect(parseMessage(edited).root.children[1]?.children[0]?.headers[0]?.value).toBe("inner");
+  });
+
+  it("refuses a part parsed from other bytes", () => {
+    const first = encoder.encode("Subject: one\r\n\r\nbody\r\n");
+    const second = encoder.encode("Subject: two\r\n\r\nbody\r\n");
+    expect(() => setHeaderField(second, parseMessage(first).root, "X-A", "b")).toThrow(MimeError);
+  });
+});
