@@ -62,6 +62,8 @@ export function is(c: number, bits: number): boolean {
   return c < 128 && ((charClass[c] as number) & bits) === bits;
 }
 
+/** A US-ASCII lower-case letter. */
+const lowerCaseLetter = /[a-z]/;
 /** A character outside US-ASCII. */
 const nonAsciiCharacter = /[^\x00-\x7f]/;
 
@@ -75,6 +77,7 @@ export function hasNonAscii(text: string): boolean {
  * `toUpperCase` alone would also map "ß" to "SS" and "ı" to "I".
  */
 export function asciiUpper(text: string): string {
+  if (!lowerCaseLetter.test(text)) return text; // the common case: already upper case, no new string
   if (!nonAsciiCharacter.test(text)) return text.toUpperCase();
   let out = "";
   for (let i = 0; i < text.length; i += 1) {
