@@ -19,6 +19,16 @@ describe("DATA", () => {
     expect(h.session.state).toBe("ready");
   });
 
+  it("a peer that goes away mid-message: the message is aborted and the cut reported", () => {
+    const h = open().send("DATA\r\n").send("Subject: half");
+    h.session.peerClosed(h.now);
+    h.drain();
+    expect(h.eventsOf("message-aborted").map((event) => event.reason)).toEqual(["closed"]);
+    expect(h.eventsOf("protocol-violation").map((event) => event.violation)).toEqual(["input-truncated"]);
+    expect(h.eventsOf("session-closed")[0]!.reason).toBe("peer-closed");
+    expect(h.closed).toBe(true);
+  });
+
   it("enforces the actual size: reads to the end, then 552 (RFC 1870 §6.1)", () => {
     const h = open({ limits: { maxMessageSize: 10 } }).send("DATA\r\n").send("0123456789ABCDEF\r\n.\r\nNOOP\r\n");
     expect(h.codes().slice(-2)).toEqual([552, 250]);
