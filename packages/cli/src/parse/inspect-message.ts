@@ -111,10 +111,6 @@ interface Collector {
   truncated: boolean;
 }
 
-function isEmbeddedMessage(info: PartInfo): boolean {
-  return info.type === "message" && (info.subtype === "rfc822" || info.subtype === "global");
-}
-
 /**
  * Streams a message through the parser and collects what the report needs.
  *
@@ -221,10 +217,8 @@ export async function inspectMessage(source: AsyncIterable<Uint8Array>, options:
         if (part === undefined) break;
         part.bodyEnd = event.bodyEnd;
         part.closed = event.closed;
-        if (part.role === undefined && !embedded.has(part)) {
-          if (isEmbeddedMessage(part.info) && part.children.length > 0) part.role = "attachment";
-          else await settleLeaf(part);
-        }
+        // Still undecided: no body bytes and no child came, so it is an empty leaf.
+        if (part.role === undefined) await settleLeaf(part);
         if (part.children.length === 0 && part.role !== "container") part.leaf = true;
         // The parser counts decoded bytes of leaves; an embedded message's size is its size as stored.
         part.size = part.leaf ? event.size : part.info.type === "multipart" ? 0 : part.bodyEnd - part.bodyOffset;
