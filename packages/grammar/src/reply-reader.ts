@@ -34,7 +34,11 @@ export interface ReplyInvalidEvent {
   readonly line: string;
 }
 
-/** A reply line exceeded `maxLineLength`; it was read to its end and dropped. */
+/**
+ * A reply line exceeded `maxLineLength`; it was read to its end and dropped,
+ * and the reply it belonged to with it. The replies that follow may then be
+ * out of step with the commands: a client should treat this as fatal and close.
+ */
 export interface ReplyLineTooLongEvent {
   /** The event type. */
   readonly type: "line-too-long";
