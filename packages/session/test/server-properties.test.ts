@@ -266,6 +266,18 @@ describe("ServerSession properties", () => {
     expect(result.replies.map((reply) => reply.code)).toEqual([220, 250, 250, 250, 354, 250, 250, 250, 221]);
   });
 
+  it("law: with the unauthorized-pipelining policy on, a client that sends one line at a time is never refused for it", () => {
+    const singleLines = piece.filter((text) => text.endsWith("\r\n") && text.indexOf("\n") === text.length - 1 && !text.startsWith("BDAT") && !text.startsWith("GET"));
+    fc.assert(
+      fc.property(fc.array(singleLines, { maxLength: 25 }), (lines) => {
+        const result = run({ ...baseConfig, policy: { allowAuthWithoutTls: true } }, lines.map((line) => encoder.encode(line)), decideByContent);
+        expect(result.violations).not.toContain("unauthorized-pipelining");
+        expect(result.replies.filter((reply) => reply.code === 554 && reply.enhanced === "5.5.0")).toEqual([]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it("the reply rows used by the law exist for every verb the server answers", () => {
     for (const verb of ["HELO", "EHLO", "LHLO", "MAIL", "RCPT", "DATA", "BDAT", "RSET", "VRFY", "EXPN", "HELP", "NOOP", "QUIT", "STARTTLS", "AUTH", "ETRN"]) {
       expect(repliesFor(verb)).toBeDefined();

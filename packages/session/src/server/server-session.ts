@@ -357,8 +357,7 @@ export class ServerSession {
     if (this.#state !== "tls-handshake") throw new ServerSessionError("wrong-state", "tlsEstablished without a STARTTLS handshake under way.", this.#state);
     this.#tls = true;
     this.#channelBinding = info.channelBinding;
-    this.#apply("tls-established", 220);
-    this.#resetSession();
+    this.#apply("tls-established", 220); // resets the session (RFC 3207 §4.2)
     this.#waitingSince = this.#now;
     this.#enqueue(this.#reader.expectCommands());
     this.#pump();
@@ -710,6 +709,8 @@ export class ServerSession {
     const row = findTransition(this.#state, input, this.#flags());
     if (row === undefined) return;
     this.#state = nextState(row, code);
+    // The table says what a success resets; leaving the transaction states always ends the transaction.
+    if (row.outcome.type === "evaluate" && row.outcome.resets === "session" && code < 300) this.#resetSession();
     if (this.#state !== "mail" && this.#state !== "recipients" && this.#state !== "data" && this.#state !== "bdat") this.#transaction = undefined;
   }
 
