@@ -67,7 +67,16 @@ export {
   vrfyCommand,
   type CommandOptions,
 } from "./arbitraries/commands.js";
-export { ehloResponse, reply, standardReplyCodes, type ReplyOptions } from "./arbitraries/replies.js";
+export {
+  ehloResponse,
+  nearlyValidReply,
+  reply,
+  replyDefects,
+  standardReplyCodes,
+  type NearlyValidReply,
+  type ReplyDefect,
+  type ReplyOptions,
+} from "./arbitraries/replies.js";
 export {
   allCapabilities,
   commandDefects,

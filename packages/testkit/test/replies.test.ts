@@ -2,8 +2,8 @@ import { isDeepStrictEqual } from "node:util";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { describeEnhancedStatus, describeReply } from "@smtpkit/codes";
-import { CommandReader, parseCommand, parseEhloReply, parseReply, serializeReply, type Reply } from "@smtpkit/grammar";
-import { commandDefects, ehloResponse, nearlyValidCommand, reply, TestkitError, type NearlyValidCommand } from "@smtpkit/testkit";
+import { CommandReader, parseCommand, parseEhloReply, parseReply, ReplyReader, serializeReply, type Reply } from "@smtpkit/grammar";
+import { commandDefects, ehloResponse, nearlyValidCommand, nearlyValidReply, reply, replyDefects, TestkitError, type NearlyValidCommand } from "@smtpkit/testkit";
 import { describeLaws } from "./laws.js";
 
 function expectConsistentReply(value: Reply): void {
@@ -77,5 +77,26 @@ describe("nearly valid commands", () => {
   it("makes the one change it names: a valid command line differs from its defective twin", () => {
     const sample = fc.sample(nearlyValidCommand(["missing-close-bracket", "missing-open-bracket"]), { seed: 2, numRuns: 50 });
     for (const bad of sample) expect(bad.line.split("<").length + bad.line.split(">").length).toBeGreaterThan(1);
+  });
+});
+
+describeLaws("nearlyValidReply", () => nearlyValidReply(), (bad) => {
+  expect(new TextDecoder().decode(bad.bytes)).toBe(bad.text);
+  const result = parseReply(bad.text);
+  if (result.ok) throw new Error(`${JSON.stringify(bad.text)} (${bad.defect}) was read as ${JSON.stringify(result.reply)}`);
+  if (result.error.reason !== bad.reason) throw new Error(`${JSON.stringify(bad.text)} (${bad.defect}) gave ${result.error.reason}, not ${bad.reason}`);
+  // The streaming reader does not take it for a reply either: it refuses it first (then resynchronizes on the
+  // lines after), or, when no line is marked last, waits and reports truncation at the end.
+  const reader = new ReplyReader();
+  const events = [...reader.push(bad.bytes), ...reader.end()];
+  expect(events[0]?.type).toBe(bad.defect === "missing-last-line" ? "input-truncated" : "reply-invalid");
+}, { numRuns: 300, withoutContext: false });
+
+describe("nearly valid replies", () => {
+  it("generate every defect", () => {
+    for (const defect of replyDefects) {
+      const values = fc.sample(nearlyValidReply([defect]), { seed: 5, numRuns: 30 });
+      expect(values.every((v) => v.defect === defect)).toBe(true);
+    }
   });
 });

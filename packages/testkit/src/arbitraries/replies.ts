@@ -12,7 +12,7 @@
  */
 import fc from "fast-check";
 import { enhancedStatusCodes, replyCodes } from "@smtpkit/codes";
-import { ehloReply, parseEhloReply, type CapabilitySet, type Reply } from "@smtpkit/grammar";
+import { ehloReply, parseEhloReply, serializeReply, type CapabilitySet, type Reply } from "@smtpkit/grammar";
 import { checkInteger, TestkitError } from "../testkit-error.js";
 import { nonAscii, unit } from "../internal/characters.js";
 import { record } from "../internal/record.js";
@@ -122,4 +122,101 @@ export function ehloResponse(capabilities: fc.Arbitrary<CapabilitySet> = capabil
       return [parsed.domain, parsed.greeting, parsed.capabilities] as [string, string, CapabilitySet];
     },
   );
+}
+
+/** The defects {@link nearlyValidReply} can put in a reply. */
+export type ReplyDefect = "mixed-codes" | "missing-last-line" | "bad-code" | "bad-separator" | "control-character";
+
+/** Every {@link ReplyDefect}. */
+export const replyDefects: readonly ReplyDefect[] = ["mixed-codes", "missing-last-line", "bad-code", "bad-separator", "control-character"];
+
+/** A reply with one defect, and how `@smtpkit/grammar` classifies it. */
+export interface NearlyValidReply {
+  /** The defect. */
+  readonly defect: ReplyDefect;
+  /** The reply as sent, CRLF line ends included. */
+  readonly text: string;
+  /** The same in UTF-8. */
+  readonly bytes: Uint8Array;
+  /** The `reason` of the `ReplyError` a strict reader reports (`code-mismatch`, `bad-separator`, `bad-code`, `bad-text`). */
+  readonly reason: "code-mismatch" | "bad-separator" | "bad-code" | "bad-text";
+}
+
+const encoder = new TextEncoder();
+
+function broken(defect: ReplyDefect, lines: readonly string[], reason: NearlyValidReply["reason"]): NearlyValidReply {
+  const text = lines.map((line) => `${line}\r\n`).join("");
+  return { defect, text, bytes: encoder.encode(text), reason };
+}
+
+function wireLines(value: Reply): string[] {
+  return serializeReply(value).split("\r\n").slice(0, -1);
+}
+
+/**
+ * A reply with exactly one defect, for testing clients (RFC 5321 §4.2:
+ * three digits, the same code on every line, `-` on every line but the
+ * last, text without control characters):
+ *
+ * - `mixed-codes`: a continuation line with another code (§4.2.1);
+ * - `missing-last-line`: every line marked as a continuation;
+ * - `bad-code`: a code that is not three digits 2–5, 0–5, 0–9;
+ * - `bad-separator`: something other than SP or `-` after the code;
+ * - `control-character`: a NUL, ESC, DEL or other control in the text
+ *   (terminal escape injection into a client's logs).
+ *
+ * A client must not act on such a reply as if it were well formed.
+ *
+ * @param defects - which defects to generate (default all of {@link replyDefects})
+ * @returns an arbitrary of {@link NearlyValidReply} values (derived: they shrink with their context only)
+ * @example
+ * ```ts
+ * import fc from "fast-check";
+ * import { parseReply } from "@smtpkit/grammar";
+ * import { nearlyValidReply } from "@smtpkit/testkit";
+ * fc.assert(fc.property(nearlyValidReply(), (bad) => !parseReply(bad.text).ok));
+ * ```
+ */
+export function nearlyValidReply(defects: readonly ReplyDefect[] = replyDefects): fc.Arbitrary<NearlyValidReply> {
+  const base = reply({ enhanced: "never" });
+  const multi = reply({ enhanced: "never", maxLines: 4 }).filter((r) => r.lines.length >= 2);
+  const byDefect: Readonly<Record<ReplyDefect, fc.Arbitrary<NearlyValidReply>>> = {
+    "mixed-codes": fc.tuple(multi, fc.constantFrom(...standardReplyCodes), fc.nat()).map(([value, other, at]) => {
+      const lines = wireLines(value);
+      const code = other === value.code ? (other === 250 ? 550 : 250) : other;
+      const index = 1 + (at % (lines.length - 1));
+      lines[index] = `${code}${(lines[index] as string).slice(3)}`;
+      return broken("mixed-codes", lines, "code-mismatch");
+    }),
+    "missing-last-line": base.map((value) => {
+      const lines = wireLines(value);
+      const last = lines[lines.length - 1] as string;
+      lines[lines.length - 1] = last.length === 3 ? `${last}-` : `${last.slice(0, 3)}-${last.slice(4)}`;
+      return broken("missing-last-line", lines, "bad-separator");
+    }),
+    "bad-code": fc.tuple(base, fc.constantFrom("1", "6", "9", "O", "x", " "), fc.integer({ min: 0, max: 2 })).map(([value, bad, position]) => {
+      const lines = wireLines(value);
+      const first = lines[0] as string;
+      // A 6–9 in the second place is also outside RFC 5321's Reply-code.
+      const replacement = position === 1 && bad === "1" ? "7" : position === 2 && /[0-9]/.test(bad) ? "x" : bad;
+      lines[0] = first.slice(0, position) + replacement + first.slice(position + 1);
+      return broken("bad-code", lines, "bad-code");
+    }),
+    "bad-separator": fc.tuple(base, fc.constantFrom("_", "\t", ":", ".", "=")).map(([value, separator]) => {
+      const lines = wireLines(value);
+      const first = lines[0] as string;
+      lines[0] = `${first.slice(0, 3)}${separator}${first.slice(4) || "x"}`;
+      return broken("bad-separator", lines, "bad-separator");
+    }),
+    "control-character": fc.tuple(base, fc.constantFrom("\0", "\x01", "\x1b[31m", "\x7f", "\x08", "\r"), fc.nat()).map(([value, control, at]) => {
+      const lines = wireLines(value);
+      const index = at % lines.length;
+      const line = lines[index] as string;
+      const text = line.length > 4 ? line.slice(4) : "";
+      const position = at % (text.length + 1);
+      lines[index] = `${line.slice(0, 3)}${index === lines.length - 1 ? " " : "-"}${text.slice(0, position)}${control}${text.slice(position)}x`;
+      return broken("control-character", lines, "bad-text");
+    }),
+  };
+  return fc.oneof(...defects.map((defect) => byDefect[defect]));
 }
