@@ -239,6 +239,18 @@ describe("other commands", () => {
   });
 });
 
+describe("input held while the embedder decides", () => {
+  it("is bounded: past maxHeldBytes, the owed replies go out, then 421 and close", () => {
+    const h = ready({ limits: { maxHeldBytes: 20_000 } }, (event) => (event.type === "mail-requested" ? undefined : { type: "accept" })).send("MAIL FROM:<a@example.com>\r\n");
+    for (let i = 0; i < 30; i += 1) h.send(`NOOP ${"x".repeat(990)}\r\n`);
+    expect(h.eventsOf("protocol-violation").map((event) => event.violation)).toContain("input-overflow");
+    expect(h.closed).toBe(false);
+    h.decide(h.pending[0]!.requestId, { type: "accept" });
+    expect(h.codes().slice(-2)).toEqual([250, 421]);
+    expect(h.closed).toBe(true);
+  });
+});
+
 describe("unauthorized pipelining (RFC 2920 §3.1, Postfix's smtpd_forbid_unauth_pipelining)", () => {
   it("refuses commands pipelined after EHLO with 554 5.5.0 and closes", () => {
     const h = new Harness().connect().send("EHLO c.example\r\nMAIL FROM:<a@example.com>\r\n");
