@@ -6,7 +6,7 @@ import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { binary, smtpkit } from "./helpers.js";
+import { ansi, binary, smtpkit } from "./helpers.js";
 
 const packageJson = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string; bin: Record<string, string> };
 
@@ -57,6 +57,29 @@ describe("smtpkit", () => {
     const unknownOption = await smtpkit(["code", "--frobnicate"]);
     expect(unknownOption.exitCode).toBe(2);
     expect(unknownOption.stderr).toBe("error: unknown option '--frobnicate'\n(run with --help for usage)\n");
+  });
+});
+
+// util-linux's `script` runs the binary on a pseudo-terminal, the one place colours are on by default.
+const hasScript = spawnSync("script", ["--version"]).status === 0;
+
+describe.skipIf(!hasScript)("on a terminal (skipped: util-linux `script` not installed)", () => {
+  function onTerminal(command: string, env: Record<string, string>): string {
+    const { NO_COLOR, FORCE_COLOR, CI, ...inherited } = process.env;
+    const childEnv = { ...inherited, TERM: "xterm", ...env };
+    const child = spawnSync("script", ["-qec", `${JSON.stringify(process.execPath)} ${JSON.stringify(binary)} ${command}`, "/dev/null"], {
+      encoding: "utf8",
+      env: childEnv,
+    });
+    return child.stdout;
+  }
+
+  it("colours on a terminal, and not with NO_COLOR, --no-color or TERM=dumb", () => {
+    expect(onTerminal("code 250", {})).toMatch(ansi);
+    expect(onTerminal("code 250", { NO_COLOR: "1" })).not.toMatch(ansi);
+    expect(onTerminal("code 250 --no-color", {})).not.toMatch(ansi);
+    expect(onTerminal("code 250", { TERM: "dumb" })).not.toMatch(ansi);
+    expect(onTerminal("code 250 --json", {})).not.toMatch(ansi);
   });
 });
 
