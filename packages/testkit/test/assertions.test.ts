@@ -223,3 +223,19 @@ describe("examples of the user's own", () => {
     expect(split.law).toBe("chunk-split-invariance");
   });
 });
+
+describe("fast-check's global configuration", () => {
+  it("is honoured when no option overrides it", () => {
+    let runs = 0;
+    fc.configureGlobal({ numRuns: 7 });
+    try {
+      assertTotal(() => {
+        runs += 1;
+        return 0;
+      }, () => false);
+    } finally {
+      fc.resetConfigureGlobal();
+    }
+    expect(runs).toBe(7);
+  });
+});

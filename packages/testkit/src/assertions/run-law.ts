@@ -10,7 +10,7 @@ import { TestkitError, checkInteger, type LawName } from "../testkit-error.js";
 
 /** Options every assertion takes. */
 export interface LawRunOptions {
-  /** How many generated inputs to try (default 100, at most 100 000). */
+  /** How many generated inputs to try, 1–100 000 (default: fast-check's global setting, 100 unless configured). */
   readonly numRuns?: number;
   /** The seed, to replay a failure. */
   readonly seed?: number;
@@ -31,8 +31,9 @@ export interface Law<T> {
 
 /** Runs `law` over `arbitrary` (and `examples` first); throws a {@link TestkitError} with the shrunk counterexample when broken. */
 export function runLaw<T>(arbitrary: fc.Arbitrary<T>, law: Law<T>, options: LawRunOptions = {}, examples: readonly T[] = []): void {
-  const numRuns = checkInteger("numRuns", options.numRuns ?? 100, 1, 100_000);
-  const parameters: fc.Parameters<[T]> = { numRuns, examples: examples.map((example): [T] => [example]) };
+  // Unset options fall back to fast-check's global configuration (`fc.configureGlobal`), as in `fc.assert`.
+  const parameters: fc.Parameters<[T]> = { examples: examples.map((example): [T] => [example]) };
+  if (options.numRuns !== undefined) parameters.numRuns = checkInteger("numRuns", options.numRuns, 1, 100_000);
   if (options.seed !== undefined) parameters.seed = options.seed;
   if (options.path !== undefined) parameters.path = options.path;
   const details = fc.check(
