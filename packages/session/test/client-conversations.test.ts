@@ -106,6 +106,15 @@ describe("a plain SMTP conversation", () => {
     expect(first?.recipients[0]).toMatchObject({ status: "rejected", rcptReply: { code: 503 } });
   });
 
+  it("resets when a confused server accepts recipients behind a refused sender", () => {
+    const driver = new Driver().connect();
+    driver.session.send({ from: alice, recipients: [{ address: bob }] });
+    driver.server(greeting);
+    driver.server(ehlo("PIPELINING"));
+    expect(driver.server("550 5.7.1 no\r\n250 2.1.5 ok?\r\n")).toBe("RSET\r\n");
+    expect(driver.eventsOf("transaction-result")[0]?.result.status).toBe("rejected");
+  });
+
   it("reports a refused message and resets before the next transaction", () => {
     const driver = new Driver().connect();
     driver.session.send({ from: alice, recipients: [{ address: bob }] });

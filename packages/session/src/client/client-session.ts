@@ -1176,6 +1176,8 @@ export class ClientSession {
   #afterEnvelope(active: Active): void {
     const mail = active.mailReply;
     if (mail === undefined || !isPositive(mail)) {
+      // A server that accepted pipelined RCPTs behind a refused MAIL is confused: RSET before going on.
+      if (active.accepted.length > 0) this.#serverTransactionOpen = true;
       this.#finish(active, "rejected", mail !== undefined && isTemporary(mail));
       return;
     }
