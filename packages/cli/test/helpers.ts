@@ -1,7 +1,8 @@
 // Runs the built `smtpkit` binary as a child process, the way a user does.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { open, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 
 /** The built executable: tests run what `npm install -g` would run. */
@@ -81,8 +82,18 @@ export const ansi = /\u001b\[[0-9;]*m/;
 export async function smtpkitWithFifo(fifo: string, args: readonly string[], content: string): Promise<RunResult> {
   const made = spawnSync("mkfifo", [fifo]);
   if (made.status !== 0) throw new Error(`mkfifo failed: ${made.stderr}`);
-  const result = smtpkit(args.map((argument) => (argument === "FIFO" ? fifo : argument)));
-  // Opening a FIFO for writing waits for the reader: the child.
-  await writeFile(fifo, content);
+  // Opening a FIFO for writing waits for a reader: the child.
+  let written = false;
+  const writing = writeFile(fifo, content).then(
+    () => (written = true),
+    () => (written = true),
+  );
+  const result = await smtpkit(args.map((argument) => (argument === "FIFO" ? fifo : argument)));
+  if (!written) {
+    // The child ended without reading: open the other end so that the writer (and the test) can finish.
+    const reader = await open(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    await reader.close();
+  }
+  await writing;
   return result;
 }
