@@ -13,8 +13,10 @@
  * The pure implementation decodes whole four-character groups through a
  * lookup table and never allocates per line. When the runtime offers a native
  * codec (`Uint8Array.fromBase64`, or a `Buffer` found on `globalThis`; never
- * imported) it is used as a fast path with exactly the same results; the
- * tests check both paths against each other.
+ * imported) it is used as a fast path with exactly the same results. Both
+ * are looked up once, when the module loads; the tests load the package once
+ * with and once without a `Buffer` on `globalThis` and check the two paths
+ * against each other.
  *
  * @module
  */
@@ -46,24 +48,8 @@ interface FromBase64 {
   fromBase64?(text: string, options: { lastChunkHandling: string }): Uint8Array;
 }
 
-/** Which implementation the codecs use; tests switch it to compare paths. @internal */
-export type Base64Implementation = "native" | "pure";
-let implementation: Base64Implementation = "native";
 const nativeBuffer = (globalThis as { Buffer?: NativeBuffer }).Buffer;
 const nativeFromBase64 = (Uint8Array as unknown as FromBase64).fromBase64;
-
-/**
- * Selects the pure or the native implementation (tests only).
- *
- * @param choice - `"pure"` forces the table-driven code, `"native"` allows the fast path
- * @returns the previous choice
- * @internal
- */
-export function useBase64Implementation(choice: Base64Implementation): Base64Implementation {
-  const previous = implementation;
-  implementation = choice;
-  return previous;
-}
 
 /** A Latin-1 string of the bytes, natively when possible. */
 function byteString(bytes: Uint8Array): string {
@@ -77,7 +63,7 @@ function byteString(bytes: Uint8Array): string {
 const nativeThreshold = 512;
 
 function nativeDecode(bytes: Uint8Array): Uint8Array | undefined {
-  if (implementation !== "native" || bytes.length < nativeThreshold) return undefined;
+  if (bytes.length < nativeThreshold) return undefined;
   if (nativeBuffer !== undefined) {
     // Node's decoder has this module's exact semantics (skip outside the
     // alphabet, stop at the first "=", drop one dangling character).
@@ -242,7 +228,7 @@ class Base64Decoder implements ByteDecoder {
 
   update(chunk: Uint8Array): Uint8Array {
     if (this.state.ended || chunk.length === 0) return emptyBytes;
-    if (implementation === "native" && nativeBuffer !== undefined && this.state.count === 0 && chunk.length >= nativeThreshold) {
+    if (nativeBuffer !== undefined && this.state.count === 0 && chunk.length >= nativeThreshold) {
       const input = this.carry.length === 0 ? chunk : joinTwo(this.carry, chunk);
       const decoded = this.regularUpdate(input) ?? this.countedUpdate(input);
       if (decoded !== undefined) return decoded;
@@ -387,7 +373,7 @@ function pureEncode(bytes: Uint8Array): string {
 }
 
 function encodeFlat(bytes: Uint8Array): string {
-  if (implementation === "native" && nativeBuffer !== undefined) {
+  if (nativeBuffer !== undefined) {
     return nativeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("base64");
   }
   return pureEncode(bytes);

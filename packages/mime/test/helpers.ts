@@ -57,10 +57,18 @@ export function normalizeEvents(events: readonly MessageEvent[]): unknown[] {
   return out;
 }
 
-/** The shared corpus beside the repository, or undefined (tests skip unless CI). */
-export function corpusRoot(): string | undefined {
-  const root = fileURLToPath(new URL("../../../../shared/corpus/", import.meta.url));
-  if (existsSync(root)) return root;
-  if (process.env["CI"] === "true") throw new Error(`the shared corpus is missing at ${root}`);
-  return undefined;
+/**
+ * The shared public corpus: `shared/corpus/` beside the repository's folder
+ * (`<anywhere>/<repository>/packages/mime/test/` → `<anywhere>/shared/corpus/`),
+ * found from this file's URL, so neither the working directory nor the
+ * folder the repository was cloned into matters. `SMTPKIT_CORPUS` overrides it.
+ * A missing corpus is an error, not a skip: the tests that need it fail and say where they looked.
+ */
+export function corpusRoot(): string {
+  const override = process.env["SMTPKIT_CORPUS"];
+  const root = override !== undefined && override.length > 0 ? override : fileURLToPath(new URL("../../../../shared/corpus/", import.meta.url));
+  if (!existsSync(root)) {
+    throw new Error(`the shared corpus is missing: looked for ${root} (shared/ beside the repository, or set SMTPKIT_CORPUS)`);
+  }
+  return root;
 }
