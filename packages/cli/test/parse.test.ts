@@ -70,6 +70,25 @@ describe("smtpkit parse", () => {
     expect(report.headers).toBeUndefined();
   });
 
+  it("says what is missing or unreadable: null in JSON, (none) and (unreadable) in text", async () => {
+    const file = write("bare.eml", "Date: the day after tomorrow\r\nX-Other: 1\r\n\r\n");
+    const report = json(await smtpkit(["parse", "--json", file]));
+    expect(report.summary).toEqual({
+      from: null,
+      to: [],
+      cc: [],
+      subject: null,
+      date: { raw: "the day after tomorrow", iso: null },
+      messageId: null,
+      text: { excerpt: "", truncated: false },
+      html: null,
+      attachments: [],
+    });
+    const text = await smtpkit(["parse", file]);
+    expect(text.stdout).toContain("From:       (none)\n");
+    expect(text.stdout).toContain("Date:       the day after tomorrow  (unreadable)\n");
+  });
+
   it("cuts excerpts at --excerpt characters and says so", async () => {
     const report = json(await smtpkit(["parse", "--json", "--excerpt", "4", summaryFile]));
     expect(report.summary.text).toEqual({ excerpt: "Café", truncated: true });
