@@ -21,6 +21,7 @@
  * @module
  */
 import { decodeLine } from "./ascii.js";
+import { indexOfByte } from "./byte-search.js";
 import { decodeBase64 } from "./base64.js";
 import { modeChangingVerbs, type Command } from "./command.js";
 import { DataScanner, type BareLineEndingPolicy, type DataChunkEvent, type DataEndEvent } from "./data-scanner.js";
@@ -211,6 +212,8 @@ export class CommandReader {
   #discarding = -1;
   #discardingAuth = false;
   #discardedCr = false;
+  /** Set when the line being read holds a bare LF (only without the bare LF leniency). */
+  #bareLineFeed = false;
   #bdatRemaining = 0;
   #bdatSize = 0;
   #bdatLast = false;
@@ -365,6 +368,7 @@ export class CommandReader {
     this.#partial = [];
     this.#partialLength = 0;
     this.#discarding = -1;
+    this.#bareLineFeed = false;
     return out;
   }
 
@@ -426,8 +430,17 @@ export class CommandReader {
   #lines(chunk: Uint8Array, events: CommandReaderEvent[]): number {
     let position = 0;
     while (this.#mode === "command" || this.#mode === "sasl") {
-      const lf = chunk.indexOf(LF, position);
       const sasl = this.#mode === "sasl";
+      let lf = indexOfByte(chunk, LF, position);
+      if (!this.#syntax.bareLineFeed) {
+        // Without the bare LF leniency a line ends at CRLF only (RFC 5321
+        // §2.3.8): a bare LF is part of the line, which is then refused
+        // whole, so text smuggled in after an LF can never become a command.
+        while (lf >= 0 && !(lf > position ? chunk[lf - 1] === CR : this.#heldEndsWithCr())) {
+          this.#bareLineFeed = true;
+          lf = indexOfByte(chunk, LF, lf + 1);
+        }
+      }
       if (lf < 0) {
         this.#accumulate(chunk.subarray(position), sasl);
         return chunk.length;
@@ -437,6 +450,7 @@ export class CommandReader {
         const length = this.#discarding + (lf - position) - (crlf ? 1 : 0);
         const auth = this.#discardingAuth;
         this.#discarding = -1;
+        this.#bareLineFeed = false;
         position = lf + 1;
         events.push({ type: "line-too-long", situation: auth ? "AuthLineTooLong" : "LineTooLong", length });
         if (sasl) this.#pause("AUTH");
@@ -461,6 +475,8 @@ export class CommandReader {
       const pipelined = position < chunk.length || this.#queue.length > 1;
       const crlf = line.length > 0 && line[line.length - 1] === CR;
       const end = crlf ? line.length - 1 : line.length;
+      const bareLineFeed = this.#bareLineFeed;
+      this.#bareLineFeed = false;
       const auth = sasl || this.#isAuthLine(line);
       if (end > (auth ? this.#maxAuthLine : this.#maxLine)) {
         events.push({ type: "line-too-long", situation: auth ? "AuthLineTooLong" : "LineTooLong", length: end });
@@ -468,15 +484,22 @@ export class CommandReader {
         continue;
       }
       if (sasl) {
-        events.push(this.#saslEvent(line, end, crlf));
+        events.push(this.#saslEvent(line, end, crlf && !bareLineFeed));
         this.#pause("AUTH");
       } else {
-        const event = this.#commandEvent(line, end, crlf, pipelined);
+        const event = this.#commandEvent(line, end, crlf && !bareLineFeed, pipelined);
         events.push(event);
         if (event.type === "command" && modeChangingVerbs.has(event.command.verb)) this.#pause(event.command.verb);
       }
     }
     return position;
+  }
+
+  /** Whether the held start of a line (or the dropped part of an over-long one) ends in CR. */
+  #heldEndsWithCr(): boolean {
+    if (this.#discarding >= 0) return this.#discardedCr;
+    const last = this.#partial[this.#partial.length - 1];
+    return last !== undefined && last[last.length - 1] === CR;
   }
 
   /** Whether a line (or a line's start) begins with "AUTH " in any case. */
@@ -523,22 +546,25 @@ export class CommandReader {
       const error = commandError("SyntaxError", "Command line is not valid UTF-8", undefined, { expected: "UTF-8 text (RFC 6531 §3.3)" });
       return { type: "command-invalid", error, line: shown, pipelined };
     }
+    if (!crlf && !this.#syntax.bareLineFeed) {
+      // RFC 5321 §2.3.8: lines end in CRLF; without the leniency a bare LF
+      // makes the whole line (up to its CRLF) invalid.
+      const lf = text.indexOf("\n");
+      return {
+        type: "command-invalid",
+        error: commandError("BareLineEnding", "Bare LF in a command line", undefined, {
+          position: lf >= 0 ? lf : end,
+          expected: "CRLF (RFC 5321 §2.3.8)",
+        }),
+        line: text,
+        pipelined,
+      };
+    }
     const parsed = parseText(text, this.#syntax);
     if (!parsed.ok) return { type: "command-invalid", error: parsed.error, line: text, pipelined };
     if (!crlf) {
-      // RFC 5321 §2.3.8: lines end in CRLF. Postfix (smtpd_forbid_bare_newline
-      // = normal) and most servers accept LF-ended command lines; strict mode refuses them.
-      if (!this.#syntax.bareLineFeed) {
-        return {
-          type: "command-invalid",
-          error: commandError("BareLineEnding", "Command line ended by a bare LF", parsed.command.verb, {
-            position: end,
-            expected: "CRLF (RFC 5321 §2.3.8)",
-          }),
-          line: text,
-          pipelined,
-        };
-      }
+      // Postfix (smtpd_forbid_bare_newline = normal) and most servers accept
+      // LF-ended command lines: the leniency, reported as such.
       return { type: "command", command: parsed.command, line: text, leniencies: [...parsed.leniencies, "bareLineFeed"], pipelined };
     }
     return { type: "command", command: parsed.command, line: text, leniencies: parsed.leniencies, pipelined };
@@ -546,7 +572,7 @@ export class CommandReader {
 
   #saslEvent(line: Uint8Array, end: number, crlf: boolean): SaslResponseEvent | SaslCancelEvent | SaslInvalidEvent {
     if (!crlf && !this.#syntax.bareLineFeed) {
-      const error = commandError("BareLineEnding", "SASL response ended by a bare LF", "AUTH", { position: end, expected: "CRLF (RFC 5321 §2.3.8)" });
+      const error = commandError("BareLineEnding", "Bare LF in a SASL response", "AUTH", { position: end, expected: "CRLF (RFC 5321 §2.3.8)" });
       return { type: "sasl-invalid", error };
     }
     // RFC 4954 §4: "*" cancels.

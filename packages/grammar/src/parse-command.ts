@@ -68,8 +68,11 @@ export interface CommandSyntaxOptions {
   /** Accept an EHLO/HELO/LHLO argument that is neither a domain nor an address literal. */
   readonly uncheckedHello?: boolean;
   /**
-   * Accept command lines ended by a bare LF. Used by {@link CommandReader};
-   * `parseCommand` is given lines without their ending.
+   * Accept command lines ended by a bare LF, as Postfix does by default. Used
+   * by {@link CommandReader}; `parseCommand` is given lines without their
+   * ending. When off (or under `strict`), a line ends at CRLF only and a line
+   * holding a bare LF is refused whole with `BareLineEnding`, so text a client
+   * pasted after an LF can never become a command of its own.
    */
   readonly bareLineFeed?: boolean;
   /**

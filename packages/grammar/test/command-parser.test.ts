@@ -179,7 +179,7 @@ describe("command lines: strict mode", () => {
   });
 
   it("refuses a bare LF and trailing white space", () => {
-    expect(readLine("NOOP\n", { strict: true }).situation).toBe("BareLineEnding");
+    expect(readLine("NOOP\nRSET\r\n", { strict: true }).situation).toBe("BareLineEnding");
     expect(readLine("NOOP \r\n", { strict: true }).situation).toBe("SyntaxError");
   });
 

@@ -45,6 +45,22 @@ describe("CommandReader: pipelining and pausing", () => {
     expect(verbs(events)).toEqual(["command-invalid", "command-invalid", "QUIT"]);
   });
 
+  it("without the bare LF leniency, splits at CRLF only: an injected line is never a command", () => {
+    // A client that pastes "victim@x.example>\nRCPT TO:<other@y.example" into one RCPT line.
+    const injected = bytes("RCPT TO:<victim@x.example>\nRCPT TO:<other@y.example>\r\nQUIT\r\n");
+    const strict = new CommandReader({ bareLineFeed: false });
+    const events = strict.push(injected);
+    expect(verbs(events)).toEqual(["command-invalid", "QUIT"]);
+    expect(events[0]?.type === "command-invalid" && events[0].error).toMatchObject({ situation: "BareLineEnding", position: 26 });
+    // In any split, and byte by byte.
+    for (let cut = 1; cut < injected.length; cut += 1) {
+      expect(drive(splitAt(injected, [cut]), { bareLineFeed: false })).toEqual(drive([injected], { bareLineFeed: false }));
+    }
+    // With the leniency (the default, as Postfix's), the LF ends the line: the session must not build
+    // lines from untrusted text, which is why serializeCommand refuses CR and LF in every field.
+    expect(verbs(new CommandReader().push(injected))).toEqual(["RCPT", "RCPT", "QUIT"]);
+  });
+
   it("does not pause after a refused mode-changing command", () => {
     const reader = new CommandReader();
     expect(verbs(reader.push(bytes("DATA x\r\nNOOP\r\n")))).toEqual(["command-invalid", "NOOP"]);
@@ -240,9 +256,11 @@ describe("CommandReader: limits and hostile input", () => {
           return fc.tuple(fc.constant(data), fc.uniqueArray(fc.integer({ min: 1, max: Math.max(1, data.length - 1) }), { maxLength: 10 }));
         }),
         ([data, cuts]) => {
-          const whole = drive([data]);
-          expect(drive([...data].map((byte) => Uint8Array.of(byte)))).toEqual(whole);
-          expect(drive(splitAt(data, cuts.filter((cut) => cut < data.length).sort((a, b) => a - b)))).toEqual(whole);
+          for (const options of [{}, { strict: true }]) {
+            const whole = drive([data], options);
+            expect(drive([...data].map((byte) => Uint8Array.of(byte)), options)).toEqual(whole);
+            expect(drive(splitAt(data, cuts.filter((cut) => cut < data.length).sort((a, b) => a - b)), options)).toEqual(whole);
+          }
         },
       ),
       { numRuns: 300 },
