@@ -221,6 +221,22 @@ describe("other commands", () => {
     expect(h.closed).toBe(true);
   });
 
+  it("past the junk command limit, NOOPs count as errors (Postfix's smtpd_junk_command_limit)", () => {
+    const h = ready({ limits: { maxJunkCommands: 5, maxErrors: 3 } });
+    for (let i = 0; i < 7; i += 1) h.send("NOOP\r\n");
+    expect(h.closed).toBe(false);
+    h.send("NOOP\r\n");
+    expect(h.codes().slice(-2)).toEqual([250, 421]);
+    expect(h.closed).toBe(true);
+  });
+
+  it("an accepted message resets the junk count", () => {
+    const h = ready({ limits: { maxJunkCommands: 2, maxErrors: 1 } });
+    h.send("NOOP\r\n").send("RSET\r\n").send("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n").send("x\r\n.\r\n");
+    h.send("NOOP\r\n").send("NOOP\r\n");
+    expect(h.closed).toBe(false);
+  });
+
   it("shutdown: 421 at once when idle, after the owed replies otherwise (RFC 5321 §3.8)", () => {
     const idle = ready();
     idle.session.shutdown(idle.now);

@@ -32,6 +32,14 @@ export const SERVER_DEFAULT_MAX_RECIPIENTS = 100;
  */
 export const SERVER_DEFAULT_MAX_ERRORS = 20;
 
+/**
+ * Default most "junk" commands (NOOP, RSET, VRFY, EXPN, HELP, ETRN) between
+ * accepted messages before each further one counts as an error: 100, as
+ * Postfix's `smtpd_junk_command_limit`. Each such command restarts the command
+ * clock, so without this bound a client could hold a connection forever.
+ */
+export const SERVER_DEFAULT_MAX_JUNK_COMMANDS = 100;
+
 /** Default most failed AUTH attempts before 421 and close: 3 (a password-guessing bound). */
 export const SERVER_DEFAULT_MAX_AUTH_FAILURES = 3;
 
@@ -145,6 +153,8 @@ export interface ServerLimits {
   readonly maxErrors?: number;
   /** Most failed AUTH attempts before 421. Default {@link SERVER_DEFAULT_MAX_AUTH_FAILURES}. */
   readonly maxAuthFailures?: number;
+  /** Most junk commands between accepted messages before each counts as an error. Default {@link SERVER_DEFAULT_MAX_JUNK_COMMANDS}. */
+  readonly maxJunkCommands?: number;
   /** Longest command line in octets (the grammar's `maxLineLength`; default 2048). */
   readonly maxLineLength?: number;
   /** Longest AUTH line (the grammar's `maxAuthLineLength`; default 12288, RFC 4954 §4). */
@@ -299,6 +309,7 @@ export function resolveServerConfig(config: ServerSessionConfig): ResolvedServer
     maxRecipients: positiveInteger("limits.maxRecipients", l.maxRecipients, SERVER_DEFAULT_MAX_RECIPIENTS, ceiling),
     maxErrors: positiveInteger("limits.maxErrors", l.maxErrors, SERVER_DEFAULT_MAX_ERRORS, ceiling),
     maxAuthFailures: positiveInteger("limits.maxAuthFailures", l.maxAuthFailures, SERVER_DEFAULT_MAX_AUTH_FAILURES, ceiling),
+    maxJunkCommands: positiveInteger("limits.maxJunkCommands", l.maxJunkCommands, SERVER_DEFAULT_MAX_JUNK_COMMANDS, ceiling),
     // RFC 5321 §4.5.3.1.4: 512 octets with CRLF is the floor a server must accept.
     maxLineLength: positiveInteger("limits.maxLineLength", l.maxLineLength, 2048, ceiling),
     maxAuthLineLength: positiveInteger("limits.maxAuthLineLength", l.maxAuthLineLength, 12_288, ceiling),

@@ -200,6 +200,8 @@ export class ServerSession {
   #chunk: { readonly slot: Slot; readonly command: BdatCommand } | undefined;
 
   #errors = 0;
+  /** NOOP, RSET, VRFY, EXPN, HELP and ETRN since the last accepted message. */
+  #junkCommands = 0;
   #authFailures = 0;
   #talkedEarly = false;
   #shutdownRequested = false;
@@ -640,10 +642,12 @@ export class ServerSession {
   #reply(slot: Slot, reply: Reply | Uint8Array, counted = true): void {
     slot.reply = reply;
     if (reply instanceof Uint8Array) return;
-    if (counted && reply.code >= 400 && reply.code !== 421 && slot.to !== "none") {
-      this.#errors += 1;
-      if (this.#errors >= this.#config.limits.maxErrors && !this.#ending) this.#terminate("TooManyErrors", "too-many-errors");
-    }
+    if (counted && reply.code >= 400 && reply.code !== 421 && slot.to !== "none") this.#countError();
+  }
+
+  #countError(): void {
+    this.#errors += 1;
+    if (this.#errors >= this.#config.limits.maxErrors && !this.#ending) this.#terminate("TooManyErrors", "too-many-errors");
   }
 
   /** Queues a closing reply (421, or 554 for a protocol violation) after everything owed, and stops reading. */
@@ -767,6 +771,7 @@ export class ServerSession {
   #decideMessage(pending: Pending & { kind: "message-end" }, decision: ServerDecision): void {
     const reply = decisionReply(decision, pending.verb, "MessageAccepted", "TransactionFailed", this.#replyStyle);
     this.#reply(pending.slot, reply);
+    if (reply.code < 400) this.#junkCommands = 0;
   }
 
   // --- Commands ---------------------------------------------------------------------------
@@ -894,6 +899,10 @@ export class ServerSession {
     const reply = this.#situation(name);
     this.#reply(this.#slot(verb), reply);
     this.#apply(verb as SessionInput, reply.code);
+    // Postfix's smtpd_junk_command_limit: past the limit, each NOOP, RSET, VRFY, EXPN, HELP or ETRN
+    // counts as an error, so a client cannot hold the connection by resetting the command clock forever.
+    this.#junkCommands += 1;
+    if (this.#junkCommands > this.#config.limits.maxJunkCommands) this.#countError();
   }
 
   #refuse(command: Command, name: SituationName): void {
