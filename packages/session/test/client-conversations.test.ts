@@ -45,6 +45,17 @@ describe("a plain SMTP conversation", () => {
     expect(driver.session.failure).toBeUndefined();
   });
 
+  it("without PIPELINING, RSET waits for its reply before the next MAIL", () => {
+    const driver = new Driver().connect();
+    driver.session.send({ from: alice, recipients: [{ address: bob }] });
+    driver.session.send({ from: alice, recipients: [{ address: carol }] });
+    driver.server(greeting);
+    driver.server(ehlo());
+    driver.server("250 ok\r\n");
+    expect(driver.server("550 no\r\n")).toBe("RSET\r\n");
+    expect(driver.server("250 reset\r\n")).toBe("MAIL FROM:<alice@example.com>\r\n");
+  });
+
   it("without PIPELINING waits for each reply before the next command", () => {
     const driver = new Driver().connect();
     driver.session.send({ from: alice, recipients: [{ address: bob }, { address: carol }] });
@@ -88,10 +99,12 @@ describe("a plain SMTP conversation", () => {
     driver.session.send({ from: alice, recipients: [{ address: carol }] });
     driver.server(greeting);
     driver.server(ehlo("PIPELINING"));
-    expect(driver.server("250 ok\r\n450 4.2.0 try later\r\n")).toBe("RSET\r\n");
+    // RSET does not end a pipelined group (RFC 2920 §3.1): the next envelope goes with it.
+    expect(driver.server("250 ok\r\n450 4.2.0 try later\r\n")).toBe("RSET\r\nMAIL FROM:<alice@example.com>\r\nRCPT TO:<carol@example.org>\r\n");
     const first = driver.eventsOf("transaction-result")[0]?.result;
     expect(first).toMatchObject({ status: "rejected", temporary: true, dataSent: false });
-    expect(driver.server("250 reset\r\n")).toBe("MAIL FROM:<alice@example.com>\r\nRCPT TO:<carol@example.org>\r\n");
+    expect(driver.server("250 reset\r\n250 ok\r\n")).toBe("");
+    expect(driver.server("250 ok\r\n")).toBe("DATA\r\n");
   });
 
   it("reports a rejected sender without RSET (no transaction was opened)", () => {

@@ -48,9 +48,9 @@ const optionsArbitrary = fc.record({
   chunkSize: fc.integer({ min: 1, max: 64 }),
 });
 
-type Choices = { readonly options: typeof optionsArbitrary extends fc.Arbitrary<infer Value> ? Value : never };
+type Choices = typeof optionsArbitrary extends fc.Arbitrary<infer Value> ? Value : never;
 
-function makeOptions({ options }: Choices): ClientSessionOptions {
+function makeOptions(options: Choices): ClientSessionOptions {
   return {
     hostname: "client.example.com",
     startTls: options.startTls,
@@ -233,7 +233,7 @@ describe("the client against arbitrary servers", () => {
   it("a random reply stream in random chunks: no throw, in sequence, no clear-text credentials", () => {
     fc.assert(
       fc.property(optionsArbitrary, fc.array(transactionArbitrary, { minLength: 1, maxLength: 3 }), streamArbitrary, fc.array(fc.nat(), { maxLength: 40 }), (options, transactions, stream, cuts) => {
-        const sessionOptions = makeOptions({ options });
+        const sessionOptions = makeOptions(options);
         const run: Run = {
           session: createClientSession(sessionOptions),
           events: [],
@@ -289,7 +289,7 @@ describe("the client against arbitrary servers", () => {
         fc.array(fc.nat({ max: 99 }), { minLength: 1, maxLength: 60 }),
         fc.subarray(capabilityPool),
         (options, transactions, message, dice, capabilities) => {
-          const sessionOptions = makeOptions({ options });
+          const sessionOptions = makeOptions(options);
           const run: Run = {
             session: createClientSession(sessionOptions),
             events: [],

@@ -1010,7 +1010,8 @@ export class ClientSession {
     if (this.#serverTransactionOpen) {
       this.#state = "reset";
       this.#sendCommand({ verb: "RSET" }, { kind: "rset", input: "RSET" });
-      return;
+      // RFC 2920 §3.1: RSET need not end a pipelined group; what follows goes with it.
+      if (!this.#pipelining()) return;
     }
     while (this.#queue.length > 0) {
       const queued = this.#queue.shift() as Queued;
@@ -1042,12 +1043,17 @@ export class ClientSession {
       this.#sendCommand({ verb: "QUIT" }, { kind: "quit", input: "QUIT" });
       return;
     }
-    this.#state = "ready";
+    if (this.#expectations.length === 0) this.#state = "ready";
+  }
+
+  /** Whether commands may be pipelined (RFC 2920): offered, and not switched off. */
+  #pipelining(): boolean {
+    return this.#usePipelining && this.#capabilities.has("PIPELINING");
   }
 
   #begin(queued: Queued, plan: TransactionPlan): void {
     const count = queued.transaction.recipients.length;
-    const pipelined = this.#usePipelining && this.#capabilities.has("PIPELINING");
+    const pipelined = this.#pipelining();
     const active: Active = {
       id: queued.id,
       transaction: queued.transaction,
