@@ -123,3 +123,4 @@ export {
   type MimeNode,
   type TransferEncoding,
 } from "./arbitraries/mime.js";
+export { commandLine, type CommandLine } from "./arbitraries/command-line.js";

@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from "node:util";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CapabilitySet, parseCommand, serializeCommand, type Command } from "@smtpkit/grammar";
-import { capabilitySet, command, mailCommand, rcptCommand } from "@smtpkit/testkit";
+import { capabilitySet, command, commandLine, mailCommand, rcptCommand } from "@smtpkit/testkit";
 import { describeLaws } from "./laws.js";
 
 /** The law: the serialized line parses back, strictly and against the capabilities, to an equal command. */
@@ -79,5 +79,20 @@ describe("commands fit any capability set", () => {
     const shrunk = [...arbitrary.shrink(mine, undefined)].map((s) => s.value);
     expect(shrunk.length).toBeGreaterThan(0);
     for (const value of shrunk) expectRoundTrip(value);
+  });
+});
+
+describeLaws("commandLine (mixed case)", () => commandLine(), ({ command: value, line }) => {
+  const parsed = parseCommand(line, { strict: true });
+  if (!parsed.ok) throw new Error(`${JSON.stringify(line)} refused: ${parsed.error.message}`);
+  if (!isDeepStrictEqual(parsed.command, value)) throw new Error(`${JSON.stringify(line)} parsed as ${fc.stringify(parsed.command)}, not ${fc.stringify(value)}`);
+}, { numRuns: 300, withoutContext: false });
+
+describe("mixed-case command lines", () => {
+  it("really mix the case of verbs, keywords and case-insensitive values", () => {
+    const lines = fc.sample(commandLine(), { seed: 21, numRuns: 500 }).map((l) => l.line);
+    expect(lines.some((l) => /^mail from:/i.test(l) && !l.startsWith("MAIL FROM:"))).toBe(true);
+    expect(lines.some((l) => /body=[0-9a-z]*[a-z]/i.test(l) && !/BODY=(7BIT|8BITMIME|BINARYMIME)/.test(l))).toBe(true);
+    expect(lines.some((l) => /^[a-z]/.test(l))).toBe(true);
   });
 });
