@@ -59,7 +59,8 @@ function show(outcome: Outcome): string {
  * @param bytes - the inputs to try (use a generator that produces realistic streams)
  * @param makeParser - a factory of fresh parsers
  * @param options - runs, seed, event normalization
- * @throws {@link TestkitError} (`law-broken`, law `chunk-split-invariance`) with the shrunk bytes, the chunking and both event lists
+ * @throws {@link TestkitError} (`law-broken`, law `chunk-split-invariance`) whose message shows the shrunk
+ *   bytes, the chunking and both event lists, and whose `counterexample` is `[bytes, chunks]`
  * @example
  * ```ts
  * import fc from "fast-check";
