@@ -3,7 +3,17 @@
 // result does not depend on how the bytes are split; random bytes never
 // throw; decisions answered out of order still give in-order replies.
 import { isReplyAllowed, repliesFor } from "@smtpkit/codes";
-import { createServerSession, type AnyDecision, type ServerEvent, type ServerSessionConfig } from "@smtpkit/session";
+import {
+  createServerSession,
+  findTransition,
+  nextState,
+  type AnyDecision,
+  type CommandInput,
+  type ServerEvent,
+  type ServerSessionConfig,
+  type SessionInput,
+  type SessionState,
+} from "@smtpkit/session";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 
@@ -103,6 +113,15 @@ function run(
   const waiting: (ServerEvent & { requestId: number })[] = [];
   // The reply law, checked as outputs come: a queue of commands owed a final reply.
   const owed: string[] = [];
+  // The reference model: the transition table driven only by what a client sees (its commands and
+  // the reply codes), as the client session and the testkit drive it. It must agree with the server.
+  const lines: string[] = [];
+  let model: SessionState = "greeting";
+  const flags = { tls: config.tls?.implicit === true, authenticated: false, lmtp: config.lmtp === true };
+  const step = (input: SessionInput, code: number): void => {
+    const row = findTransition(model, input, flags);
+    if (row !== undefined) model = nextState(row, code);
+  };
   const decoder = new TextDecoder();
 
   const drain = (): void => {
@@ -113,22 +132,38 @@ function run(
       else if (output.type === "event") {
         const event = output.event;
         events.push(event);
-        if (event.type === "command-received") owed.push(event.verb ?? "unknown");
+        if (event.type === "command-received") {
+          owed.push(event.verb ?? "unknown");
+          lines.push(event.line);
+        }
         if (event.type === "protocol-violation") violations.push(event.violation);
         if (event.type === "message-chunk") message += decoder.decode(event.data, { stream: true });
         if (event.type === "reply-sent") {
           replies.push({ to: event.to, code: event.code, enhanced: event.enhanced });
           if (event.to === "CONNECT") {
             expect(isReplyAllowed("CONNECT", event.code)).toBe(true);
+            if (event.code === 421) model = "closed";
+            else step("connect", event.code);
           } else if (event.to === "none") {
+            model = "closed";
             // Unsolicited: only 421 (RFC 5321 §3.8) or Postfix's 554 5.5.0, and the close follows.
             expect([421, 554]).toContain(event.code);
           } else {
             expect(owed[0], `a reply ${event.code} to ${event.to} answers the oldest command`).toBe(event.to);
             if (event.to === "unknown") expect([421, 500, 501, 502]).toContain(event.code);
             else expect(isReplyAllowed(event.to, event.code), `${event.code} to ${event.to}`).toBe(true);
+            if (event.to !== "unknown") {
+              const verb = event.to as CommandInput;
+              if (model === "data" && verb === "DATA") step("data-end", event.code);
+              else if (model === "auth" && verb === "AUTH") step("sasl-response", event.code);
+              else step(verb === "BDAT" && /\bLAST\b/i.test(lines[0] ?? "") ? "BDAT LAST" : verb, event.code);
+              if (verb === "AUTH" && event.code === 235) flags.authenticated = true;
+            }
             // 354 and 334 are intermediate: the command still owes its final reply.
-            if (event.code !== 354 && event.code !== 334) owed.shift();
+            if (event.code !== 354 && event.code !== 334) {
+              owed.shift();
+              lines.shift();
+            }
           }
         }
         if ("requestId" in event) {
@@ -152,6 +187,9 @@ function run(
     if (startTls && !closed && session.state === "tls-handshake") {
       startTls = false;
       session.tlsEstablished({}, now);
+      step("tls-established", 220);
+      flags.tls = true;
+      flags.authenticated = false;
       drain();
     }
   }
@@ -166,9 +204,14 @@ function run(
     if (startTls && !closed && session.state === "tls-handshake") {
       startTls = false;
       session.tlsEstablished({}, now);
+      step("tls-established", 220);
+      flags.tls = true;
+      flags.authenticated = false;
       drain();
     }
   }
+  // The model, fed only what a client sees, is where the server is.
+  if (!closed) expect(model, "the table driven by the replies agrees with the server").toBe(session.state);
   // Exactly one final reply per command taken up: none is left owed, except the one whose
   // content or SASL exchange the input stopped in the middle of (its 354/334 went out).
   if (owed.length > 0 && !closed) {

@@ -54,7 +54,16 @@ import {
 import type { SaslChannelBinding } from "../sasl/channel-binding.js";
 import { SaslError } from "../sasl/sasl-error.js";
 import type { SaslDecision, SaslServerMechanism, SaslServerStep, SaslServerSuccess } from "../sasl/server-types.js";
-import { commandInput, findTransition, nextState, type SessionFlags, type SessionInput, type SessionState } from "../transition-table.js";
+import {
+  commandInput,
+  commandInputs,
+  findTransition,
+  nextState,
+  type CommandInput,
+  type SessionFlags,
+  type SessionInput,
+  type SessionState,
+} from "../transition-table.js";
 import { resolveServerConfig, type ResolvedServerConfig, type ServerSessionConfig } from "./server-config.js";
 import type {
   AnyDecision,
@@ -1264,10 +1273,21 @@ export class ServerSession {
       return;
     }
     // A reply the command may receive: RFC 5321 §4.3.2 has no 550 for a bare-LF command line, so that is a 501.
+    // A line that names no command may get only the general replies (500, 501, 502).
     let name: SituationName = error.situation;
-    if (verb !== undefined && !isReplyAllowed(verb, Situations[name].code)) name = "SyntaxError";
+    const code = Situations[name].code;
+    if (verb !== undefined ? !isReplyAllowed(verb, code) : code !== 500 && code !== 501 && code !== 502) name = "SyntaxError";
     const slot = this.#slot(verb ?? "unknown");
     this.#reply(slot, this.#situation(name));
+    // A malformed line of a known command moves the conversation as that command's failure does in
+    // the table, so both roles stay in the same state (a 501 to BDAT ends the transaction, RFC 3030 §2).
+    if (verb !== undefined && (commandInputs as readonly string[]).includes(verb)) {
+      const input = verb as CommandInput;
+      if (findTransition(this.#state, input, this.#flags())?.outcome.type === "evaluate") {
+        if (input === "BDAT") this.#abortMessage("chunk-refused");
+        this.#apply(input, Situations[name].code);
+      }
+    }
     if (error.forbidden) {
       // An HTTP request or TLS handshake on a plain-text port: not an SMTP client (Postfix's smtpd_forbidden_commands).
       this.#violation("forbidden-command", "The client is not speaking SMTP.");
