@@ -173,6 +173,19 @@ const LF = 0x0a;
 const CR = 0x0d;
 
 /**
+ * Command lines follow the same bare line ending policy as DATA unless the
+ * caller set `bareLineFeed` explicitly: under `reject` (the default) a line
+ * ends at CRLF only (RFC 5321 §2.3.8), so a bare LF never splits one line into
+ * two commands; under `normalize` and `accept` an LF-ended line is accepted,
+ * as Postfix's `smtpd_forbid_bare_newline = normalize` does, and reported as
+ * the `bareLineFeed` leniency.
+ */
+function withLineEndingPolicy(options: CommandReaderOptions): CommandReaderOptions {
+  if (options.bareLineFeed !== undefined) return options;
+  return { ...options, bareLineFeed: (options.bareLineEndings ?? "reject") !== "reject" && options.strict !== true };
+}
+
+/**
  * Reads what an SMTP client sends, incrementally and in any split.
  *
  * The input buffers are not copied where avoidable: `data-chunk` events are
@@ -223,7 +236,7 @@ export class CommandReader {
    */
   constructor(options: CommandReaderOptions = {}) {
     this.#options = options;
-    this.#syntax = resolve(options);
+    this.#syntax = resolve(withLineEndingPolicy(options));
     this.#maxLine = limit("maxLineLength", options.maxLineLength, Limits.commandLine, Limits.commandLineFloor);
     this.#maxAuthLine = Math.max(limit("maxAuthLineLength", options.maxAuthLineLength, Limits.authLine, Limits.commandLineFloor), this.#maxLine);
     this.#maxHeld = limit("maxHeldBytes", options.maxHeldBytes, Limits.heldBytes);
@@ -252,7 +265,7 @@ export class CommandReader {
    * @param options - the new syntax options (limits and the DATA policy stay)
    */
   setSyntax(options: CommandSyntaxOptions): void {
-    this.#syntax = resolve({ ...this.#options, ...options });
+    this.#syntax = resolve(withLineEndingPolicy({ ...this.#options, ...options }));
   }
 
   /**

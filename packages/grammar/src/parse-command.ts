@@ -13,7 +13,7 @@
  * | `missingAngleBrackets` | `MAIL FROM:a@b` | §4.1.2 requires `<>` | accepted (`strict_rfc821_envelopes = no`) | accepted |
  * | `looseLocalPart` | `RCPT TO:<john..doe@x>` | §4.1.2 Dot-string has no empty atoms | accepted (real addresses at Japanese carriers have them) | accepted |
  * | `uncheckedHello` | `EHLO my_host` | §4.1.1.1 Domain / address-literal | accepted (`reject_invalid_helo_hostname` is opt-in) | accepted, `form: "unchecked"` |
- * | `bareLineFeed` (the reader) | `NOOP<LF>` | §2.3.8: lines end in CRLF | accepted unless `smtpd_forbid_bare_newline = reject` | accepted; never in DATA, where only `<CRLF>.<CRLF>` ends |
+ * | `bareLineFeed` (the reader) | `NOOP<LF>` | §2.3.8: lines end in CRLF | accepted unless `smtpd_forbid_bare_newline = reject` | follows the reader's bare line ending policy: refused under `reject` (the default), accepted under `normalize`/`accept`; never in DATA, where only `<CRLF>.<CRLF>` ends |
  *
  * Not leniencies, since the RFCs require them: verbs, `FROM:`/`TO:` and
  * parameter keywords in any case (§2.4); source routes in paths, accepted
@@ -69,10 +69,12 @@ export interface CommandSyntaxOptions {
   readonly uncheckedHello?: boolean;
   /**
    * Accept command lines ended by a bare LF, as Postfix does by default. Used
-   * by {@link CommandReader}; `parseCommand` is given lines without their
-   * ending. When off (or under `strict`), a line ends at CRLF only and a line
-   * holding a bare LF is refused whole with `BareLineEnding`, so text a client
-   * pasted after an LF can never become a command of its own.
+   * by {@link CommandReader}, where it defaults to the reader's bare line
+   * ending policy (off under `reject`, the default; on under `normalize` and
+   * `accept`); `parseCommand` is given lines without their ending. When off
+   * (or under `strict`), a line ends at CRLF only and a line holding a bare LF
+   * is refused whole with `BareLineEnding`, so text a client pasted after an
+   * LF can never become a command of its own.
    */
   readonly bareLineFeed?: boolean;
   /**

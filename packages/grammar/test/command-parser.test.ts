@@ -1,7 +1,10 @@
 // Command lines as real clients send them, with the value or the refusal each
-// must give. Every row runs three ways through the CommandReader: ended by
-// CRLF, by a bare LF, and with trailing white space before the CRLF. The
-// default leniencies accept all three; strict mode only the first.
+// must give. Every row runs four ways through the CommandReader: ended by
+// CRLF; by a bare LF under the default `reject` policy (no line end: the line
+// runs on to the next CRLF and is refused whole with BareLineEnding, RFC 5321
+// §2.3.8) and under `normalize` (accepted, as Postfix's default does); and
+// with trailing white space before the CRLF.
+// Strict mode accepts only the first.
 import { describe, expect, it } from "vitest";
 import { type SituationName } from "@smtpkit/codes";
 import fc from "fast-check";
@@ -153,18 +156,28 @@ function readLine(text: string, options = {}): { command?: Command; situation?: 
 
 describe("command lines: the fixture table", () => {
   for (const row of rows) {
-    for (const [ending, text] of [
-      ["CRLF", `${row.line}\r\n`],
-      ["LF", `${row.line}\n`],
-      ["trailing space", `${row.line} \r\n`],
+    for (const [ending, text, options] of [
+      ["CRLF", `${row.line}\r\n`, {}],
+      ["LF under normalize", `${row.line}\n`, { bareLineEndings: "normalize" }],
+      ["trailing space", `${row.line} \r\n`, {}],
     ] as const) {
       it(`${row.source}: ${JSON.stringify(row.line)} with ${ending}`, () => {
-        const got = readLine(text);
+        const got = readLine(text, options);
         if (row.command !== undefined) expect(got.command).toEqual(row.command);
         // A bare verb with trailing space still has no argument; "" stays unrecognized.
         else expect(got.situation).toBe(row.error);
       });
     }
+    it(`${row.source}: ${JSON.stringify(row.line)} with LF under the default reject policy ends no line`, () => {
+      // RFC 5321 §2.3.8: only CRLF ends a line. The reader waits for it (as
+      // smtp-sink does), then refuses the whole line, so the text after the
+      // bare LF never runs as a command of its own.
+      const reader = new CommandReader();
+      expect(reader.push(utf8(`${row.line}\n`))).toEqual([]);
+      const events = reader.push(utf8("RSET\r\n"));
+      expect(events).toHaveLength(1);
+      expect(events[0]?.type === "command-invalid" && events[0].error.situation).toBe("BareLineEnding");
+    });
   }
 });
 
