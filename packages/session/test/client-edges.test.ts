@@ -74,6 +74,25 @@ describe("hostile replies at awkward moments", () => {
     expect(driver.eventsOf("transaction-result")[0]?.result.recipients[0]?.status).toBe("not-attempted");
   });
 
+  it("abort() ends the session at once, without QUIT, and reports what was unfinished", () => {
+    const driver = ready(["PIPELINING"]);
+    const first = driver.session.send({ from: alice, recipients: [{ address: bob }] });
+    const second = driver.session.send({ from: alice, recipients: [{ address: bob }] });
+    driver.pump();
+    expect(driver.take()).toBe("MAIL FROM:<alice@example.com>\r\nRCPT TO:<bob@example.org>\r\n");
+    driver.session.abort("shutting down");
+    driver.pump();
+    expect(driver.take()).toBe("");
+    expect(driver.session.failure).toMatchObject({ reason: "aborted", fault: "local" });
+    expect(driver.eventsOf("transaction-result").map((e) => [e.result.id, e.result.status])).toEqual([
+      [first, "aborted"],
+      [second, "aborted"],
+    ]);
+    expect(driver.closed).toBe(true);
+    driver.session.abort("again");
+    expect(driver.pump()).toEqual([]);
+  });
+
   it("a TLS handshake that never completes times out", () => {
     const driver = new Driver({ timeouts: { command: 1000 } }).connect();
     driver.server(greeting);

@@ -74,7 +74,11 @@ function sendMail(
               session.tlsEstablished({ channelBinding: { type: "tls-exporter", data } }, performance.now());
               flush();
             });
-            secure.on("error", reject);
+            // A failed handshake (a certificate that does not verify) ends the session: never clear text.
+            secure.on("error", (error) => {
+              session.tlsFailed(error.message, performance.now());
+              flush();
+            });
             secure.on("data", onData);
             secure.on("close", onClose);
             socket = secure;
@@ -206,5 +210,14 @@ describe("driving the client over node:net", () => {
     const expected = new TextDecoder().decode(big).replace(/\n/g, "\r\n");
     expect(stored[1]?.length).toBe(expected.length);
     expect(new TextDecoder().decode(stored[1]) === expected).toBe(true);
+  });
+
+  it("a certificate that does not verify ends the session before anything is sent in clear text", async () => {
+    stored.length = 0;
+    const results = await sendMail(port, "127.0.0.1", { hostname: "client.example.com", startTls: "required" }, [
+      { transaction: { from: null, recipients: [{ address: { localPart: "c", domain: "example.org" } }] }, content: new Uint8Array(1) },
+    ]);
+    expect(results.map((result) => result.status)).toEqual(["aborted"]);
+    expect(stored).toEqual([]);
   });
 });

@@ -86,6 +86,23 @@ describe("STARTTLS", () => {
     expect(driver.server(ehlo("STARTTLS"))).toBe("MAIL FROM:<alice@example.com>\r\n");
   });
 
+  it("a failed handshake ends the session; it never goes on in clear text", () => {
+    const driver = new Driver().connect();
+    const id = driver.session.send({ from: alice, recipients: [{ address: bob }] });
+    driver.server(greeting);
+    driver.server(ehlo("STARTTLS"));
+    driver.server("220 go\r\n");
+    driver.take();
+    driver.session.tlsFailed("certificate has expired", 9);
+    driver.pump();
+    expect(driver.take()).toBe("");
+    expect(driver.session.failure).toMatchObject({ reason: "tls-handshake-failed", fault: "remote" });
+    expect(driver.session.failure?.message).toContain("certificate has expired");
+    expect(driver.eventsOf("transaction-result")[0]?.result).toMatchObject({ id, status: "aborted" });
+    expect(driver.closed).toBe(true);
+    expect(() => new Driver().session.tlsFailed("x", 0)).toThrow(expect.objectContaining({ reason: "wrong-state" }));
+  });
+
   it("never falls back to HELO after TLS", () => {
     const driver = new Driver().connect();
     driver.server(greeting);

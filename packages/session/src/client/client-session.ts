@@ -438,6 +438,44 @@ export class ClientSession {
   }
 
   /**
+   * The TLS handshake that a `start-tls` output asked for failed (the
+   * certificate did not verify, no common cipher...). The session fails
+   * (`tls-handshake-failed`) and closes: it never goes on in clear text.
+   *
+   * @param message - what the TLS stack said, for logs
+   * @param now - the current time
+   * @throws {@link ClientSessionError} (`wrong-state`) unless a `start-tls` output is pending
+   * @example
+   * ```ts
+   * secure.on("error", (error) => { session.tlsFailed(error.message, performance.now()); flush(); });
+   * ```
+   */
+  tlsFailed(message: string, now: number): void {
+    this.#advance(now);
+    if (this.#state === "closed") return;
+    if (this.#state !== "tls-handshake") throw new ClientSessionError("wrong-state", "tlsFailed() without a start-tls output.");
+    this.#fail("tls-handshake-failed", "remote", `The TLS handshake failed: ${String(message)}`, "close");
+  }
+
+  /**
+   * Ends the session at once, without QUIT: for a program shutting down or
+   * giving up. Unfinished transactions are reported `aborted`; the failure
+   * (`aborted`) is local. Does nothing on a closed session.
+   *
+   * @param message - why, for logs
+   * @param now - the current time (default: the last time given)
+   * @example
+   * ```ts
+   * process.on("SIGTERM", () => { session.abort("shutting down"); flush(); });
+   * ```
+   */
+  abort(message: string, now?: number): void {
+    if (now !== undefined) this.#advance(now);
+    if (this.#state === "closed") return;
+    this.#fail("aborted", "local", `Aborted by the program: ${String(message)}`, "close");
+  }
+
+  /**
    * The server closed the connection (or it broke).
    *
    * @param now - the current time

@@ -252,6 +252,8 @@ export type ClientFailureReason =
   | "starttls-refused"
   /** Bytes arrived between the 220 to STARTTLS and the TLS handshake (RFC 3207 §5). */
   | "starttls-injection"
+  /** The embedder's TLS handshake failed ({@link ClientSession.tlsFailed}). */
+  | "tls-handshake-failed"
   /** Credentials were given and the server offers no AUTH. */
   | "auth-not-offered"
   /** The only mechanisms left would send the credential in clear text. */
@@ -278,6 +280,8 @@ export type ClientFailureReason =
   | "timeout"
   /** The server closed the connection before the session ended. */
   | "connection-closed"
+  /** The program ended the session ({@link ClientSession.abort}). */
+  | "aborted"
   /** The session was about to send something the transition table does not allow (a bug; nothing was sent). */
   | "out-of-sequence"
   /** An 8-bit octet in content declared 7-bit for a server without 8BITMIME; aborted so it cannot be delivered corrupt. */
