@@ -119,3 +119,11 @@ describeLaws("startTlsReplyInjection", () => startTlsReplyInjection(), (injectio
   const first = text(injection.bytes).split("\r\n")[0] ?? "";
   expect(parseReply(first).ok).toBe(true);
 });
+
+describe("smuggling sequences are copies", () => {
+  it("so mutating one leaves the shared list intact", () => {
+    const before = smugglingSequences.map((s) => [...s.bytes]);
+    for (const sequence of fc.sample(smugglingSequence(), { seed: 1, numRuns: 100 })) sequence.bytes.fill(0x41);
+    expect(smugglingSequences.map((s) => [...s.bytes])).toEqual(before);
+  });
+});

@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from "node:util";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CapabilitySet, parseCommand, serializeCommand, type Command } from "@smtpkit/grammar";
-import { capabilitySet, command, commandLine, mailCommand, rcptCommand } from "@smtpkit/testkit";
+import { capabilitySet, command, commandLine, mailCommand, rcptCommand, rcptParameters } from "@smtpkit/testkit";
 import { describeLaws } from "./laws.js";
 
 /** The law: the serialized line parses back, strictly and against the capabilities, to an equal command. */
@@ -94,5 +94,13 @@ describe("mixed-case command lines", () => {
     expect(lines.some((l) => /^mail from:/i.test(l) && !l.startsWith("MAIL FROM:"))).toBe(true);
     expect(lines.some((l) => /body=[0-9a-z]*[a-z]/i.test(l) && !/BODY=(7BIT|8BITMIME|BINARYMIME)/.test(l))).toBe(true);
     expect(lines.some((l) => /^[a-z]/.test(l))).toBe(true);
+  });
+});
+
+describe("generated values are independent", () => {
+  it("never share a mutable array between two values", () => {
+    const nevers = fc.sample(rcptParameters(), { seed: 3, numRuns: 400 }).filter((p) => p.notify?.[0] === "NEVER");
+    expect(nevers.length).toBeGreaterThan(1);
+    expect(new Set(nevers.map((p) => p.notify)).size).toBe(nevers.length);
   });
 });

@@ -201,7 +201,8 @@ export function rcptParameters(options: CommandOptions = {}): fc.Arbitrary<RcptP
   if (allows(r, "NOTIFY")) {
     // RFC 3461 §4.1: "NEVER" / 1#( "SUCCESS" / "FAILURE" / "DELAY" )
     model["notify"] = fc.oneof(
-      fc.constant(["NEVER"]),
+      // A tuple, not a constant: every value gets its own array, so a test that mutates one cannot affect the next.
+      fc.tuple(fc.constant("NEVER" as const)),
       fc.uniqueArray(fc.constantFrom("SUCCESS", "FAILURE", "DELAY"), { minLength: 1, maxLength: 3 }),
     );
   }

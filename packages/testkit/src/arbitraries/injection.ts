@@ -103,7 +103,9 @@ export function smugglingSequence(): fc.Arbitrary<SmugglingSequence> {
     .map(([before, after]) => `${before}.${after}`)
     .filter((text) => !`\r\n${text}`.includes(crlfDotCrlf))
     .map(named);
-  return fc.oneof(fc.constantFrom(...smugglingSequences), generated);
+  // Copies of the shared sequences, so that a test that mutates the bytes cannot corrupt the list.
+  const listed = fc.constantFrom(...smugglingSequences).map((sequence) => ({ name: sequence.name, bytes: sequence.bytes.slice() }));
+  return fc.oneof(listed, generated);
 }
 
 /** A DATA body with a smuggling attempt in it. */
