@@ -18,39 +18,27 @@
  * @module
  */
 import {
+  CapabilitySet,
   DataEncoder,
   decodeBase64,
   encodeBase64,
   encodeCommand,
   GrammarError,
-  isValidDomain,
-  parseAddressLiteral,
   parseEhloReply,
   ReplyReader,
-  CapabilitySet,
   type Command,
   type Reply,
   type ReplyReaderEvent,
 } from "@smtpkit/grammar";
 import { checkChannelBinding, type SaslChannelBinding } from "../sasl/channel-binding.js";
 import type { SaslClientMechanism } from "../sasl/client-types.js";
-import { saslMechanismNames, type SaslMechanismName } from "../sasl/mechanism-names.js";
+import type { SaslMechanismName } from "../sasl/mechanism-names.js";
 import { chooseMechanism, createSaslClient } from "../sasl/sasl-client.js";
 import { SaslError } from "../sasl/sasl-error.js";
-import {
-  CLIENT_DEFAULT_CHUNK_SIZE,
-  CLIENT_DEFAULT_MAX_OUTSTANDING_CHUNKS,
-  CLIENT_DEFAULT_MAX_RECIPIENTS,
-  CLIENT_DEFAULT_MAX_REPLY_LINE_LENGTH,
-  CLIENT_DEFAULT_MAX_REPLY_LINES,
-  CLIENT_MAX_CHUNK_SIZE,
-  resolveCount,
-  resolveTimeouts,
-  type ClientTimeouts,
-} from "./client-limits.js";
+import type { ClientTimeouts } from "./client-limits.js";
+import { resolveClientOptions, type AuthSettings } from "./client-options.js";
 import { ClientSessionError } from "./client-session-error.js";
 import type {
-  ClientAuthOptions,
   ClientEvent,
   ClientFailureReason,
   ClientOutput,
@@ -126,7 +114,6 @@ interface Queued {
 
 const noBytes = new Uint8Array(0);
 const ascii = new TextEncoder();
-const policies: readonly StartTlsPolicy[] = ["required", "opportunistic", "never"];
 
 function isPositive(reply: Reply): boolean {
   return reply.code >= 200 && reply.code < 300;
@@ -145,83 +132,6 @@ function checkTime(now: number): number {
     throw new ClientSessionError("invalid-argument", `The time must be a finite number, got ${String(now)}.`);
   }
   return now;
-}
-
-function checkBoolean(value: boolean | undefined, name: string, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== "boolean") throw new ClientSessionError("invalid-option", `${name} must be a boolean.`);
-  return value;
-}
-
-/**
- * RFC 5321 §4.1.1.1: `ehlo = "EHLO" SP ( Domain / address-literal ) CRLF`.
- * ASCII only: the client cannot know before EHLO whether the server takes
- * U-labels (RFC 6531 §3.7.1), so an internationalized name goes as A-labels.
- */
-function checkHostname(hostname: string): string {
-  if (typeof hostname !== "string" || !(isValidDomain(hostname, false) || parseAddressLiteral(hostname) !== undefined)) {
-    throw new ClientSessionError(
-      "invalid-option",
-      `hostname must be a domain (in A-labels) or an address literal such as [192.0.2.1], got ${JSON.stringify(hostname)}.`,
-    );
-  }
-  return hostname;
-}
-
-/** The checked auth options. */
-interface AuthSettings {
-  readonly options: ClientAuthOptions;
-  readonly mechanisms: readonly SaslMechanismName[];
-}
-
-function checkAuth(auth: ClientAuthOptions | undefined): AuthSettings | undefined {
-  if (auth === undefined) return undefined;
-  const credentials = auth.credentials as ClientAuthOptions["credentials"] | undefined;
-  if (typeof credentials !== "object" || credentials === null || typeof credentials.username !== "string") {
-    throw new ClientSessionError("invalid-option", "auth.credentials needs a username.");
-  }
-  if (credentials.password === undefined && credentials.token === undefined) {
-    throw new ClientSessionError("invalid-option", "auth.credentials needs a password or a token.");
-  }
-  checkBoolean(auth.allowPlaintextAuth, "auth.allowPlaintextAuth", false);
-  checkBoolean(auth.allowCramMd5, "auth.allowCramMd5", false);
-  const hasNonce = auth.scramNonce !== undefined;
-  let mechanisms: readonly SaslMechanismName[];
-  if (auth.mechanisms === undefined) {
-    // No randomness here: without a nonce from the embedder SCRAM cannot run.
-    mechanisms = saslMechanismNames.filter((name) => hasNonce || !name.startsWith("SCRAM"));
-  } else {
-    if (!Array.isArray(auth.mechanisms) || auth.mechanisms.some((name) => !saslMechanismNames.includes(name))) {
-      throw new ClientSessionError("invalid-option", `auth.mechanisms may hold only ${saslMechanismNames.join(", ")}.`);
-    }
-    if (!hasNonce && auth.mechanisms.some((name) => name.startsWith("SCRAM"))) {
-      throw new ClientSessionError("invalid-option", "SCRAM needs auth.scramNonce: the session has no randomness of its own.");
-    }
-    mechanisms = [...auth.mechanisms];
-  }
-  // Make each kind of mechanism the credentials serve once, so that a bad
-  // credential, nonce or OAuth host is a mistake reported here, not a
-  // failure in the middle of a conversation.
-  const trial = (name: SaslMechanismName): void => {
-    if (!mechanisms.includes(name)) return;
-    try {
-      createSaslClient(name, {
-        credentials,
-        ...(auth.scramNonce === undefined ? {} : { nonce: auth.scramNonce }),
-        ...(auth.host === undefined ? {} : { host: auth.host }),
-        ...(auth.port === undefined ? {} : { port: auth.port }),
-      });
-    } catch (error) {
-      if (!SaslError.isInstance(error)) throw error;
-      throw new ClientSessionError("invalid-option", `auth cannot be used with ${name}: ${error.message}`, { cause: error });
-    }
-  };
-  if (credentials.password !== undefined) {
-    trial("PLAIN");
-    trial("SCRAM-SHA-256");
-  }
-  if (credentials.token !== undefined) trial("OAUTHBEARER");
-  return { options: auth, mechanisms };
 }
 
 /**
@@ -298,32 +208,20 @@ export class ClientSession {
    * @throws {@link ClientSessionError} (`invalid-option`) for a bad option
    */
   constructor(options: ClientSessionOptions) {
-    if (typeof options !== "object" || options === null) throw new ClientSessionError("invalid-option", "Options are required.");
-    this.#hostname = checkHostname(options.hostname);
-    this.#lmtp = checkBoolean(options.lmtp, "lmtp", false);
-    const policy = options.startTls ?? "opportunistic";
-    if (!policies.includes(policy)) throw new ClientSessionError("invalid-option", `startTls must be one of ${policies.join(", ")}.`);
-    this.#policy = policy;
-    this.#tls = checkBoolean(options.implicitTls, "implicitTls", false);
-    try {
-      this.#channelBinding = checkChannelBinding(options.channelBinding);
-    } catch (error) {
-      throw new ClientSessionError("invalid-option", "channelBinding is malformed.", { cause: error });
-    }
-    if (this.#channelBinding !== undefined && !this.#tls) {
-      throw new ClientSessionError("invalid-option", "channelBinding belongs to a TLS connection: give it with implicitTls, or to tlsEstablished.");
-    }
-    this.#auth = checkAuth(options.auth);
-    this.#usePipelining = checkBoolean(options.pipelining, "pipelining", true);
-    this.#useChunking = checkBoolean(options.chunking, "chunking", false);
-    this.#chunkSize = resolveCount(options.chunkSize, CLIENT_DEFAULT_CHUNK_SIZE, "chunkSize", CLIENT_MAX_CHUNK_SIZE);
-    this.#maxOutstanding = resolveCount(options.maxOutstandingChunks, CLIENT_DEFAULT_MAX_OUTSTANDING_CHUNKS, "maxOutstandingChunks", 1024);
-    this.#maxRecipients = resolveCount(options.maxRecipients, CLIENT_DEFAULT_MAX_RECIPIENTS, "maxRecipients", 100_000);
-    this.#timeouts = resolveTimeouts(options.timeouts);
-    this.#readerOptions = {
-      maxLineLength: resolveCount(options.replyLimits?.maxLineLength, CLIENT_DEFAULT_MAX_REPLY_LINE_LENGTH, "replyLimits.maxLineLength", 1_000_000),
-      maxLines: resolveCount(options.replyLimits?.maxLines, CLIENT_DEFAULT_MAX_REPLY_LINES, "replyLimits.maxLines", 100_000),
-    };
+    const resolved = resolveClientOptions(options);
+    this.#hostname = resolved.hostname;
+    this.#lmtp = resolved.lmtp;
+    this.#policy = resolved.startTls;
+    this.#tls = resolved.implicitTls;
+    this.#channelBinding = resolved.channelBinding;
+    this.#auth = resolved.auth;
+    this.#usePipelining = resolved.pipelining;
+    this.#useChunking = resolved.chunking;
+    this.#chunkSize = resolved.chunkSize;
+    this.#maxOutstanding = resolved.maxOutstandingChunks;
+    this.#maxRecipients = resolved.maxRecipients;
+    this.#timeouts = resolved.timeouts;
+    this.#readerOptions = resolved.replyLimits;
     this.#reader = new ReplyReader(this.#readerOptions);
   }
 
