@@ -110,6 +110,17 @@ export function planTransaction(transaction: ClientTransaction, context: PlanCon
   };
 }
 
+/** A server that offers every extension a transaction can use: for checking only. */
+const everything = CapabilitySet.of({
+  SIZE: true,
+  "8BITMIME": true,
+  BINARYMIME: true,
+  CHUNKING: true,
+  SMTPUTF8: true,
+  DSN: true,
+  REQUIRETLS: true,
+});
+
 /**
  * Checks a transaction the embedder hands in: everything must be
  * serializable with every parameter it asks for, so that no later subset
@@ -144,14 +155,3 @@ export function checkTransaction(transaction: ClientTransaction, maxRecipients: 
     throw error;
   }
 }
-
-/** A server that offers every extension a transaction can use: for checking only. */
-const everything = CapabilitySet.of({
-  SIZE: true,
-  "8BITMIME": true,
-  BINARYMIME: true,
-  CHUNKING: true,
-  SMTPUTF8: true,
-  DSN: true,
-  REQUIRETLS: true,
-});
