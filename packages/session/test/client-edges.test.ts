@@ -238,4 +238,44 @@ describe("split invariance", () => {
       }),
     );
   });
+
+  it("the BDAT chunks carry the message with only its line endings repaired, each at most chunkSize, however the embedder cuts it", () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: fc.constantFrom("a", ".", "\r", "\n", " ", "x"), maxLength: 120 }),
+        fc.array(fc.integer({ min: 1, max: 30 }), { maxLength: 10 }),
+        fc.integer({ min: 1, max: 16 }),
+        (message, cuts, chunkSize) => {
+          const driver = ready(["PIPELINING", "CHUNKING"], { chunking: true, chunkSize });
+          driver.session.send({ from: alice, recipients: [{ address: bob }] });
+          driver.server("250 ok\r\n250 ok\r\n");
+          driver.take();
+          const content = bytes(message);
+          let offset = 0;
+          for (const cut of cuts) {
+            driver.session.provideMessage(content.subarray(offset, offset + cut));
+            offset += cut;
+          }
+          driver.session.provideMessage(content.subarray(Math.min(offset, content.length)));
+          driver.session.endMessage();
+          driver.pump();
+          // Read the BDATs back as a server would.
+          let wire = driver.take();
+          let payload = "";
+          let last = false;
+          while (wire.length > 0) {
+            const header = /^BDAT ([0-9]+)( LAST)?\r\n/.exec(wire);
+            expect(header).not.toBeNull();
+            const size = Number(header?.[1]);
+            expect(size).toBeLessThanOrEqual(chunkSize);
+            payload += wire.slice(header?.[0].length, (header?.[0].length ?? 0) + size);
+            wire = wire.slice((header?.[0].length ?? 0) + size);
+            last = header?.[2] !== undefined;
+          }
+          expect(last).toBe(true);
+          expect(payload).toBe(message.replace(/\r\n|\r|\n/g, "\r\n"));
+        },
+      ),
+    );
+  });
 });
