@@ -173,8 +173,10 @@ export class Pair {
     if (this.#clientStartTls && this.#serverStartTls) {
       this.#clientStartTls = false;
       this.#serverStartTls = false;
-      this.server.tlsEstablished({}, this.#now);
-      this.client.tlsEstablished({}, this.#now);
+      // Both ends of one TLS connection see the same exporter value (RFC 9266).
+      const channelBinding = { type: "tls-exporter" as const, data: new Uint8Array(32).fill(this.#now & 0xff) };
+      this.server.tlsEstablished({ channelBinding }, this.#now);
+      this.client.tlsEstablished({ channelBinding }, this.#now);
       return true;
     }
     if (this.#held.length > 0) return true;

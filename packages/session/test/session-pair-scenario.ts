@@ -109,7 +109,7 @@ export function checkScenario(scenario: Scenario): Set<string> {
               return { type: "accept" };
           }
         };
-        const mechanisms = server.scram ? (["SCRAM-SHA-256", "PLAIN", "LOGIN"] as const) : (["PLAIN", "LOGIN"] as const);
+        const mechanisms = server.scram ? (["SCRAM-SHA-256-PLUS", "SCRAM-SHA-256", "PLAIN", "LOGIN"] as const) : (["PLAIN", "LOGIN"] as const);
         const auth = server.auth
           ? { auth: { sasl: { mechanisms, allowPlaintextWithoutTls: true }, nonce: () => "server-nonce-abcdefgh" }, policy: { allowAuthWithoutTls: true } }
           : {};

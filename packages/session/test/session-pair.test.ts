@@ -30,7 +30,7 @@ describe("client and server in memory, for arbitrary envelopes, messages, capabi
       }),
       { numRuns: Number(process.env["PAIR_RUNS"] ?? 250) },
     );
-    for (const item of ["accepted", "rejected", "refused", "aborted", "auth-PLAIN", "auth-SCRAM-SHA-256", "tls", "bdat", "lmtp-accepted", "partial"]) {
+    for (const item of ["accepted", "rejected", "refused", "aborted", "auth-PLAIN", "auth-SCRAM-SHA-256", "auth-SCRAM-SHA-256-PLUS", "tls", "bdat", "lmtp-accepted", "partial"]) {
       expect(reached.get(item) ?? 0, item).toBeGreaterThan(0);
     }
   });
