@@ -1,3 +1,4 @@
+import { domainToASCII } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { formatMailbox, isAsciiMailbox, isValidDomain, parseAddressLiteral, parseCommand, type Mailbox } from "@smtpkit/grammar";
@@ -55,6 +56,11 @@ describeLaws("uLabelDomain", () => uLabelDomain(), (name) => {
   expect(isValidDomain(name, false)).toBe(false);
   expect(octets(name)).toBeLessThanOrEqual(255);
   expect(name.normalize("NFC")).toBe(name);
+  // Node's own IDNA conversion (an independent Punycode) agrees that every A-label fits (RFC 1035 §2.3.4).
+  const ascii = domainToASCII(name);
+  expect(ascii).not.toBe("");
+  for (const label of ascii.split(".")) expect(label.length).toBeLessThanOrEqual(63);
+  expect(ascii.length).toBeLessThanOrEqual(255);
 });
 
 describeLaws("ipv4AddressLiteral", () => ipv4AddressLiteral(), (text) => {
