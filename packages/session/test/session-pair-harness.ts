@@ -50,6 +50,10 @@ export class Pair {
   readonly serverEvents: ServerEvent[] = [];
   readonly stored: StoredMessage[] = [];
   readonly results: TransactionResult[] = [];
+  /** Moments when the two sides' table states differed with nothing in flight. */
+  readonly disagreements: string[] = [];
+  /** How many times the table states were compared. */
+  comparisons = 0;
   clientClosed = false;
   serverClosed = false;
   #toServer: Uint8Array[] = [];
@@ -162,6 +166,13 @@ export class Pair {
       return true;
     }
     for (const held of this.#held) held.wait -= 1;
+    // When nothing is in flight, both sides read the transition table alike.
+    if (this.#toServer.length === 0 && this.#toClient.length === 0 && this.#held.length === 0 && !this.clientClosed && !this.serverClosed) {
+      this.comparisons += 1;
+      const client = this.client.snapshot().protocolState;
+      const server = this.server.snapshot().state;
+      if (client !== server) this.disagreements.push(`client ${client}, server ${server}`);
+    }
     if (this.#toServer.length > 0 && !this.serverClosed) {
       this.server.receive(this.#take(this.#toServer), this.#now);
       return true;

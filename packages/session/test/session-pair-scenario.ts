@@ -269,6 +269,7 @@ export function checkScenario(scenario: Scenario): Set<string> {
           expect(stored).toEqual(storedExpected);
         }
         expect(pair.clientClosed && pair.serverClosed).toBe(true);
+        expect(pair.disagreements).toEqual([]);
         const seen = new Set<string>(pair.results.map((result) => result.status));
         for (const event of pair.clientEvents) if (event.type === "auth-succeeded") seen.add(`auth-${event.mechanism}`);
         if (pair.clientEvents.some((event) => event.type === "capabilities-received" && event.tls)) seen.add("tls");

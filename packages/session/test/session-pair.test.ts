@@ -14,6 +14,9 @@ describe("client and server in memory", () => {
     expect(pair.results).toMatchObject([{ status: "accepted" }]);
     expect(new TextDecoder().decode(pair.stored[0]?.content)).toBe("Subject: hi\r\n\r\n.dot\r\nbody\r\n");
     expect(pair.clientClosed && pair.serverClosed).toBe(true);
+    // Whenever nothing was in flight, client and server were in the same state of the table.
+    expect(pair.comparisons).toBeGreaterThanOrEqual(3);
+    expect(pair.disagreements).toEqual([]);
   });
 });
 
