@@ -92,45 +92,62 @@ export interface GeneralReply {
 }
 
 /**
- * Replies that RFC 5321 and RFC 4954 allow for (almost) any command, beyond
- * that command's own row of §4.3.2.
+ * Replies a command may receive beyond its own row of RFC 5321 §4.3.2. The
+ * first three are the RFC's own list ("any SMTP command can return" 500, 501
+ * and 421, §4.3.2); the others follow from §4.2.4 (502), §3.1 (503 after a 554
+ * greeting), RFC 4954 §6 and RFC 3207 §4 (530). A code may appear twice, once
+ * per rule; {@link CommandReplies.general} lists each code once.
  */
 export const generalReplies: readonly GeneralReply[] = [
   {
     code: 421,
     when: "the service is shutting down or must close the channel",
-    reference: "RFC 5321 §3.8",
+    reference: "RFC 5321 §4.3.2, §3.8",
     except: [],
   },
   {
     code: 500,
     when: "the command is unrecognized or its line too long",
-    reference: "RFC 5321 §4.2.4",
+    reference: "RFC 5321 §4.3.2",
     except: ["CONNECT"],
   },
   {
     code: 501,
-    when: "the command's arguments are not valid syntax",
-    reference: "RFC 5321 §4.2.4",
+    when: "the command's arguments are not valid syntax (or it takes none and got some)",
+    reference: "RFC 5321 §4.3.2",
     except: ["CONNECT"],
   },
   {
+    // RFC 5321 §4.5.1: every server implements EHLO, HELO, MAIL, RCPT, DATA,
+    // RSET, NOOP, QUIT and VRFY (VRFY's and EHLO/HELO's rows list 502 themselves);
+    // RFC 2033 §4.1 makes LHLO the LMTP server's required greeting command.
     code: 502,
-    when: "the command is recognized but not implemented",
-    reference: "RFC 5321 §4.2.4",
-    except: ["CONNECT", "EHLO", "HELO", "NOOP", "QUIT", "RSET"],
+    when: "the command is recognized but not implemented (optional commands only)",
+    reference: "RFC 5321 §4.2.4, §4.5.1",
+    except: ["CONNECT", "EHLO", "HELO", "LHLO", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "QUIT"],
   },
   {
+    // RFC 5321 §3.1: after a 554 greeting the server waits for QUIT and
+    // SHOULD answer every other command, NOOP and RSET included, with 503.
     code: 503,
     when: "the command comes out of sequence, including every command but QUIT after a 554 greeting",
     reference: "RFC 5321 §3.1, §4.1.4",
-    except: ["CONNECT", "QUIT", "NOOP", "RSET"],
+    except: ["CONNECT", "QUIT"],
+  },
+  {
+    // RFC 4954 §6 exempts AUTH, EHLO, HELO, NOOP, RSET and QUIT. STARTTLS is
+    // exempt here too: requiring AUTH before TLS would defeat RFC 4954 §4's
+    // advice to protect credentials with TLS.
+    code: 530,
+    when: "server policy requires authentication before this command",
+    reference: "RFC 4954 §6",
+    except: ["CONNECT", "AUTH", "EHLO", "HELO", "LHLO", "NOOP", "RSET", "QUIT", "STARTTLS"],
   },
   {
     code: 530,
-    when: "server policy requires authentication (or STARTTLS, RFC 3207 §4) before this command",
-    reference: "RFC 4954 §6",
-    except: ["CONNECT", "AUTH", "EHLO", "HELO", "LHLO", "NOOP", "RSET", "QUIT", "STARTTLS"],
+    when: "server policy requires STARTTLS before this command",
+    reference: "RFC 3207 §4",
+    except: ["CONNECT", "EHLO", "LHLO", "NOOP", "QUIT", "STARTTLS"],
   },
 ];
 
@@ -147,9 +164,9 @@ const rows: readonly Row[] = [
     command: "MAIL",
     success: [250],
     intermediate: [],
-    // RFC 1870 §6.1 (552/452 for SIZE), RFC 4954 §5 (AUTH=), RFC 6531 §3.7.4 (553 for SMTPUTF8).
+    // RFC 1870 §6.1 (552/452 for SIZE), RFC 4954 §5 (AUTH=), RFC 6531 §3.5 (553 for SMTPUTF8).
     failure: [552, 451, 452, 550, 553, 503, 455, 555],
-    references: ["RFC 5321 §4.3.2", "RFC 1870 §6", "RFC 6531 §3.7.4"],
+    references: ["RFC 5321 §4.3.2", "RFC 1870 §6", "RFC 6531 §3.5"],
   },
   {
     command: "RCPT",
@@ -201,7 +218,9 @@ const byCommand = new Map<CommandName, CommandReplies>(
     row.command,
     {
       ...row,
-      general: generalReplies.filter((general) => !general.except.includes(row.command)).map((general) => general.code),
+      general: [
+        ...new Set(generalReplies.filter((general) => !general.except.includes(row.command)).map((general) => general.code)),
+      ],
     },
   ]),
 );

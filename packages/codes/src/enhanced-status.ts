@@ -52,10 +52,9 @@ export interface EnhancedStatusDescription extends EnhancedStatus {
   readonly deprecated?: string;
 }
 
-// RFC 3463 §2: status-code = class "." subject "." detail
-//   class = "2" / "4" / "5"
-//   subject = "0" / ( %x31-39 0*2DIGIT )
-//   detail  = "0" / ( %x31-39 0*2DIGIT )
+// RFC 3463 §2: status-code = class "." subject "." detail, with class "2", "4"
+// or "5" and subject and detail 1*3digit, each written without leading zeros.
+// Together that is, for subject and detail: "0" / ( %x31-39 0*2DIGIT ).
 // Scanned by hand: a bounded loop, no regular expression on network text.
 function readNumber(text: string, start: number): { value: number; end: number } | undefined {
   const first = text.charCodeAt(start);
@@ -121,22 +120,28 @@ export function parseEnhancedStatus(text: string): EnhancedStatus | undefined {
   return parsed !== undefined && parsed.length === text.length ? parsed.status : undefined;
 }
 
-function isSubCode(value: number): boolean {
-  return Number.isInteger(value) && value >= 0 && value <= 999;
+function isSubCode(value: unknown): boolean {
+  return typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= 999;
 }
 
 /**
- * Checks that a value is a well-formed enhanced status code.
+ * Checks that a value is a well-formed enhanced status code: an object whose
+ * class is 2, 4 or 5 and whose subject and detail are integers from 0 to 999.
+ * Accepts any value (never throws), so it can guard untyped input.
  *
  * @param status - the value to check
- * @returns whether class, subject and detail are in range
+ * @returns whether `status` is an {@link EnhancedStatus} in range
  * @example
  * ```ts
  * isEnhancedStatus({ class: 5, subject: 7, detail: 1 }); // true
+ * isEnhancedStatus({ class: 3, subject: 0, detail: 0 }); // false
+ * isEnhancedStatus(null);                                // false
  * ```
  */
-export function isEnhancedStatus(status: EnhancedStatus): boolean {
-  return (status.class === 2 || status.class === 4 || status.class === 5) && isSubCode(status.subject) && isSubCode(status.detail);
+export function isEnhancedStatus(status: unknown): status is EnhancedStatus {
+  if (typeof status !== "object" || status === null) return false;
+  const { class: klass, subject, detail } = status as Record<string, unknown>;
+  return (klass === 2 || klass === 4 || klass === 5) && isSubCode(subject) && isSubCode(detail);
 }
 
 /**

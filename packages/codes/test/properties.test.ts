@@ -29,13 +29,37 @@ describe("enhanced status codes", () => {
     );
   });
 
-  it("parse then format gives back exactly the text, for any string that parses", () => {
+  // Strings close to an enhanced code: any class digit, sub-codes of one to four
+  // digits (leading zeros included), sometimes a wrong separator or extra text.
+  const nearlyEnhanced = fc
+    .tuple(
+      fc.constantFrom(..."0123456789"),
+      fc.constantFrom(".", ".", ".", ",", ""),
+      fc.stringMatching(/^[0-9]{1,4}$/),
+      fc.constantFrom(".", ".", ".", ",", ""),
+      fc.stringMatching(/^[0-9]{1,4}$/),
+      fc.constantFrom("", "", "", ".", " ", "x", "0"),
+    )
+    .map((parts) => parts.join(""));
+  // RFC 3463 §2, written independently of the scanner under test.
+  const abnf = /^[245]\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})$/;
+
+  it("parse accepts exactly the strings of RFC 3463 §2's grammar, and format gives them back", () => {
+    let accepted = 0;
     fc.assert(
-      fc.property(fc.stringMatching(/^[0-9.]{0,12}$/), (text) => {
+      fc.property(nearlyEnhanced, (text) => {
         const status = parseEnhancedStatus(text);
-        if (status !== undefined) expect(formatEnhancedStatus(status)).toBe(text);
+        expect(status !== undefined, text).toBe(abnf.test(text));
+        if (status !== undefined) {
+          accepted += 1;
+          expect(formatEnhancedStatus(status)).toBe(text);
+        }
       }),
+      { numRuns: 500 },
     );
+    // The generator must reach both sides of the law.
+    expect(accepted).toBeGreaterThan(10);
+    expect(accepted).toBeLessThan(500);
   });
 
   it("the prefix parser finds the code before any following text", () => {

@@ -85,7 +85,50 @@ describe("RFC 3463 and the IANA registry", () => {
     expect(describeEnhancedStatus("5.6.7")?.reference).toBe("RFC 6531");
     expect(describeEnhancedStatus("5.7.30")?.title).toBe("REQUIRETLS support required");
     expect(describeEnhancedStatus("5.1.10")?.title).toBe("Recipient address has null MX");
-    expect(describeEnhancedStatus("5.6.10")?.deprecated).toBe("duplicate of X.6.9");
+    expect(describeEnhancedStatus("5.6.10")?.deprecated).toBe("duplicate of X.6.8");
+  });
+
+  // Companion codes as the IANA registry's "Associated basic status code" column
+  // gives them (the entries a first draft of this registry got wrong).
+  it.each([
+    ["5.1.1", [451, 550]],
+    ["5.1.2", []],
+    ["5.1.6", []],
+    ["5.1.7", []],
+    ["5.1.8", [451, 501]],
+    ["2.1.9", []],
+    ["5.3.2", [453, 521]],
+    ["2.3.6", [250, 251]],
+    ["5.5.0", [220, 250, 251, 252, 253, 451, 452, 454, 458, 459, 501, 502, 503, 554]],
+    ["5.5.1", [430, 500, 501, 503, 530, 550, 554, 555]],
+    ["5.5.4", [451, 501, 502, 503, 504, 550, 555]],
+    ["5.7.0", [220, 235, 450, 454, 500, 501, 503, 504, 530, 535, 550]],
+    ["5.7.1", [451, 454, 502, 503, 533, 550, 551]],
+    ["5.7.11", [524, 538]],
+    ["4.7.12", [422, 432]],
+    ["5.7.17", []],
+    ["5.7.26", [550]],
+    ["5.7.28", []],
+  ] as const)("%s pairs with %j", (code, basic) => {
+    expect(describeEnhancedStatus(code)?.basicCodes).toEqual(basic);
+  });
+
+  it("registry sample codes no RFC defines are registered as non-standard, with the RFC's code instead", () => {
+    for (const [code, alternative] of [[422, 432], [430, 503], [453, 421], [523, 530], [524, 538], [525, 535], [533, 550]] as const) {
+      expect(describeReply(code), String(code)).toMatchObject({ registered: true, standard: false, standardAlternative: alternative });
+    }
+  });
+
+  it("classes follow RFC 3463's words, widened by the registry's own companions", () => {
+    expect(describeEnhancedStatus("4.3.1")?.classAllowed).toBe(true);
+    expect(describeEnhancedStatus("5.3.1")?.classAllowed).toBe(false); // "only as a persistent transient error"
+    expect(describeEnhancedStatus("4.1.2")?.classAllowed).toBe(false); // "only useful for permanent failures"
+    expect(describeEnhancedStatus("4.1.1")?.classAllowed).toBe(true); // the registry pairs X.1.1 with 451
+    expect(describeEnhancedStatus("4.5.6")?.classAllowed).toBe(true); // RFC 4954: permanent and transient
+    expect(describeEnhancedStatus("5.6.4")?.classAllowed).toBe(true); // lossy conversion the sender forbade
+    expect(describeEnhancedStatus("2.7.7")?.classAllowed).toBe(true);
+    expect(describeEnhancedStatus("5.6.10")?.title).toMatch(/X\.6\.8/);
+    expect(describeEnhancedStatus("5.7.28")?.reference).toMatch(/draft-levine-mailbomb-header/);
   });
 
   it("flags a registered code used with a class the registry does not allow", () => {
@@ -122,10 +165,25 @@ describe("RFC 5321 §4.3.2 command table", () => {
     expect(isReplyAllowed("QUIT", 503)).toBe(false);
   });
 
+  it("general replies: 500, 501 and 421 for any command (§4.3.2), 503 after a 554 greeting (§3.1), 502 only for optional commands (§4.5.1)", () => {
+    for (const command of ["HELO", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "QUIT", "VRFY"]) {
+      for (const code of [421, 500, 501]) expect(isReplyAllowed(command, code), `${command} ${code}`).toBe(true);
+    }
+    expect(isReplyAllowed("NOOP", 503)).toBe(true);
+    expect(isReplyAllowed("RSET", 503)).toBe(true);
+    for (const command of ["MAIL", "RCPT", "DATA", "RSET", "NOOP", "QUIT"]) expect(isReplyAllowed(command, 502), command).toBe(false);
+    for (const command of ["EXPN", "HELP", "ETRN", "BDAT", "AUTH", "STARTTLS", "VRFY", "EHLO"]) expect(isReplyAllowed(command, 502), command).toBe(true);
+    expect(repliesFor("DATA")?.general).toEqual([421, 500, 501, 503, 530]);
+  });
+
   it("AUTH and STARTTLS from RFC 4954 and RFC 3207", () => {
     expect(repliesFor("AUTH")?.intermediate).toEqual([334]);
     expect(isReplyAllowed("AUTH", 535)).toBe(true);
-    expect(isReplyAllowed("AUTH", 530)).toBe(false);
+    // RFC 4954 §6 exempts AUTH from "530 Authentication required", but RFC 3207 §4
+    // answers every command but NOOP, EHLO, STARTTLS and QUIT with 530 when TLS is required.
+    expect(isReplyAllowed("AUTH", 530)).toBe(true);
+    expect(isReplyAllowed("EHLO", 530)).toBe(false);
+    expect(isReplyAllowed("STARTTLS", 530)).toBe(false);
     expect(isReplyAllowed("MAIL", 530)).toBe(true);
     expect(repliesFor("STARTTLS")?.failure).toEqual([501, 454]);
   });
@@ -152,6 +210,10 @@ describe("situations", () => {
       MailboxUnavailable: [550, "5.1.1"],
       ServiceClosing: [421, "4.4.2"],
       AuthLineTooLong: [500, "5.5.6"],
+      LineTooLong: [500, "5.5.2"],
+      PathTooLong: [501, "5.5.4"],
+      SpfFailed: [550, "5.7.23"],
+      SenderDomainUnknown: [550, "5.1.8"],
     };
     for (const [name, [code, enhanced]] of Object.entries(expected)) {
       expect(situationByName(name), name).toMatchObject({ code, enhanced });
