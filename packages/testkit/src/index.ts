@@ -103,10 +103,14 @@ export { assertTotal, smtpishBytes, type TotalOptions } from "./assertions/total
 export type { LawRunOptions } from "./assertions/run-law.js";
 export {
   clientSession,
+  misorderedSession,
+  sequenceDefects,
   envelope,
   pipelinedGroups,
   sessionBytes,
   type ClientSessionOptions,
+  type MisorderedSession,
+  type SequenceDefect,
   type Envelope,
   type EnvelopeOptions,
   type SessionStep,

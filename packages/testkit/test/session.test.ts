@@ -1,7 +1,18 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CapabilitySet, CommandReader, type Command, type CommandReaderEvent } from "@smtpkit/grammar";
-import { allCapabilities, capabilitySet, clientSession, envelope, pipelinedGroups, sessionBytes, type SessionStep } from "@smtpkit/testkit";
+import { Situations } from "@smtpkit/codes";
+import {
+  allCapabilities,
+  capabilitySet,
+  clientSession,
+  envelope,
+  misorderedSession,
+  pipelinedGroups,
+  sequenceDefects,
+  sessionBytes,
+  type SessionStep,
+} from "@smtpkit/testkit";
 import { describeLaws } from "./laws.js";
 
 /** Replays the session's bytes through grammar's server-side reader, answering every command positively. */
@@ -144,5 +155,76 @@ describe("pipelined groups", () => {
       { command: { verb: "QUIT" } },
     ];
     expect(pipelinedGroups(steps, set).map((g) => g.map((s) => s.command.verb))).toEqual([["EHLO"], ["MAIL", "RCPT", "DATA"], ["QUIT"]]);
+  });
+});
+
+/** A small model of RFC 5321 §4.1.4 sequencing: the situation each refused command gets, or undefined. */
+function sequenceErrors(steps: readonly SessionStep[]): { index: number; situation: string }[] {
+  const errors: { index: number; situation: string }[] = [];
+  let greeted = false;
+  let mail = false;
+  let recipients = 0;
+  steps.forEach(({ command: c }, index) => {
+    const refuse = (situation: string): void => {
+      errors.push({ index, situation });
+    };
+    switch (c.verb) {
+      case "EHLO":
+      case "HELO":
+        greeted = true;
+        mail = false;
+        recipients = 0;
+        break;
+      case "STARTTLS":
+        greeted = false;
+        mail = false;
+        recipients = 0;
+        break;
+      case "MAIL":
+        if (!greeted) refuse("NeedHello");
+        else if (mail) refuse("NestedMail");
+        else mail = true;
+        break;
+      case "RCPT":
+        if (!mail) refuse("NeedMail");
+        else recipients += 1;
+        break;
+      case "DATA":
+        if (!mail) refuse("NeedMail");
+        else if (recipients === 0) refuse("NeedRecipient");
+        else mail = false;
+        if (!mail) recipients = 0;
+        break;
+      case "BDAT":
+        if (recipients === 0) refuse("NeedRecipient");
+        else if (c.last) {
+          mail = false;
+          recipients = 0;
+        }
+        break;
+      case "RSET":
+        mail = false;
+        recipients = 0;
+        break;
+      default:
+    }
+  });
+  return errors;
+}
+
+describeLaws("misorderedSession", () => misorderedSession({ capabilities: rich }), (bad) => {
+  expect(sequenceErrors(bad.steps)).toEqual([{ index: bad.index, situation: bad.situation }]);
+  expect(Situations[bad.situation].code).toBe(503);
+}, { numRuns: 100, withoutContext: false });
+
+describe("misordered sessions", () => {
+  it("generate every defect, and the valid sessions they come from have no sequence error", () => {
+    for (const defect of sequenceDefects) {
+      const values = fc.sample(misorderedSession({ capabilities: rich }, [defect]), { seed: 2, numRuns: 20 });
+      expect(values.every((v) => v.defect === defect)).toBe(true);
+    }
+    fc.assert(fc.property(clientSession({ capabilities: rich }), (steps) => {
+      expect(sequenceErrors(steps)).toEqual([]);
+    }), { numRuns: 50 });
   });
 });

@@ -305,3 +305,102 @@ export function pipelinedGroups(steps: readonly SessionStep[], capabilities: Cap
   if (current.length > 0) groups.push(current);
   return groups;
 }
+
+/** The sequence errors {@link misorderedSession} can put in a session. */
+export type SequenceDefect = "mail-before-hello" | "rcpt-before-mail" | "nested-mail" | "data-before-rcpt";
+
+/** Every {@link SequenceDefect}. */
+export const sequenceDefects: readonly SequenceDefect[] = ["mail-before-hello", "rcpt-before-mail", "nested-mail", "data-before-rcpt"];
+
+/** A session with one command out of sequence. */
+export interface MisorderedSession {
+  /** The defect. */
+  readonly defect: SequenceDefect;
+  /** The steps, the offending command included. */
+  readonly steps: readonly SessionStep[];
+  /** The index in `steps` of the command out of sequence. */
+  readonly index: number;
+  /**
+   * The situation of `@smtpkit/codes` to answer it with: `NeedHello`,
+   * `NeedMail`, `NestedMail` or `NeedRecipient` (all 503 5.5.1, RFC 5321
+   * §4.1.4 and §4.3.2). The refused command changes nothing, so the rest of
+   * the session stays valid.
+   */
+  readonly situation: "NeedHello" | "NeedMail" | "NestedMail" | "NeedRecipient";
+}
+
+/** Where a command may be inserted: after step `index - 1`, in the state the steps before left. */
+function positions(steps: readonly SessionStep[]): { readonly index: number; readonly greeted: boolean; readonly inTransaction: boolean }[] {
+  const out: { index: number; greeted: boolean; inTransaction: boolean }[] = [];
+  let greeted = false;
+  let inTransaction = false;
+  for (let index = 0; index < steps.length; index += 1) {
+    out.push({ index, greeted, inTransaction });
+    const c = (steps[index] as SessionStep).command;
+    if (c.verb === "EHLO" || c.verb === "HELO" || c.verb === "LHLO") {
+      greeted = true;
+      inTransaction = false;
+    } else if (c.verb === "STARTTLS") {
+      // RFC 3207 §4.2: the session starts over; EHLO comes first again.
+      greeted = false;
+      inTransaction = false;
+    } else if (c.verb === "MAIL") {
+      inTransaction = true;
+    } else if (c.verb === "DATA" || c.verb === "RSET" || (c.verb === "BDAT" && c.last)) {
+      inTransaction = false;
+    }
+  }
+  return out;
+}
+
+/**
+ * A client session with one command out of sequence (RFC 5321 §4.1.4):
+ * MAIL before EHLO, RCPT outside a transaction, a second MAIL inside one,
+ * or DATA after MAIL without any RCPT (followed by RSET, so the rest of the
+ * session is valid again). Built from {@link clientSession}, labelled with
+ * the index of the offending command and the situation to answer.
+ *
+ * @param options - as for {@link clientSession}
+ * @param defects - which defects to generate (default all of {@link sequenceDefects})
+ * @returns an arbitrary of {@link MisorderedSession} values (derived: they shrink with their context only)
+ * @example
+ * ```ts
+ * import fc from "fast-check";
+ * import { misorderedSession } from "@smtpkit/testkit";
+ * const [bad] = fc.sample(misorderedSession({}, ["rcpt-before-mail"]), 1);
+ * bad?.steps[bad.index]?.command.verb; // "RCPT"
+ * ```
+ */
+export function misorderedSession(options: ClientSessionOptions = {}, defects: readonly SequenceDefect[] = sequenceDefects): fc.Arbitrary<MisorderedSession> {
+  const capabilities = options.capabilities ?? CapabilitySet.empty;
+  const sessions = clientSession(options);
+  const mail = mailCommand({ capabilities, utf8: false });
+  const rcpt = rcptCommand({ capabilities, utf8: false });
+  const insert = (steps: readonly SessionStep[], at: number, added: readonly SessionStep[]): SessionStep[] => [...steps.slice(0, at), ...added, ...steps.slice(at)];
+  const choose = <T>(list: readonly T[], pick: number): T | undefined => list[pick % Math.max(list.length, 1)];
+  const byDefect: Readonly<Record<SequenceDefect, fc.Arbitrary<MisorderedSession>>> = {
+    "mail-before-hello": fc.tuple(sessions, mail).map(([steps, command]) => ({
+      defect: "mail-before-hello" as const,
+      steps: insert(steps, 0, [{ command }]),
+      index: 0,
+      situation: "NeedHello" as const,
+    })),
+    "rcpt-before-mail": fc.tuple(sessions, rcpt, fc.nat()).map(([steps, command, pick]) => {
+      const at = choose(positions(steps).filter((p) => p.greeted && !p.inTransaction), pick)?.index ?? 1;
+      return { defect: "rcpt-before-mail" as const, steps: insert(steps, at, [{ command }]), index: at, situation: "NeedMail" as const };
+    }),
+    "nested-mail": fc
+      .tuple(sessions, mail, fc.nat())
+      .filter(([steps]) => positions(steps).some((p) => p.inTransaction))
+      .map(([steps, command, pick]) => {
+        const at = (choose(positions(steps).filter((p) => p.inTransaction), pick) as { index: number }).index;
+        return { defect: "nested-mail" as const, steps: insert(steps, at, [{ command }]), index: at, situation: "NestedMail" as const };
+      }),
+    "data-before-rcpt": fc.tuple(sessions, mail, fc.nat()).map(([steps, command, pick]) => {
+      const at = choose(positions(steps).filter((p) => p.greeted && !p.inTransaction), pick)?.index ?? 1;
+      const added: SessionStep[] = [{ command }, { command: { verb: "DATA" } }, { command: { verb: "RSET" } }];
+      return { defect: "data-before-rcpt" as const, steps: insert(steps, at, added), index: at + 1, situation: "NeedRecipient" as const };
+    }),
+  };
+  return fc.oneof(...defects.map((defect) => byDefect[defect]));
+}
