@@ -90,6 +90,7 @@ export class ByteBuilder {
 
   /** A copy of the content, and the builder emptied. */
   take(): Uint8Array {
+    if (this.length === 0) return emptyBytes;
     const out = this.buffer.slice(0, this.length);
     this.length = 0;
     return out;

@@ -184,7 +184,7 @@ class StreamingMessageParser implements MessageParser {
   /** Bytes held at a line start that may be a boundary. */
   private carry: Uint8Array = emptyBytes;
   // Header state.
-  private header = new ByteBuilder();
+  private readonly header = new ByteBuilder();
   private headerStart = 0;
   private headerLineStart = 0;
   private headerOverflow = false;
@@ -247,7 +247,8 @@ class StreamingMessageParser implements MessageParser {
   private openPart(path: readonly number[], digest: boolean): void {
     this.frames.push({ path, kind: "pending", boundary: emptyBytes, children: 0, phase: "preamble", decoder: undefined, size: 0, digest });
     this.mode = Mode.Header;
-    this.header = new ByteBuilder();
+    // One buffer for every header block: a message of many tiny parts allocates no buffer per part.
+    this.header.length = 0;
     this.headerStart = this.offset;
     this.headerLineStart = 0;
     this.headerOverflow = false;
