@@ -9,7 +9,7 @@
 const marker = Symbol.for("@smtpkit/codes/CodesError");
 
 /** What the caller got wrong. */
-export type CodesErrorReason = "invalid-reply-code" | "invalid-enhanced-status";
+export type CodesErrorReason = "invalid-reply-code" | "invalid-enhanced-status" | "invalid-situation";
 
 /**
  * Thrown when a program passes a value that is not a reply code or enhanced

@@ -225,8 +225,13 @@ const byCommand = new Map<CommandName, CommandReplies>(
   ]),
 );
 
+/** The longest name in the table, so that hostile input is never upper-cased whole. */
+const longestName = Math.max(...commandNames.map((name) => name.length));
+
 /**
- * Normalises a command name: SMTP verbs are case-insensitive (RFC 5321 §2.4).
+ * Normalises a command name: SMTP verbs are case-insensitive in ASCII only
+ * (RFC 5321 §2.4). Non-ASCII letters that upper-case to ASCII (`"ı"`, `"ſ"`)
+ * do not make a verb.
  *
  * @param command - a verb in any case
  * @returns the upper-case `CommandName`, or `undefined` if the table has no such command
@@ -234,11 +239,18 @@ const byCommand = new Map<CommandName, CommandReplies>(
  * ```ts
  * toCommandName("rcpt"); // "RCPT"
  * toCommandName("XYZZY"); // undefined
+ * toCommandName("quıt"); // undefined (dotless i)
  * ```
  */
 export function toCommandName(command: string): CommandName | undefined {
-  const upper = command.toUpperCase() as CommandName;
-  return byCommand.has(upper) ? upper : undefined;
+  if (command.length > longestName) return undefined;
+  let upper = "";
+  for (let index = 0; index < command.length; index += 1) {
+    const char = command.charCodeAt(index);
+    if (char > 0x7f) return undefined;
+    upper += String.fromCharCode(char >= 0x61 && char <= 0x7a ? char - 0x20 : char);
+  }
+  return byCommand.has(upper as CommandName) ? (upper as CommandName) : undefined;
 }
 
 /**

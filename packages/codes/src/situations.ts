@@ -13,6 +13,9 @@
  * @module
  */
 
+import { CodesError } from "./codes-error.js";
+import { parseEnhancedStatus } from "./enhanced-status.js";
+
 /** One canonical reply. */
 export interface Situation {
   /** The situation's name, equal to its key in {@link Situations}. */
@@ -111,7 +114,7 @@ export const Situations = {
   BdatSizeMismatch: situation("BdatSizeMismatch", 501, "5.5.4", "Invalid BDAT chunk size", "RFC 3030 §2"),
 
   // --- Recipients, senders, mailboxes ----------------------------------------
-  TooManyRecipients: situation("TooManyRecipients", 452, "4.5.3", "Too many recipients", "RFC 5321 §4.5.3.1.10, RFC 3463 §3.6"),
+  TooManyRecipients: situation("TooManyRecipients", 452, "4.5.3", "Too many recipients", "RFC 5321 §4.5.3.1.10, RFC 3463 §3.6", "RFC 5321 §4.5.3.1.8: a server buffers at least 100 recipients; refusing fewer is a violation."),
   MailboxUnavailable: situation("MailboxUnavailable", 550, "5.1.1", "Mailbox unavailable", "RFC 5321 §4.2.2, RFC 3463 §3.2"),
   MailboxBusy: situation("MailboxBusy", 450, "4.2.0", "Mailbox temporarily unavailable", "RFC 5321 §4.2.2, RFC 3463 §3.3"),
   MailboxDisabled: situation("MailboxDisabled", 550, "5.2.1", "Mailbox disabled, not accepting messages", "RFC 3463 §3.3"),
@@ -120,7 +123,7 @@ export const Situations = {
   MailboxNameNotAllowed: situation("MailboxNameNotAllowed", 553, "5.1.3", "Mailbox name not allowed", "RFC 5321 §4.2.2"),
   BadDestinationSystem: situation("BadDestinationSystem", 550, "5.1.2", "Bad destination system address", "RFC 3463 §3.2"),
   UserNotLocal: situation("UserNotLocal", 551, "5.1.6", "User not local", "RFC 5321 §3.4"),
-  RelayDenied: situation("RelayDenied", 550, "5.7.1", "Relay access denied", "RFC 5321 §3.6.2, §4.3.2, RFC 3463 §3.8", "RFC 5321 §3.6.2 has a host that will not relay reject the RCPT with 550 (a policy reason), and §4.3.2 lists 550, not 554, for RCPT; Postfix's default is 554 5.7.1, which clients treat alike."),
+  RelayDenied: situation("RelayDenied", 550, "5.7.1", "Relay access denied", "RFC 5321 §3.6.2, §4.3.2, RFC 3463 §3.8", "RFC 5321 §3.6.2: a relay that declines an address for policy reasons SHOULD answer 550, and §4.3.2 lists 550, not 554, for RCPT. Postfix's default is 554 5.7.1, which clients treat alike."),
   SenderRejected: situation("SenderRejected", 550, "5.7.1", "Sender address rejected", "RFC 5321 §4.2.2, RFC 3463 §3.8"),
   SenderDomainNullMx: situation("SenderDomainNullMx", 550, "5.7.27", "Sender address has null MX", "RFC 7505 §4.2"),
   RecipientDomainNullMx: situation("RecipientDomainNullMx", 556, "5.1.10", "Recipient address has null MX", "RFC 7505 §4.1, RFC 7504"),
@@ -204,19 +207,40 @@ export function situationByName(name: string): Situation | undefined {
   return Object.hasOwn(Situations, name) ? Situations[name as SituationName] : undefined;
 }
 
+function checkSituation(situation: Situation): void {
+  const fail = (why: string): never => {
+    throw new CodesError("invalid-situation", situation, `Cannot format situation ${JSON.stringify(situation.name)}: ${why}`);
+  };
+  // RFC 5321 §4.2: a server sends 2yz to 5yz only.
+  if (!Number.isInteger(situation.code) || situation.code < 200 || situation.code > 599) fail("the code is not 200-599");
+  if (situation.enhanced !== undefined) {
+    const status = parseEnhancedStatus(situation.enhanced);
+    // RFC 3463 §2 / RFC 2034 §3: the enhanced code's class is the reply's first digit.
+    if (status === undefined || status.class !== Math.floor(situation.code / 100)) fail("the enhanced code does not fit the reply code");
+  }
+  for (let index = 0; index < situation.text.length; index += 1) {
+    const char = situation.text.charCodeAt(index);
+    if (char === 0x0d || char === 0x0a || char === 0x00) fail("the text holds CR, LF or NUL");
+  }
+}
+
 /**
  * Formats a situation as the single reply line it stands for (without CRLF):
  * code, enhanced code where it has one, text.
  *
- * @param situation - a situation from {@link Situations}
+ * @param situation - a situation from {@link Situations}, or one of your own
  * @returns for example `"503 5.5.1 Bad sequence of commands"`
+ * @throws {@link CodesError} (`invalid-situation`) when the code is not 200–599, the
+ *   enhanced code is malformed or of another class, or the text holds CR, LF or NUL
  * @example
  * ```ts
  * formatSituation(Situations.MessageTooBig);
  * // "552 5.3.4 Message size exceeds fixed maximum message size"
+ * formatSituation({ ...Situations.Ok, text: "OK, queued" }); // "250 2.0.0 OK, queued"
  * ```
  */
 export function formatSituation(situation: Situation): string {
+  checkSituation(situation);
   const parts = [String(situation.code)];
   if (situation.enhanced !== undefined) parts.push(situation.enhanced);
   if (situation.text !== "") parts.push(situation.text);

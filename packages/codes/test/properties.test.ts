@@ -2,7 +2,12 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   CodesError,
+  commandNames,
   describeEnhancedStatus,
+  formatSituation,
+  situationList,
+  Situations,
+  toCommandName,
   describeReply,
   formatEnhancedStatus,
   isNegative,
@@ -130,5 +135,47 @@ describe("basic reply codes", () => {
         },
       ),
     );
+  });
+});
+
+describe("command names and situation lines", () => {
+  it("toCommandName is ASCII case-insensitive and nothing else", () => {
+    expect(toCommandName("quıt")).toBeUndefined(); // dotless i upper-cases to I
+    expect(toCommandName("ſtarttls")).toBeUndefined(); // long s upper-cases to S
+    fc.assert(
+      fc.property(fc.constantFrom(...commandNames), fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }), (name, lower) => {
+        const mixed = [...name].map((char, index) => (lower[index] === true ? char.toLowerCase() : char)).join("");
+        expect(toCommandName(mixed)).toBe(name);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: "binary", maxLength: 12 }), (text) => {
+        const name = toCommandName(text);
+        if (name !== undefined) expect(text.toUpperCase()).toBe(name);
+        if (/[^\x00-\x7f]/.test(text)) expect(name).toBeUndefined();
+      }),
+    );
+  });
+
+  it("every catalogued situation formats as one reply line: code, class-matching enhanced code, text", () => {
+    for (const situation of situationList) {
+      const line = formatSituation(situation);
+      expect(line.startsWith(`${situation.code}`)).toBe(true);
+      expect(line).not.toMatch(/[\r\n\0]/);
+      const rest = line.slice(4);
+      if (situation.enhanced !== undefined) expect(rest.startsWith(`${situation.enhanced} `) || rest === situation.enhanced).toBe(true);
+    }
+  });
+
+  it("formatting a situation with CR, LF or NUL in its text, or a mismatched enhanced code, is a typed error", () => {
+    fc.assert(
+      fc.property(fc.string(), fc.constantFrom("\r", "\n", "\0"), fc.string(), (before, bad, after) => {
+        const situation = { ...Situations.Ok, text: before + bad + after };
+        expect(() => formatSituation(situation)).toThrow(CodesError);
+      }),
+    );
+    expect(() => formatSituation({ ...Situations.Ok, enhanced: "5.0.0" })).toThrow(CodesError);
+    expect(() => formatSituation({ ...Situations.Ok, enhanced: "2.00.0" })).toThrow(CodesError);
+    expect(() => formatSituation({ ...Situations.Ok, code: 199 })).toThrow(CodesError);
   });
 });
