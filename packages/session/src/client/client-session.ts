@@ -1194,7 +1194,8 @@ export class ClientSession {
     }
     const input = last ? "BDAT LAST" : "BDAT";
     if (!this.#inSequence(input)) return;
-    this.#writeCommandBytes(encodeCommand({ verb: "BDAT", size: piece.length, last }), undefined);
+    // Built directly, not through the serializer's parse-back check: one per chunk, and an integer cannot break the line.
+    this.#writeCommandBytes(ascii.encode(last ? `BDAT ${piece.length} LAST\r\n` : `BDAT ${piece.length}\r\n`), undefined);
     if (piece.length > 0) this.#writeContent(piece);
     if (last && this.#lmtp) {
       // RFC 2033 §4.2: after the last chunk, one reply per accepted recipient.

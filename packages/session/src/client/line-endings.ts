@@ -35,9 +35,12 @@ export class LineEndingRepair {
       if (chunk[0] === LF) i = 1;
       else insertions.push(0 * 2 + 1); // LF before position 0
     }
+    // The next CR and LF at or after i; each is searched for again only once passed.
+    let cr = -2;
+    let lf = -2;
     while (i < length) {
-      const cr = chunk.indexOf(CR, i);
-      const lf = chunk.indexOf(LF, i);
+      if (cr !== -1 && cr < i) cr = chunk.indexOf(CR, i);
+      if (lf !== -1 && lf < i) lf = chunk.indexOf(LF, i);
       if (cr < 0 && lf < 0) break;
       if (cr >= 0 && (lf < 0 || cr < lf)) {
         if (cr + 1 === length) {
