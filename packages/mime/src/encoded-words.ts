@@ -242,7 +242,10 @@ const maxWordLength = 75;
  * @example
  * ```ts
  * import { encodeEncodedWord } from "@smtpkit/mime";
- * encodeEncodedWord("Café"); // "=?UTF-8?Q?Caf=C3=A9?="
+ * // The shorter of B and Q is chosen:
+ * encodeEncodedWord("Café"); // "=?UTF-8?B?Q2Fmw6k=?="
+ * encodeEncodedWord("Hello wörld"); // "=?UTF-8?Q?Hello_w=C3=B6rld?="
+ * encodeEncodedWord("Café", { encoding: "Q" }); // "=?UTF-8?Q?Caf=C3=A9?="
  * ```
  */
 export function encodeEncodedWord(text: string, options: EncodedWordOptions = {}): string {
