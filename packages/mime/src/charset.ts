@@ -99,7 +99,8 @@ const lenientUtf8 = new TextDecoder("utf-8");
 
 /**
  * The canonical (WHATWG) name of a charset label, or undefined when neither
- * the runtime nor this package knows it.
+ * the runtime nor this package knows it (or the label is longer than 64
+ * characters, which no real label is).
  *
  * @param label - a charset label as found in a header (`"ISO_8859-1"`, `"utf8"`, `"cp1252"`)
  * @returns the canonical name (`"windows-1252"`, `"utf-8"`), lower case
@@ -110,6 +111,10 @@ const lenientUtf8 = new TextDecoder("utf-8");
  * ```
  */
 export function normalizeCharset(label: string): string | undefined {
+  // Labels come from the network and the answers are cached: a label longer than any real
+  // one (the longest WHATWG label has 19 characters) is unknown, and never cached, so that
+  // hostile megabyte-long labels cannot pin memory in the caches.
+  if (label.length > maxLabelLength) return undefined;
   const known = normalized.get(label);
   if (known !== undefined) return known === null ? undefined : known;
   const name = resolveLabel(label);
@@ -119,6 +124,9 @@ export function normalizeCharset(label: string): string | undefined {
 }
 
 const normalized = new Map<string, string | null>();
+
+/** The longest charset label looked up (RFC 2978 allows 40 characters; real labels are shorter). */
+const maxLabelLength = 64;
 
 function resolveLabel(label: string): string | undefined {
   let name = label.trim().toLowerCase();
