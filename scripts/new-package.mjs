@@ -30,7 +30,7 @@ const pkg = {
   },
   main: "./dist/index.js",
   types: "./dist/index.d.ts",
-  files: ["dist"],
+  files: ["dist", "!dist/.tsbuildinfo", "src"],
   repository: { type: "git", url: "git+https://github.com/smtpkit/smtpkit.git", directory: dir },
   scripts: {
     build: "tsc -b",
