@@ -57,6 +57,14 @@ describe("SMTP smuggling (CVE-2023-51764 and kin): DATA ends only at <CRLF>.<CRL
     });
   }
 
+  it("command lines end at CRLF only under reject: a bare-LF line is refused whole, nothing after the LF is a command", () => {
+    const h = new Harness().connect().send("EHLO c.example\r\n").send("NOOP\nMAIL FROM:<evil@example.com>\r\n");
+    expect(h.codes().at(-1)).toBe(501);
+    expect(h.eventsOf("mail-requested")).toEqual([]);
+    const lenient = new Harness({ policy: { bareLineEnding: "normalize" } }).connect().send("EHLO c.example\n").send("NOOP\n");
+    expect(lenient.codes()).toEqual([220, 250, 250]);
+  });
+
   it("under normalize, bare line endings become CRLF and the message is accepted", () => {
     const h = open({ policy: { bareLineEnding: "normalize" } }).send("DATA\r\n").send("a\nb\r\n.\r\n");
     expect(h.messageText()).toBe("a\r\nb\r\n");
