@@ -17,7 +17,8 @@ import { parseDate } from "./date.js";
 import { decodeEncodedWords } from "./encoded-words.js";
 import { decodeFlowed } from "./format-flowed.js";
 import { getHeader, type HeaderField } from "./headers.js";
-import { defaultLimits, type LimitName } from "./limits.js";
+import { defaultLimits, resolveLimits, type LimitName } from "./limits.js";
+import { MimeError } from "./mime-error.js";
 import { createMessageParser, type MessageParserOptions } from "./message-parser.js";
 import type { PartInfo } from "./part-info.js";
 
@@ -99,7 +100,11 @@ export interface ParsedMessage {
   readonly html?: string;
   /** Every other leaf part. */
   readonly attachments: readonly Attachment[];
-  /** The limits that were hit (input past them was skipped). Empty for a whole parse. */
+  /**
+   * The limits that were hit (input past them was skipped), each once; empty for a whole parse.
+   * Embedded messages parsed from base64 or quoted-printable bodies count towards the same
+   * `maxParts` and `maxDecodedBytes` as the rest of the message, and report here too.
+   */
   readonly limitsExceeded: readonly LimitName[];
 }
 
@@ -165,22 +170,36 @@ function rebase(part: MessagePart, prefix: readonly number[]): MessagePart {
   return moved;
 }
 
-function freeze(builder: Builder, options: MessageParserOptions): MessagePart {
+/**
+ * What is left of `maxParts` and `maxDecodedBytes` for the whole message: embedded messages
+ * parsed from decoded bytes draw on the same budget as the rest, so that a message cannot
+ * multiply its limits by wrapping parts in base64-encoded message/rfc822 parts.
+ */
+interface Budget {
+  parts: number;
+  decoded: number;
+  readonly limitsExceeded: LimitName[];
+}
+
+function freeze(builder: Builder, options: MessageParserOptions, budget: Budget): MessagePart {
   const body = builder.leaf ? concatBytes(builder.chunks) : undefined;
   const isText = builder.leaf && builder.info.type === "text";
   const info = builder.info;
-  let children = builder.children.map((child) => freeze(child, options));
-  if (
-    body !== undefined &&
-    body.length > 0 &&
-    info.type === "message" &&
-    (info.subtype === "rfc822" || info.subtype === "global") &&
-    (options.maxDepth ?? defaultLimits.maxDepth) - builder.path.length - 1 >= 1
-  ) {
+  let children = builder.children.map((child) => freeze(child, options, budget));
+  const remainingDepth = (options.maxDepth ?? defaultLimits.maxDepth) - builder.path.length - 1;
+  if (body !== undefined && body.length > 0 && info.type === "message" && (info.subtype === "rfc822" || info.subtype === "global") && remainingDepth >= 1) {
     // A base64 or quoted-printable encoded message (RFC 2046 §5.2.1 forbids it, mailers do it):
     // parse the decoded bytes. Offsets inside it are offsets into `body`.
-    const nested = parseMessage(body, { ...options, maxDepth: (options.maxDepth ?? defaultLimits.maxDepth) - builder.path.length - 1 });
-    children = [rebase(nested.root, [...builder.path, 0])];
+    if (budget.parts < 1) {
+      budget.limitsExceeded.push("maxParts");
+      if (options.onLimit === "error") throw new MimeError("limit-exceeded", "maxParts", "the message exceeds maxParts");
+    } else if (budget.decoded < 1) {
+      budget.limitsExceeded.push("maxDecodedBytes");
+      if (options.onLimit === "error") throw new MimeError("limit-exceeded", "maxDecodedBytes", "the message exceeds maxDecodedBytes");
+    } else {
+      const nested = parseTree(body, { ...options, maxDepth: remainingDepth, maxParts: budget.parts, maxDecodedBytes: budget.decoded }, budget);
+      children = [rebase(nested, [...builder.path, 0])];
+    }
   }
   return {
     path: builder.path,
@@ -216,14 +235,23 @@ function freeze(builder: Builder, options: MessageParserOptions): MessagePart {
  */
 export function parseMessage(input: Uint8Array | string, options: MessageParserOptions = {}): ParsedMessage {
   const bytes = typeof input === "string" ? utf8(input) : input;
+  const limits = resolveLimits(options);
+  const budget: Budget = { parts: limits.maxParts, decoded: limits.maxDecodedBytes, limitsExceeded: [] };
+  const tree = parseTree(bytes, options, budget);
+  return summarize(tree, bytes, [...new Set(budget.limitsExceeded)]);
+}
+
+/** Parses bytes into a tree, drawing on (and reporting to) the whole message's budget. */
+function parseTree(bytes: Uint8Array, options: MessageParserOptions, budget: Budget): MessagePart {
   const parser = createMessageParser(options);
   const open: Builder[] = [];
   let root: Builder | undefined;
-  const limitsExceeded: LimitName[] = [];
+  const limitsExceeded = budget.limitsExceeded;
   const handle = (events: ReturnType<typeof parser.push>): void => {
     for (const event of events) {
       switch (event.type) {
         case "part-start": {
+          budget.parts--;
           const builder: Builder = {
             path: event.path,
             headers: event.headers,
@@ -245,6 +273,7 @@ export function parseMessage(input: Uint8Array | string, options: MessageParserO
           break;
         }
         case "part-body":
+          budget.decoded -= event.bytes.length;
           open[open.length - 1]?.chunks.push(event.bytes);
           break;
         case "preamble":
@@ -266,8 +295,7 @@ export function parseMessage(input: Uint8Array | string, options: MessageParserO
   };
   handle(parser.push(bytes));
   handle(parser.end());
-  const tree = freeze(root as Builder, options);
-  return summarize(tree, bytes, limitsExceeded);
+  return freeze(root as Builder, options, budget);
 }
 
 function summarize(root: MessagePart, input: Uint8Array, limitsExceeded: LimitName[]): ParsedMessage {

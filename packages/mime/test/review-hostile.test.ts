@@ -206,4 +206,19 @@ describe("hostile shapes give results or typed errors (review)", () => {
     const message = parseMessage(bytesOf(`Content-Type: text/plain; charset="${"k".repeat(2_000_000)}"\r\n\r\nok`));
     expect(message.text).toBe("ok");
   });
+
+  it("embedded messages parsed from base64 draw on the whole message's maxParts and report their limits (they used to get a fresh budget each)", () => {
+    const inner = `Content-Type: multipart/mixed; boundary=i\r\n\r\n${"--i\r\n\r\nx\r\n".repeat(50)}--i--\r\n`;
+    const wrapped = `Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n${Buffer.from(inner).toString("base64")}\r\n`;
+    const outer = bytesOf(`Content-Type: multipart/mixed; boundary=o\r\n\r\n${`--o\r\n${wrapped}`.repeat(50)}--o--\r\n`);
+    const count = (part: { children: readonly unknown[] }): number => 1 + part.children.reduce<number>((sum, child) => sum + count(child as { children: readonly unknown[] }), 0);
+    expect(count(parseMessage(outer).root)).toBeGreaterThan(2500); // default limits: everything
+    const limited = parseMessage(outer, { maxParts: 200 });
+    expect(limited.limitsExceeded).toEqual(["maxParts"]);
+    expect(count(limited.root)).toBeLessThanOrEqual(260);
+    expect(() => parseMessage(outer, { maxParts: 200, onLimit: "error" })).toThrow(MimeError);
+    // A limit hit inside an embedded message is reported at the top.
+    const deepHeader = `Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n${Buffer.from(`Subject: ${"s".repeat(5000)}\r\n\r\nx`).toString("base64")}\r\n`;
+    expect(parseMessage(bytesOf(deepHeader), { maxHeaderBytes: 1000 }).limitsExceeded).toEqual(["maxHeaderBytes"]);
+  });
 });
