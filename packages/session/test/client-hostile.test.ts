@@ -5,7 +5,7 @@
 // failed required STARTTLS, and reports every transaction exactly once.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ReplyReader } from "@smtpkit/grammar";
+import { CapabilitySet, parseCommand, ReplyReader } from "@smtpkit/grammar";
 import {
   createClientSession,
   type ClientEvent,
@@ -127,6 +127,10 @@ interface Run {
   readonly items: WireItem[];
   /** Chunks go to the client whole, so replies cannot be paired with commands by the observer. */
   readonly unpaired: boolean;
+  /** What the server advertised last (empty after STARTTLS until the next EHLO reply). */
+  capabilities: CapabilitySet;
+  /** Command lines a strict server would refuse, or with parameters not advertised. */
+  readonly badLines: string[];
 }
 
 /** Feeds outputs to the observer and the parser; returns what the embedder must do. */
@@ -137,8 +141,10 @@ function collect(run: Run): { chunkNeeded: boolean; startTls: boolean } {
     if (run.closed) run.afterClose += 1;
     if (output.type === "close") run.closed = true;
     if (output.type === "start-tls") startTls = true;
+    if (output.type === "start-tls") run.capabilities = CapabilitySet.empty;
     if (output.type === "event") {
       run.events.push(output.event);
+      if (output.event.type === "capabilities-received") run.capabilities = output.event.capabilities;
       if (output.event.type === "message-chunk-needed") chunkNeeded = true;
     }
     if (output.type === "write") {
@@ -146,11 +152,22 @@ function collect(run: Run): { chunkNeeded: boolean; startTls: boolean } {
       if (!run.tlsUp) run.clearText += text;
       for (const item of run.parser.push(text)) {
         run.items.push(item);
+        checkLine(run, item);
         observe(run, item);
       }
     }
   }
   return { chunkNeeded, startTls };
+}
+
+/**
+ * Every command line is one a strict server reads as intended, and MAIL and
+ * RCPT carry only parameters of extensions the server advertised.
+ */
+function checkLine(run: Run, item: WireItem): void {
+  if (item.type !== "line" || inputOfLine(item.text) === undefined || (run.observer.state === "auth" && run.observer.pending.length === 0)) return;
+  const parsed = parseCommand(item.text, { strict: true, extensions: run.capabilities });
+  if (!parsed.ok) run.badLines.push(`${item.text}: ${parsed.error.message}`);
 }
 
 function observe(run: Run, item: WireItem): void {
@@ -199,6 +216,7 @@ function deliver(run: Run, text: string, now: number, reader: ReplyReader): void
 
 function checkLaws(run: Run, options: ClientSessionOptions, transactionCount: number): void {
   if (!run.unpaired) expect(run.observer.violations).toEqual([]);
+  expect(run.badLines).toEqual([]);
   expect(run.afterClose).toBe(0);
   // Every transaction is reported exactly once.
   const results = run.events.flatMap((event) => (event.type === "transaction-result" ? [event.result.id] : []));
@@ -248,6 +266,8 @@ describe("the client against arbitrary servers", () => {
           afterClose: 0,
           items: [],
           unpaired,
+          capabilities: CapabilitySet.empty,
+          badLines: [],
         };
         const reader = new ReplyReader();
         run.session.connected(0);
@@ -305,6 +325,8 @@ describe("the client against arbitrary servers", () => {
             afterClose: 0,
             items: [],
             unpaired: false,
+            capabilities: CapabilitySet.empty,
+            badLines: [],
           };
           const reader = new ReplyReader();
           let roll = 0;
