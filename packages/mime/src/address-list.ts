@@ -264,7 +264,12 @@ function formatName(name: string, utf8: boolean): string {
   return encodeEncodedWord(name);
 }
 
-function checkAddress(address: string, utf8: boolean): void {
+/**
+ * Refuses an address that cannot be written safely in a header or an SMTP command.
+ * @internal
+ */
+export function checkAddress(address: string, utf8: boolean): void {
+  if (typeof address !== "string") throw new MimeError("invalid-address", address, "an address must be a string");
   if (/[\r\n\0]/.test(address)) throw new MimeError("invalid-header", address, "an address must not contain CR, LF or NUL");
   if (address.length === 0) throw new MimeError("invalid-address", address, "an address must not be empty");
   if (/[\s<>(),;:"\\\x00-\x1f\x7f-\x9f\u2028\u2029]/.test(address) || (!utf8 && /[^\x21-\x7e]/.test(address))) {

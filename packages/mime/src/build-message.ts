@@ -25,7 +25,7 @@
  *
  * @module
  */
-import { formatAddressList, type AddressInput } from "./address-list.js";
+import { checkAddress, formatAddressList, type AddressInput } from "./address-list.js";
 import { base64Encode, createBase64Encoder } from "./base64.js";
 import { ByteBuilder, utf8 } from "./bytes.js";
 import { encodeEncodedWord } from "./encoded-words.js";
@@ -629,6 +629,7 @@ function formatDate(date: Date): string {
  *
  * @param spec - the message spec
  * @returns `{ from, to }` for MAIL FROM and RCPT TO
+ * @throws {@link MimeError} `invalid-header` for CR, LF or NUL in an address (it would inject SMTP commands); `invalid-address` for an empty address or one with spaces, angle brackets or other characters that cannot be written
  * @example
  * ```ts
  * import { messageEnvelope } from "@smtpkit/mime";
@@ -637,7 +638,13 @@ function formatDate(date: Date): string {
  * ```
  */
 export function messageEnvelope(spec: Pick<MessageSpec, "from" | "sender" | "to" | "cc" | "bcc">): { from: string; to: string[] } {
-  const address = (entry: AddressInput): string => (typeof entry === "string" ? entry : entry.address);
+  const address = (entry: AddressInput): string => {
+    const value = typeof entry === "string" ? entry : entry?.address;
+    // These go into MAIL FROM and RCPT TO: a CR or LF here would inject SMTP commands.
+    // Non-ASCII is allowed (the session decides whether SMTPUTF8 is on).
+    checkAddress(value, true);
+    return value;
+  };
   const to: string[] = [];
   for (const entry of [...(spec.to ?? []), ...(spec.cc ?? []), ...(spec.bcc ?? [])]) {
     const value = address(entry);

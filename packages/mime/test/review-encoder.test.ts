@@ -3,7 +3,7 @@
 // fields are not mangled, and byte-exact edits refuse offsets that do not belong to the input.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { MimeError, buildMessage, encodeParameter, parseMessage, parseParameters, setHeaderField, replacePart, type MessageSpec } from "@smtpkit/mime";
+import { MimeError, buildMessage, encodeParameter, messageEnvelope, parseMessage, parseParameters, setHeaderField, replacePart, type MessageSpec } from "@smtpkit/mime";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -155,5 +155,20 @@ describe("byte-exact editing refuses offsets that are not the input's (review)",
     const first = encoder.encode("Subject: one\r\n\r\nbody\r\n");
     const second = encoder.encode("Subject: two\r\n\r\nbody\r\n");
     expect(() => setHeaderField(second, parseMessage(first).root, "X-A", "b")).toThrow(MimeError);
+  });
+});
+
+describe("the envelope is injection-proof too (review)", () => {
+  it("messageEnvelope refuses CR, LF, NUL, spaces and angle brackets in any address (they go into MAIL FROM and RCPT TO)", () => {
+    // Before the fix: { from: "a@b.example\r\nRCPT TO:<x@y>", to: ["c@d\r\nDATA"] } came back as given.
+    for (const bad of ["a@b.example\r\nRCPT TO:<x@y>", "c@d\r\nDATA", "a@b\0", "a b@c", "<a@b>", ""]) {
+      expect(() => messageEnvelope({ from: bad })).toThrow(MimeError);
+      expect(() => messageEnvelope({ from: "a@example.com", to: ["b@example.com"], bcc: [bad] })).toThrow(MimeError);
+      expect(() => messageEnvelope({ from: { name: "x", address: bad } })).toThrow(MimeError);
+    }
+    expect(messageEnvelope({ from: "a@example.com", sender: "s@example.com", to: ["b@example.com"], cc: ["b@example.com"], bcc: ["ü@example.com"] })).toEqual({
+      from: "s@example.com",
+      to: ["b@example.com", "ü@example.com"],
+    });
   });
 });
