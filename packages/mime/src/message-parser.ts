@@ -182,7 +182,15 @@ class StreamingMessageParser implements MessageParser {
   /** Absolute offset of the next byte pushed. */
   private offset = 0;
   /** Bytes held at a line start that may be a boundary. */
-  private carry: Uint8Array = emptyBytes;
+  private readonly carry = new ByteBuilder(64);
+  /**
+   * How long the held line start must grow before any live boundary can be told to match or
+   * not (set with the carry). Shorter pushes are only appended to it, so that a line start fed
+   * one byte at a time costs O(1) per byte instead of one re-match of the whole prefix per byte.
+   */
+  private carryNeed = 0;
+  /** Set by matchBoundary when it answers needMore: the line length it needs, from the line start. */
+  private need = 0;
   // Header state.
   private readonly header = new ByteBuilder();
   private headerStart = 0;
@@ -209,7 +217,14 @@ class StreamingMessageParser implements MessageParser {
 
   push(chunk: Uint8Array): MessageEvent[] {
     if (this.closed) throw new MimeError("parser-closed", undefined, "push() after end()");
-    if (chunk.length > 0) this.process(chunk, false);
+    if (chunk.length === 0) return this.takeEvents();
+    if (this.carry.length > 0 && this.carry.length + chunk.length < this.carryNeed) {
+      // Still too short to decide anything: hold it with the rest of the line start.
+      this.carry.append(chunk);
+      this.offset += chunk.length;
+      return this.takeEvents();
+    }
+    this.process(chunk, false);
     return this.takeEvents();
   }
 
@@ -259,10 +274,10 @@ class StreamingMessageParser implements MessageParser {
     let base = this.offset;
     if (this.carry.length > 0) {
       data = new Uint8Array(this.carry.length + chunk.length);
-      data.set(this.carry);
+      data.set(this.carry.view());
       data.set(chunk, this.carry.length);
       base -= this.carry.length;
-      this.carry = emptyBytes;
+      this.carry.length = 0;
     }
     this.offset = base + data.length;
     let position = 0;
@@ -405,9 +420,13 @@ class StreamingMessageParser implements MessageParser {
    */
   private matchBoundary(data: Uint8Array, position: number, final: boolean): { frame: number; close: boolean } {
     const available = data.length - position;
-    if (available < 2) return { frame: final || data[position] !== DASH ? noBoundary : needMore, close: false };
+    if (available < 2) {
+      this.need = 2;
+      return { frame: final || data[position] !== DASH ? noBoundary : needMore, close: false };
+    }
     if (data[position] !== DASH || data[position + 1] !== DASH) return { frame: noBoundary, close: false };
     let waiting = false;
+    let need = Number.POSITIVE_INFINITY;
     for (let index = this.boundaryFrames.length - 1; index >= 0; index--) {
       const frameIndex = this.boundaryFrames[index] as number;
       const boundary = (this.frames[frameIndex] as Frame).boundary;
@@ -415,13 +434,17 @@ class StreamingMessageParser implements MessageParser {
       let matched = 0;
       while (matched < boundary.length && start + matched < data.length && data[start + matched] === boundary[matched]) matched++;
       if (matched < boundary.length) {
-        if (start + matched >= data.length && !final) waiting = true;
+        if (start + matched >= data.length && !final) {
+          waiting = true;
+          need = Math.min(need, 2 + boundary.length + 1);
+        }
         continue;
       }
       const after = start + boundary.length;
       if (after >= data.length) {
         if (!final) {
           waiting = true;
+          need = Math.min(need, 2 + boundary.length + 1);
           continue;
         }
         return { frame: frameIndex, close: true }; // "--boundary" at the very end: the message was cut there
@@ -430,6 +453,7 @@ class StreamingMessageParser implements MessageParser {
       if (next === DASH) {
         if (after + 1 >= data.length && !final) {
           waiting = true;
+          need = Math.min(need, 2 + boundary.length + 2);
           continue;
         }
         if (data[after + 1] === DASH || after + 1 >= data.length) return { frame: frameIndex, close: true };
@@ -437,6 +461,7 @@ class StreamingMessageParser implements MessageParser {
       }
       if (next === LF || next === CR || next === 0x20 || next === 0x09) return { frame: frameIndex, close: false };
     }
+    this.need = need;
     return { frame: waiting ? needMore : noBoundary, close: false };
   }
 
@@ -564,7 +589,8 @@ class StreamingMessageParser implements MessageParser {
         if (match.frame === needMore) {
           this.content(data.subarray(runStart, position - eolInData));
           if (eolInData > 0) this.pendingEol = joinEol(this.pendingEol, data.subarray(position - eolInData, position));
-          this.carry = data.slice(position);
+          this.carry.append(data.subarray(position));
+          this.carryNeed = this.need;
           return length;
         }
         if (match.frame >= 0) {

@@ -100,6 +100,25 @@ describe("time grows linearly on adversarial shapes (review)", () => {
     );
   });
 
+  it("streaming: a line start matching a 900-character boundary almost to its end, pushed byte by byte, costs what plain text does", () => {
+    // Before the fix each pushed byte re-matched (and copied) the whole held line start: ~50 times plain text.
+    const boundary = "q".repeat(900);
+    const head = `Content-Type: multipart/mixed; boundary="${boundary}"\r\n\r\n--${boundary}\r\n\r\n`;
+    const nearMisses = bytesOf(head + `--${"q".repeat(899)}x\r\n`.repeat(100));
+    const plain = bytesOf(head + `${"p".repeat(901)}x\r\n`.repeat(100));
+    const feed = (bytes: Uint8Array) => (): void => {
+      const parser = createMessageParser();
+      for (let index = 0; index < bytes.length; index++) parser.push(bytes.subarray(index, index + 1));
+      parser.end();
+    };
+    feed(nearMisses)();
+    feed(plain)();
+    let ratio = Number.POSITIVE_INFINITY;
+    for (let attempt = 0; attempt < 3 && ratio >= 4; attempt++) ratio = bestTime(feed(nearMisses)) / bestTime(feed(plain));
+    expect(ratio).toBeLessThan(4);
+    expect(parseMessage(nearMisses).root.children[0]?.body?.length).toBe(100 * 904); // no close delimiter: the last line end is body
+  });
+
   it("encoded words: runs of '=?', unterminated words, many adjacent words", () => {
     expectLinear("'=?' runs", onText(decodeEncodedWords, (n) => "=?".repeat(n)), 20_000);
     expectLinear("unterminated words", onText(decodeEncodedWords, (n) => "=?utf-8?q?a ".repeat(n)), 5_000);
