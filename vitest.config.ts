@@ -16,14 +16,20 @@ const alias = Object.fromEntries(
     .map((name) => [`@smtpkit/${name}`, `${root}packages/${name}/dist/index.js`]),
 );
 
+const projectDirectories = [
+  ...packageNames.map((name) => ({ name: `@smtpkit/${name}`, directory: `${root}packages/${name}` })),
+  // The benchmark harness has one smoke test, so that `pnpm bench` cannot rot unnoticed.
+  { name: "@smtpkit/bench", directory: `${root}bench` },
+];
+
 export default defineConfig({
   test: {
     reporters: ["default", "./scripts/summary-reporter.ts"],
-    projects: packageNames.map((name) => ({
+    projects: projectDirectories.map(({ name, directory }) => ({
       resolve: { alias },
       test: {
-        name: `@smtpkit/${name}`,
-        root: `${root}packages/${name}`,
+        name,
+        root: directory,
         include: ["test/**/*.test.ts"],
         testTimeout: 60_000,
       },
