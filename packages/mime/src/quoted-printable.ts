@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { emptyBytes } from "./bytes.js";
+import { ByteBuilder, emptyBytes } from "./bytes.js";
 import type { ByteDecoder, TextChunkEncoder } from "./base64.js";
 import { MimeError } from "./mime-error.js";
 
@@ -140,25 +140,37 @@ function stringBytes(text: string): Uint8Array {
   return out;
 }
 
+/**
+ * How much undecided input (a run of whitespace that may end a line, an "=" waiting for its
+ * digits) is gathered before it is looked at again. Small pushes onto held input are only
+ * appended, so that a long run fed one byte at a time costs O(1) per byte, not a rescan of
+ * the run per byte. Any chunking gives the same bytes, so holding longer changes nothing else.
+ */
+const gatherLimit = 2 * (maxTrailingWhitespace + 3);
+
 class QuotedPrintableDecoder implements ByteDecoder {
-  private pending: Uint8Array = emptyBytes;
+  private readonly pending = new ByteBuilder(64);
   private readonly state: DecodeState = { whitespace: 0 };
 
   update(chunk: Uint8Array): Uint8Array {
+    if (this.pending.length > 0 && this.pending.length + chunk.length <= gatherLimit && chunk.indexOf(LF) === -1) {
+      this.pending.append(chunk);
+      return emptyBytes;
+    }
     let input = chunk;
     if (this.pending.length > 0) {
       input = new Uint8Array(this.pending.length + chunk.length);
-      input.set(this.pending);
+      input.set(this.pending.view());
       input.set(chunk, this.pending.length);
+      this.pending.length = 0;
     }
     const { output, consumed } = decodeSome(input, this.state, false);
-    this.pending = consumed === input.length ? emptyBytes : input.slice(consumed);
+    if (consumed < input.length) this.pending.append(input.subarray(consumed));
     return output;
   }
 
   finish(): Uint8Array {
-    const rest = this.pending;
-    this.pending = emptyBytes;
+    const rest = this.pending.take();
     const { output } = decodeSome(rest, this.state, true);
     this.state.whitespace = 0;
     return output;
