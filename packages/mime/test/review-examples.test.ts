@@ -111,7 +111,21 @@ const fileStream = new ReadableStream({ start(controller) { controller.enqueue(n
 
 const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor as new (...parameters: string[]) => (...values: unknown[]) => Promise<void>;
 
+/** Names an example imports that the package does not export (types aside). */
+function missingImports(code: string): string[] {
+  const missing: string[] = [];
+  for (const match of code.matchAll(/import\s*\{([^}]*)\}\s*from\s*"@smtpkit\/mime"/g)) {
+    for (const raw of (match[1] as string).split(",")) {
+      const name = raw.trim();
+      if (name.length === 0 || name.startsWith("type ")) continue;
+      if (!(name in mime)) missing.push(name);
+    }
+  }
+  return missing;
+}
+
 async function run(example: Example): Promise<number> {
+  expect(missingImports(example.code), `${example.where} imports names the package does not export`).toEqual([]);
   const { code, checks } = withChecks(example.code);
   const body = `${prelude}\n{\n${transpile(code)}\n}`;
   const failures: string[] = [];
