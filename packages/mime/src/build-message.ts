@@ -360,7 +360,7 @@ function attachmentPart(spec: StreamedAttachmentSpec, transport: TransportCapabi
   let headers = foldParameters("Content-Type", mediaType, typeParameters);
   headers += `Content-Transfer-Encoding: ${encoding}${CRLF}`;
   headers += foldParameters("Content-Disposition", disposition, dispositionParameters);
-  if (spec.contentId !== undefined) headers += `Content-ID: <${checkMessageId(spec.contentId, "contentId")}>${CRLF}`;
+  if (spec.contentId !== undefined) headers += foldField("Content-ID", `<${checkMessageId(spec.contentId, "contentId")}>`);
   return { headers, body: streamed ? { stream: spec.content as StreamedContent } : encodeBody(bytes, encoding) };
 }
 

@@ -56,6 +56,7 @@ describe("encoder safety (review)", () => {
       (value) => ({ from: "a@example.com", headers: [[value, "v"]], text: "x" }),
       (value) => ({ from: "a@example.com", attachments: [{ filename: value, content: new Uint8Array([1]) }] }),
       (value) => ({ from: "a@example.com", html: "x", attachments: [{ contentId: value, content: new Uint8Array([1]) }] }),
+      (value) => ({ from: "a@example.com", html: "x", attachments: [{ contentId: `${value}@example.com`, content: new Uint8Array([1]) }] }),
       (value) => ({ from: "a@example.com", attachments: [{ contentType: value, content: new Uint8Array([1]) }] }),
       (value) => ({ from: "a@example.com", attachments: [{ contentType: `text/plain; x=${value}`, content: new Uint8Array([1]) }] }),
       (value) => ({ from: "a@example.com", messageId: value, text: "x" }),
@@ -102,6 +103,10 @@ describe("encoder safety (review)", () => {
     expect(() => buildMessage({ from: "", text: "x" })).toThrow(MimeError);
     expect(() => buildMessage({ from: "a@example.com", to: [""], text: "x" })).toThrow(MimeError);
     expect(() => buildMessage({ from: "a@example.com", attachments: [{ content: new Uint8Array(1), contentType: `application/x; a=${"b".repeat(1200)}` }] })).toThrow(MimeError);
+    // A Content-ID, Message-ID or reference too long for one line (it cannot be folded) is refused, not written past 998.
+    expect(() => buildMessage({ from: "a@example.com", html: "x", attachments: [{ content: new Uint8Array(1), contentId: `a@${"b".repeat(1200)}` }] })).toThrow(MimeError);
+    expect(() => buildMessage({ from: "a@example.com", text: "x", messageId: `a@${"b".repeat(1200)}` })).toThrow(MimeError);
+    expect(() => buildMessage({ from: "a@example.com", text: "x", references: [`a@${"b".repeat(1200)}`] })).toThrow(MimeError);
   });
 
   it("writes control characters in display names as encoded words even with SMTPUTF8", () => {
