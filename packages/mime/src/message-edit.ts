@@ -69,7 +69,16 @@ function fieldBytes(name: string, value: string, lineEnd: string): Uint8Array {
     }
     line += ` ${word}`;
   }
-  return utf8(out + line + lineEnd);
+  const bytes = utf8(out + line + lineEnd);
+  // RFC 5322 §2.1.1: no line over 998 octets. A word that long cannot be folded: refuse it.
+  let lineStart = 0;
+  for (let index = bytes.indexOf(0x0a); index !== -1; index = bytes.indexOf(0x0a, lineStart)) {
+    if (index + 1 - lineStart - lineEnd.length > 998) {
+      throw new MimeError("invalid-header", value, `the ${name} field has a word too long to fold within 998 octets`);
+    }
+    lineStart = index + 1;
+  }
+  return bytes;
 }
 
 /**
@@ -82,7 +91,7 @@ function fieldBytes(name: string, value: string, lineEnd: string): Uint8Array {
  * @param name - the field name
  * @param value - the new value (non-ASCII text is written as RFC 2047 encoded words)
  * @returns the edited message
- * @throws {@link MimeError} `invalid-header` for a bad name or CR/LF/NUL in the value; `invalid-argument` when the part's offsets do not belong to `input`
+ * @throws {@link MimeError} `invalid-header` for a bad name, CR/LF/NUL in the value or a word too long to fold within 998 octets; `invalid-argument` when the part's offsets do not belong to `input`
  * @example
  * ```ts
  * import { parseMessage, setHeaderField } from "@smtpkit/mime";

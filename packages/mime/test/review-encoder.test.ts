@@ -156,6 +156,15 @@ describe("byte-exact editing refuses offsets that are not the input's (review)",
     expect(parseMessage(edited).root.children[1]?.children[0]?.headers[0]?.value).toBe("inner");
   });
 
+  it("refuses a header value with a word too long for a 998-octet line, and keeps a long URL as it is", () => {
+    const input = encoder.encode("Subject: a\r\n\r\nbody\r\n");
+    const root = parseMessage(input).root;
+    expect(() => setHeaderField(input, root, "X-Long", "b".repeat(1200))).toThrow(MimeError);
+    const url = `<https://example.com/u?t=${"c".repeat(200)}>`;
+    const edited = setHeaderField(input, root, "List-Unsubscribe", url);
+    expect(parseMessage(edited).headers.find((field) => field.key === "list-unsubscribe")?.value).toBe(url);
+  });
+
   it("refuses a part parsed from other bytes", () => {
     const first = encoder.encode("Subject: one\r\n\r\nbody\r\n");
     const second = encoder.encode("Subject: two\r\n\r\nbody\r\n");
