@@ -101,8 +101,16 @@ export interface DataScannerOptions {
 /** RFC 5321 §4.5.3.1.6: a text line is at most 1000 octets with its CRLF. */
 const textLineLimit = 1000;
 
-/** More pieces than this from one input are merged into one chunk (bounds the events per input). */
+/**
+ * Pieces from one input are merged into one chunk when there are more than
+ * this many AND fewer than `minBytesPerPiece` octets of input per piece on
+ * average: the events (and their memory) stay bounded by a small fraction
+ * of the input, without copying ordinary text whose few dot lines split it.
+ */
 const maxPiecesPerInput = 16;
+
+/** See `maxPiecesPerInput`: at most one event per this many octets of input beyond the first 16. */
+const minBytesPerPiece = 512;
 
 const crLf = Uint8Array.of(CR, LF);
 const lfOnly = Uint8Array.of(LF);
@@ -148,10 +156,10 @@ export class DataScanner {
   }
 
   /** Hands out the pieces of this input as events (merged when there are many). */
-  #flush(events: (DataChunkEvent | DataEndEvent)[]): void {
+  #flush(events: (DataChunkEvent | DataEndEvent)[], inputLength: number): void {
     const pieces = this.#pieces;
     if (pieces.length === 0) return;
-    if (pieces.length <= maxPiecesPerInput) {
+    if (pieces.length <= maxPiecesPerInput || pieces.length <= Math.floor(inputLength / minBytesPerPiece)) {
       for (const data of pieces) {
         this.#size += data.length;
         events.push({ type: "data-chunk", data });
@@ -171,8 +179,8 @@ export class DataScanner {
     this.#pieces = [];
   }
 
-  #end(events: (DataChunkEvent | DataEndEvent)[]): void {
-    this.#flush(events);
+  #end(events: (DataChunkEvent | DataEndEvent)[], inputLength: number): void {
+    this.#flush(events, inputLength);
     const bare = this.#bareCr + this.#bareLf > 0;
     events.push({
       type: "data-end",
@@ -205,7 +213,7 @@ export class DataScanner {
         }
       }
     }
-    if (!this.ended) this.#flush(events);
+    if (!this.ended) this.#flush(events, buf.length);
     return consumed;
   }
 
@@ -259,7 +267,7 @@ export class DataScanner {
             return 1;
           }
           if (buf[1] === LF) {
-            this.#end(events);
+            this.#end(events, length);
             return 2;
           }
         }
@@ -267,7 +275,7 @@ export class DataScanner {
         break;
       case Tail.DotCr:
         if (buf[0] === LF) {
-          this.#end(events);
+          this.#end(events, length);
           return 1;
         }
         // ".<CR>x": the dot was stuffing, the CR is bare content.
@@ -302,7 +310,7 @@ export class DataScanner {
               return length;
             }
             if (buf[d + 2] === LF) {
-              this.#end(events);
+              this.#end(events, length);
               return d + 3;
             }
           }
