@@ -130,6 +130,16 @@ function comments(tokens: readonly Token[]): string {
     .join(" ");
 }
 
+/**
+ * A token as it is written in an address. A quoted local part (`"john smith"@example.com`,
+ * RFC 5322 §3.4.1) keeps its quotes: without them the address would be another, invalid one.
+ */
+function addressText(token: Token): string {
+  if (token.kind === "special") return token.char;
+  if (token.kind !== "word") return "";
+  return token.quoted ? `"${token.text.replace(/[\\"]/g, "\\$&")}"` : token.text;
+}
+
 /** Builds one mailbox from the tokens between two commas. */
 function mailbox(tokens: readonly Token[]): Mailbox | undefined {
   if (tokens.length === 0) return undefined;
@@ -141,7 +151,7 @@ function mailbox(tokens: readonly Token[]): Mailbox | undefined {
     // RFC 5322 §4.4 obs-route: "<@a,@b:user@host>" drops the route.
     const colon = inner.findIndex((token) => token.kind === "special" && token.char === ":");
     if (colon !== -1 && inner[0]?.kind === "special" && (inner[0] as { char: string }).char === "@") inner = inner.slice(colon + 1);
-    const address = inner.map((token) => (token.kind === "word" ? token.text : token.kind === "special" ? token.char : "")).join("");
+    const address = inner.map(addressText).join("");
     const outside = [...tokens.slice(0, open), ...tokens.slice(close + 1)];
     let name = phrase(outside);
     const comment = comments(outside);
@@ -153,11 +163,12 @@ function mailbox(tokens: readonly Token[]): Mailbox | undefined {
   const comment = comments(tokens);
   const hasAt = words.some((token) => token.kind === "special" && token.char === "@");
   const spaced = words.some((token, index) => index > 0 && token.kind === "word" && token.spaceBefore && !token.quoted);
-  if (!hasAt && spaced) {
-    // Several words and no address: a name only ("Undisclosed recipients").
+  const quoted = words.some((token) => token.kind === "word" && token.quoted);
+  if (!hasAt && (spaced || quoted)) {
+    // Several words, or a quoted string, and no address: a name only ("Undisclosed recipients").
     return { type: "mailbox", name: phrase(words), address: "" };
   }
-  const address = words.map((token) => (token.kind === "word" ? token.text : token.kind === "special" ? token.char : "")).join("");
+  const address = words.map(addressText).join("");
   if (address.length === 0 && comment.length === 0) return undefined;
   return { type: "mailbox", name: comment, address };
 }

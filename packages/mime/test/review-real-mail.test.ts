@@ -5,7 +5,7 @@
 // message/rfc822, mailing-list footers (after the close delimiter, and as an extra part).
 // Each is checked through the summary view a user reads, with CRLF and with LF line ends.
 import { describe, expect, it } from "vitest";
-import { getHeader, parseDeliveryStatus, parseMessage, type MessagePart, type ParsedMessage } from "@smtpkit/mime";
+import { getHeader, parseAddressList, parseDeliveryStatus, parseMessage, type MessagePart, type ParsedMessage } from "@smtpkit/mime";
 
 const crlf = (text: string): Uint8Array => new TextEncoder().encode(text.replace(/\r?\n/g, "\r\n"));
 const lf = (text: string): Uint8Array => new TextEncoder().encode(text.replace(/\r\n/g, "\n"));
@@ -237,6 +237,16 @@ Lunch at noon?
 
 --4Q1x2y3z4.1762855201/mail.example.com--
 `;
+
+describe("address details seen in real headers (review)", () => {
+  it("keeps the quotes of a quoted local part (they used to be dropped, giving another, invalid address)", () => {
+    expect(parseAddressList('"john smith"@example.com, "Jane" <"j.\\"q"@example.org>')).toEqual([
+      { type: "mailbox", name: "", address: '"john smith"@example.com' },
+      { type: "mailbox", name: "Jane", address: '"j.\\"q"@example.org' },
+    ]);
+    expect(parseAddressList('"Undisclosed recipients"')).toEqual([{ type: "mailbox", name: "Undisclosed recipients", address: "" }]);
+  });
+});
 
 describe("messages shaped like real mail programs' (review)", () => {
   it("Outlook: mixed > related > alternative, inline image by Content-ID, windows-1252 smart punctuation, encoded-word file names, winmail.dat", () => {
