@@ -1,8 +1,9 @@
 /**
- * The one error type `@smtpkit/client` throws: only when the calling program
+ * The error `@smtpkit/client` throws when the calling program
  * misuses the API (a limit that is not a positive integer, a local address
- * that is not an address). Answers from DNS and from servers never throw;
- * they give typed results.
+ * that is not an address, `send` after `close`). Answers from DNS never
+ * throw, they give typed results; a server's refusals are results too, and
+ * a failed connection is an `SmtpClientError`.
  *
  * @module
  */
@@ -10,7 +11,15 @@
 const marker = Symbol.for("@smtpkit/client/ClientUsageError");
 
 /** What the calling program got wrong. */
-export type ClientUsageErrorReason = "invalid-limit" | "invalid-option";
+export type ClientUsageErrorReason =
+  /** A limit that is not a positive integer. */
+  | "invalid-limit"
+  /** An option that cannot be right. */
+  | "invalid-option"
+  /** A message or envelope that cannot be sent as given. */
+  | "invalid-message"
+  /** A call at the wrong time: `send` after `close`. */
+  | "wrong-state";
 
 /**
  * Thrown when a program passes an option that cannot be right.
