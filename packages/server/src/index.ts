@@ -1,8 +1,8 @@
 /**
  * `@smtpkit/server`: the Node edge of the smtpkit SMTP/LMTP server.
  *
- * This release holds the parts that do not depend on the session machine:
- *
+ * - the server: {@link createServer}, driving one `ServerSession` per
+ *   connection over `node:net`/`node:tls`, with async {@link ServerHooks};
  * - a Maildir store that Dovecot can serve, durable before it reports success:
  *   {@link openMaildirStore};
  * - the `Received:` and `Return-Path:` trace headers (RFC 5321 §4.4, RFC 3848):
@@ -22,6 +22,31 @@
  *
  * @packageDocumentation
  */
+export {
+  createServer,
+  DEFAULT_CLOSE_GRACE_MILLISECONDS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  type CloseOptions,
+  type ConnectionOrigin,
+  type ListenOptions,
+  type ServerAuthSettings,
+  type ServerConnectionLimits,
+  type ServerOptions,
+  type ServerTlsSettings,
+  type SmtpServer,
+} from "./smtp-server.js";
+export type {
+  ConnectionContext,
+  HookAnswer,
+  MailFromRequest,
+  MessageInfo,
+  RcptToRequest,
+  ServerHooks,
+  ServerLogEvent,
+  ServerLogger,
+} from "./server-hooks.js";
+export { DEFAULT_CONTENT_HIGH_WATER_MARK, MessageAbortedError } from "./message-content.js";
 export { ServerUsageError, type ServerUsageErrorReason } from "./server-usage-error.js";
 export {
   formatDateTime,

@@ -1,0 +1,456 @@
+/**
+ * One client connection: drives a pure `ServerSession` from a Node stream.
+ *
+ * Bytes in (`receive`), outputs out (`write`, events, `start-tls`,
+ * `close`), one timer per connection armed for the session's `deadline()`,
+ * and backpressure both ways: reading stops while the socket's write buffer
+ * is full, while the message store falls behind, and during the TLS upgrade.
+ * Every protocol decision stays in the session; this file only asks the
+ * hooks and passes their answers on.
+ *
+ * RFC 3207 §4.2/§5: at `start-tls` the plain stream's reader is detached
+ * before the TLS layer takes over, so nothing read in the clear is replayed
+ * into the TLS session (the session discards and reports what was pipelined).
+ *
+ * @module
+ */
+import { randomBytes } from "node:crypto";
+import type { Duplex } from "node:stream";
+import tls from "node:tls";
+import type { SaslDecision, ServerDecision, ServerEvent, ServerSession } from "@smtpkit/session";
+import { MessageAbortedError, MessageContent } from "./message-content.js";
+import type { ConnectionContext, HookAnswer, MessageInfo, ServerHooks, ServerLogEvent } from "./server-hooks.js";
+import type { Envelope, MailRequestedEvent, RecipientRequestedEvent } from "@smtpkit/session";
+
+/** What the server gives each connection. Internal. */
+export interface ConnectionEnvironment {
+  readonly createSession: () => ServerSession;
+  readonly secureContext: tls.SecureContext | undefined;
+  readonly contentHighWaterMark: number;
+  readonly log: (event: ServerLogEvent) => void;
+  readonly onConnect: (connection: ConnectionContext) => Promise<HookAnswer>;
+  readonly onAuth: ServerHooks["onAuth"];
+  readonly onMailFrom: (event: MailRequestedEvent, connection: ConnectionContext) => Promise<HookAnswer>;
+  readonly onRcptTo: (event: RecipientRequestedEvent, connection: ConnectionContext) => Promise<HookAnswer>;
+  readonly onMessage: (envelope: Envelope, content: AsyncIterable<Uint8Array>, info: MessageInfo, connection: ConnectionContext) => Promise<MessageOutcome>;
+  readonly receivedHeader: (envelope: Envelope, id: string, connection: ConnectionContext) => string;
+}
+
+/** The answer to a message plus the id to log. Internal. */
+export interface MessageOutcome {
+  readonly decision: ServerDecision;
+  readonly id?: string;
+}
+
+/** Where the connection came from. Internal. */
+export interface ConnectionAddresses {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  /** Already under TLS (implicit TLS): the negotiated facts. */
+  readonly tlsInfo?: { readonly protocol: string; readonly cipher: string } | undefined;
+}
+
+let connectionCounter = 0;
+const connectionPrefix = randomBytes(3).toString("hex");
+
+/** A fresh id for logs: process prefix, then a counter. Internal. */
+export function nextConnectionId(): string {
+  connectionCounter += 1;
+  return `${connectionPrefix}${connectionCounter.toString(36).padStart(5, "0")}`;
+}
+
+const accept: ServerDecision = { type: "accept" };
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** One connection's driver. Internal: created by the server. */
+export class Connection {
+  readonly context: { -readonly [K in keyof ConnectionContext]: ConnectionContext[K] };
+  readonly #environment: ConnectionEnvironment;
+  readonly #session: ServerSession;
+  readonly #refusal: ServerDecision | undefined;
+  #stream: Duplex;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #pauses = new Set<string>();
+  #content: MessageContent | undefined;
+  #message: Promise<MessageOutcome> | undefined;
+  #messageId = "";
+  #closed = false;
+  #closeReason: string | undefined;
+  readonly #closedPromise: Promise<void>;
+  #resolveClosed!: () => void;
+  readonly #onData = (bytes: Buffer): void => {
+    this.#session.receive(bytes, Date.now());
+    this.#pump();
+  };
+  readonly #onEnd = (): void => {
+    this.#session.peerClosed(Date.now());
+    this.#pump();
+  };
+  readonly #onError = (): void => {
+    this.#session.peerClosed(Date.now());
+    this.#pump();
+    this.#stream.destroy();
+  };
+  readonly #onClose = (): void => this.#finish();
+  readonly #onDrain = (): void => this.#resume("write");
+
+  /**
+   * @param stream - the socket (or any duplex stream)
+   * @param addresses - where it came from
+   * @param environment - the server's hooks and settings
+   * @param refusal - set when a connection limit refuses the client
+   */
+  constructor(stream: Duplex, addresses: ConnectionAddresses, environment: ConnectionEnvironment, refusal?: ServerDecision) {
+    this.#refusal = refusal;
+    this.#stream = stream;
+    this.#environment = environment;
+    this.#session = environment.createSession();
+    this.context = {
+      id: nextConnectionId(),
+      remoteAddress: addresses.remoteAddress,
+      remotePort: addresses.remotePort,
+      localAddress: addresses.localAddress,
+      localPort: addresses.localPort,
+      tls: addresses.tlsInfo !== undefined,
+      tlsInfo: addresses.tlsInfo,
+      helo: undefined,
+      authenticatedAs: undefined,
+    };
+    this.#closedPromise = new Promise((resolve) => {
+      this.#resolveClosed = resolve;
+    });
+  }
+
+  /** Resolves once the connection is closed and cleaned up. */
+  get closed(): Promise<void> {
+    return this.#closedPromise;
+  }
+
+  /** Starts the session: the greeting question, the listeners. */
+  start(): void {
+    this.#attach(this.#stream);
+    this.#environment.log({
+      type: "connection",
+      connectionId: this.context.id,
+      phase: "open",
+      remoteAddress: this.context.remoteAddress,
+      remotePort: this.context.remotePort,
+    });
+    this.#session.connect(
+      {
+        remoteAddress: this.context.remoteAddress,
+        remotePort: this.context.remotePort,
+        localAddress: this.context.localAddress,
+        localPort: this.context.localPort,
+      },
+      Date.now(),
+    );
+    this.#pump();
+  }
+
+  /** The server is going down: 421 at the next opportunity (RFC 5321 §3.8). */
+  shutdown(): void {
+    if (this.#closed) return;
+    this.#session.shutdown(Date.now());
+    this.#pump();
+  }
+
+  /** The grace period is over: cut the connection (a message without its 250 is not acknowledged). */
+  destroy(): void {
+    if (this.#closed) return;
+    this.#session.peerClosed(Date.now());
+    this.#pump();
+    this.#stream.destroy();
+  }
+
+  #attach(stream: Duplex): void {
+    stream.on("data", this.#onData);
+    stream.on("end", this.#onEnd);
+    stream.on("error", this.#onError);
+    stream.on("close", this.#onClose);
+    stream.on("drain", this.#onDrain);
+  }
+
+  #detach(stream: Duplex): void {
+    stream.off("data", this.#onData);
+    stream.off("end", this.#onEnd);
+    stream.off("error", this.#onError);
+    stream.off("close", this.#onClose);
+    stream.off("drain", this.#onDrain);
+  }
+
+  #pause(reason: string): void {
+    this.#pauses.add(reason);
+    this.#stream.pause();
+  }
+
+  #resume(reason: string): void {
+    if (!this.#pauses.delete(reason)) return;
+    if (this.#pauses.size === 0 && !this.#closed) this.#stream.resume();
+  }
+
+  #pump(): void {
+    for (let output = this.#session.nextOutput(); output !== undefined; output = this.#session.nextOutput()) {
+      switch (output.type) {
+        case "write":
+          if (!this.#stream.destroyed && !this.#stream.writableEnded && !this.#stream.write(output.bytes)) this.#pause("write");
+          break;
+        case "close":
+          this.#clearTimer();
+          if (!this.#stream.destroyed) this.#stream.end();
+          // A peer that never reads must not hold the socket open: end() waits for the write buffer.
+          setTimeout(() => this.#stream.destroy(), 10_000).unref?.();
+          break;
+        case "start-tls":
+          this.#startTls();
+          break;
+        case "event":
+          this.#handle(output.event);
+          break;
+      }
+    }
+    this.#armTimer();
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  // One timer per connection, re-armed after every input (RFC 5321 §4.5.3.2 lives in the session).
+  #armTimer(): void {
+    this.#clearTimer();
+    if (this.#closed) return;
+    const deadline = this.#session.deadline();
+    if (deadline === undefined) return;
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#session.tick(Date.now());
+        this.#pump();
+      },
+      Math.max(0, deadline - Date.now()),
+    );
+  }
+
+  // RFC 3207 §4.2, §5: stop reading the clear stream first; the TLS layer takes over the socket.
+  #startTls(): void {
+    const secureContext = this.#environment.secureContext;
+    const plain = this.#stream;
+    this.#detach(plain);
+    plain.pause();
+    if (secureContext === undefined) {
+      plain.destroy();
+      this.#finish();
+      return;
+    }
+    const secure = new tls.TLSSocket(plain as ConstructorParameters<typeof tls.TLSSocket>[0], { isServer: true, secureContext });
+    this.#stream = secure;
+    this.#attach(secure);
+    secure.once("secure", () => {
+      const cipher = secure.getCipher();
+      const tlsInfo = { protocol: secure.getProtocol() ?? "unknown", cipher: cipher.standardName ?? cipher.name };
+      this.context.tls = true;
+      this.context.tlsInfo = tlsInfo;
+      this.context.helo = undefined;
+      this.#environment.log({ type: "tls", connectionId: this.context.id, ...tlsInfo });
+      // RFC 9266: tls-exporter binds SCRAM-SHA-256-PLUS to this TLS session (TLS 1.3 only).
+      let channelBinding: { type: "tls-exporter"; data: Uint8Array } | undefined;
+      if (secure.getProtocol() === "TLSv1.3") {
+        channelBinding = { type: "tls-exporter", data: new Uint8Array(secure.exportKeyingMaterial(32, "EXPORTER-Channel-Binding", Buffer.alloc(0))) };
+      }
+      this.#session.tlsEstablished(channelBinding === undefined ? {} : { channelBinding }, Date.now());
+      this.#pump();
+    });
+    secure.once("error", (error: Error) => {
+      this.#environment.log({ type: "tls-failed", connectionId: this.context.id, error: describe(error) });
+    });
+    // The new stream starts flowing; pauses of the clear stream do not carry over.
+    this.#pauses.clear();
+  }
+
+  #finish(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#clearTimer();
+    this.#session.peerClosed(Date.now());
+    // Drain the session's last outputs (events only; the stream is gone).
+    for (let output = this.#session.nextOutput(); output !== undefined; output = this.#session.nextOutput()) {
+      if (output.type === "event") this.#handle(output.event);
+    }
+    this.#content?.fail(new MessageAbortedError("closed"));
+    this.#environment.log({
+      type: "connection",
+      connectionId: this.context.id,
+      phase: "close",
+      remoteAddress: this.context.remoteAddress,
+      remotePort: this.context.remotePort,
+      reason: this.#closeReason ?? "peer-closed",
+    });
+    this.#resolveClosed();
+  }
+
+  #decide(requestId: number, decision: ServerDecision | SaslDecision, fallback: ServerDecision | SaslDecision, hook: string): void {
+    if (this.#closed) return;
+    try {
+      this.#session.decide(requestId, decision);
+    } catch (error) {
+      // A hook answered with a reply the session refuses (wrong code for the command, CR/LF in text).
+      this.#environment.log({ type: "hook-error", connectionId: this.context.id, hook, error: describe(error) });
+      this.#session.decide(requestId, fallback);
+    }
+    this.#pump();
+  }
+
+  #ask(requestId: number, hook: string, run: () => Promise<HookAnswer>, fallback: ServerDecision): void {
+    let answer: Promise<HookAnswer>;
+    try {
+      answer = run();
+    } catch (error) {
+      answer = Promise.reject(error);
+    }
+    void answer.then(
+      (decision) => this.#decide(requestId, decision ?? accept, fallback, hook),
+      (error: unknown) => {
+        this.#environment.log({ type: "hook-error", connectionId: this.context.id, hook, error: describe(error) });
+        this.#decide(requestId, fallback, fallback, hook);
+      },
+    );
+  }
+
+  #handle(event: ServerEvent): void {
+    const environment = this.#environment;
+    const id = this.context.id;
+    switch (event.type) {
+      case "connection-requested":
+        if (this.#refusal !== undefined) {
+          const refusal = this.#refusal;
+          this.#decide(event.requestId, refusal, refusal, "limits");
+        } else {
+          this.#ask(event.requestId, "onConnect", () => environment.onConnect(this.context), { type: "reject", situation: "ServiceClosing" });
+        }
+        break;
+      case "mail-requested":
+        this.#ask(event.requestId, "onMailFrom", () => environment.onMailFrom(event, this.context), { type: "reject", situation: "LocalError" });
+        break;
+      case "recipient-requested":
+        this.#ask(event.requestId, "onRcptTo", () => environment.onRcptTo(event, this.context), { type: "reject", situation: "LocalError" });
+        break;
+      case "auth-requested": {
+        const onAuth = environment.onAuth;
+        const fallback: SaslDecision = { type: "reject", situation: "AuthTemporaryFailure" };
+        if (onAuth === undefined) {
+          this.#decide(event.requestId, fallback, fallback, "onAuth");
+          break;
+        }
+        let answer: Promise<SaslDecision>;
+        try {
+          answer = onAuth(event.request, this.context);
+        } catch (error) {
+          answer = Promise.reject(error);
+        }
+        void answer.then(
+          (decision) => this.#decide(event.requestId, decision, fallback, "onAuth"),
+          (error: unknown) => {
+            environment.log({ type: "hook-error", connectionId: id, hook: "onAuth", error: describe(error) });
+            this.#decide(event.requestId, fallback, fallback, "onAuth");
+          },
+        );
+        break;
+      }
+      case "message-start":
+        this.#startMessage(event.envelope, event.transport);
+        break;
+      case "message-chunk":
+        this.#content?.push(event.data);
+        break;
+      case "message-end":
+        this.#endMessage(event.requestId, event.size, event.envelope);
+        break;
+      case "message-aborted":
+        this.#content?.fail(new MessageAbortedError(event.reason));
+        this.#content = undefined;
+        this.#message = undefined;
+        this.#resume("content");
+        environment.log({ type: "message-refused", connectionId: id, id: this.#messageId, reason: event.reason });
+        break;
+      case "authenticated":
+        this.context.authenticatedAs = event.authenticationIdentity;
+        environment.log({ type: "authenticated", connectionId: id, mechanism: event.mechanism, identity: event.authenticationIdentity });
+        break;
+      case "command-received": {
+        environment.log({ type: "command", connectionId: id, verb: event.verb, line: event.line });
+        break;
+      }
+      case "reply-sent":
+        if (event.to === "EHLO" || event.to === "HELO" || event.to === "LHLO") {
+          const hello = this.#session.snapshot().hello;
+          this.context.helo = hello?.domain;
+        }
+        environment.log({ type: "reply", connectionId: id, code: event.code, enhanced: event.enhanced, text: event.text });
+        break;
+      case "protocol-violation":
+        environment.log({ type: "protocol-violation", connectionId: id, violation: event.violation, detail: event.detail });
+        break;
+      case "pipelined-bytes-discarded":
+        environment.log({ type: "protocol-violation", connectionId: id, violation: "pipelined-bytes-discarded", detail: `${event.count} bytes` });
+        break;
+      case "session-closed":
+        this.#closeReason = event.reason;
+        break;
+      default:
+        break;
+    }
+  }
+
+  #startMessage(envelope: Envelope, transport: "DATA" | "BDAT"): void {
+    const environment = this.#environment;
+    this.#messageId = `${this.context.id}${randomBytes(4).toString("hex")}`;
+    const content = new MessageContent(environment.contentHighWaterMark, (paused) => (paused ? this.#pause("content") : this.#resume("content")));
+    this.#content = content;
+    const info: MessageInfo = { id: this.#messageId, receivedHeader: environment.receivedHeader(envelope, this.#messageId, this.context), transport };
+    let outcome: Promise<MessageOutcome>;
+    try {
+      outcome = environment.onMessage(envelope, content, info, this.context);
+    } catch (error) {
+      outcome = Promise.reject(error);
+    }
+    const settled = outcome.then(
+      (result) => result,
+      (error: unknown): MessageOutcome => {
+        if (!MessageAbortedError.isInstance(error)) {
+          environment.log({ type: "hook-error", connectionId: this.context.id, hook: "onMessage", error: describe(error) });
+        }
+        return { decision: { type: "reject", situation: "LocalError" } };
+      },
+    );
+    // A hook that settles before the end no longer reads: drop the rest instead of buffering it.
+    void settled.then(() => content.discard());
+    this.#message = settled;
+  }
+
+  #endMessage(requestId: number, size: number, envelope: Envelope): void {
+    const message = this.#message;
+    const content = this.#content;
+    const id = this.#messageId;
+    if (message === undefined || content === undefined) {
+      this.#decide(requestId, { type: "reject", situation: "LocalError" }, { type: "reject", situation: "LocalError" }, "onMessage");
+      return;
+    }
+    content.end();
+    // LMTP asks once per recipient; all share one delivery. The content stays for the next question.
+    void message.then((outcome) => {
+      if (outcome.decision.type === "accept") {
+        this.#environment.log({ type: "message-accepted", connectionId: this.context.id, id: outcome.id ?? id, size, recipients: envelope.recipients.length });
+      } else {
+        this.#environment.log({ type: "message-refused", connectionId: this.context.id, id: outcome.id ?? id, reason: "refused by the store" });
+      }
+      this.#decide(requestId, outcome.decision, { type: "reject", situation: "LocalError" }, "onMessage");
+    });
+  }
+}

@@ -1,0 +1,446 @@
+/**
+ * `createServer(options)`: the reference SMTP/LMTP server on `node:net` and
+ * `node:tls`, driving one pure `ServerSession` per connection.
+ *
+ * What it adds around the session: listening, STARTTLS (RFC 3207) and
+ * implicit TLS (RFC 8314 §3.3), connection limits in total and per client
+ * address (421, RFC 5321 §3.8), graceful close, the hooks, the relay policy
+ * (never an open relay) and, without an `onMessage` hook, delivery to the
+ * Maildir store with `Return-Path:` and `Received:` (RFC 5321 §4.4), where the
+ * 250 goes out only after the file and its directory are fsynced
+ * (RFC 5321 §6.1).
+ *
+ * Does not: relay onward (there is no queue: with the default store, mail for
+ * non-local domains is refused even from authenticated clients), DSN
+ * generation, PROXY protocol or XCLIENT (not wired in yet).
+ *
+ * @module
+ */
+import { randomBytes } from "node:crypto";
+import net from "node:net";
+import { resolve } from "node:path";
+import type { Duplex } from "node:stream";
+import tls from "node:tls";
+import type { Mailbox } from "@smtpkit/grammar";
+import {
+  createServerSession,
+  type SaslMechanismName,
+  type ServerDecision,
+  type ServerExtensions,
+  type ServerLimits,
+  type ServerPolicy,
+  type ServerSessionConfig,
+  type ServerTimeouts,
+} from "@smtpkit/session";
+import { Connection, type ConnectionAddresses, type ConnectionEnvironment, type MessageOutcome } from "./connection.js";
+import { parseForwardPath, type PathParseResult } from "./mailbox-address.js";
+import { DEFAULT_CONTENT_HIGH_WATER_MARK } from "./message-content.js";
+import { openMaildirStore, type MaildirStore, type MaildirStoreOptions } from "./maildir-store.js";
+import { createRelayPolicy } from "./relay-policy.js";
+import type { HookAnswer, ServerHooks, ServerLogEvent, ServerLogger } from "./server-hooks.js";
+import { ServerUsageError, checkLimit } from "./server-usage-error.js";
+import { formatReceived, receivedProtocol } from "./trace-headers.js";
+
+/** Connections served at once, in total: 100, as Postfix's `default_process_limit`. */
+export const DEFAULT_MAX_CONNECTIONS = 100;
+
+/** Connections served at once from one client address: 20 (Postfix's `smtpd_client_connection_count_limit` is 50; a test server needs fewer). */
+export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 20;
+
+/** How long `close()` lets sessions finish before cutting them: 30 seconds. */
+export const DEFAULT_CLOSE_GRACE_MILLISECONDS = 30_000;
+
+/** TLS settings: a key and certificate enable STARTTLS, or implicit TLS with `implicit`. */
+export interface ServerTlsSettings {
+  /** The private key (PEM). */
+  readonly key: string | Buffer;
+  /** The certificate chain (PEM). */
+  readonly cert: string | Buffer;
+  /**
+   * Implicit TLS (RFC 8314 §3.3, the port 465 style): the handshake comes
+   * first and STARTTLS is not offered. Unset: `false` (STARTTLS, RFC 3207).
+   */
+  readonly implicit?: boolean;
+  /** More `tls.createSecureContext` options (ciphers, `minVersion`…). Unset: Node's defaults with `minVersion: "TLSv1.2"`. */
+  readonly secureContextOptions?: tls.SecureContextOptions;
+}
+
+/** AUTH settings (RFC 4954). AUTH is offered only when the `onAuth` hook exists. */
+export interface ServerAuthSettings {
+  /** The mechanisms offered. Unset: `["PLAIN", "LOGIN"]`. SCRAM and CRAM-MD5 get fresh random nonces. */
+  readonly mechanisms?: readonly SaslMechanismName[];
+  /**
+   * Offer PLAIN and LOGIN without TLS (for tests only: RFC 4954 §4 forbids
+   * sending passwords in the clear). Unset: `false`: AUTH is offered only
+   * after STARTTLS or under implicit TLS, and an attempt in the clear gets 538.
+   */
+  readonly allowInsecureAuth?: boolean;
+  /** Refuse MAIL before AUTH with 530 (RFC 4954 §6). Unset: `false`. */
+  readonly required?: boolean;
+}
+
+/** Limits beyond the session's (message size, recipients, errors, line lengths: see `ServerLimits` of `@smtpkit/session`). */
+export interface ServerConnectionLimits extends ServerLimits {
+  /** Connections at once; the next gets 421 4.7.0 `TooManyConnections`. Unset: {@link DEFAULT_MAX_CONNECTIONS}. */
+  readonly maxConnections?: number;
+  /** Connections at once from one client address; the next gets 421. Unset: {@link DEFAULT_MAX_CONNECTIONS_PER_ADDRESS}. */
+  readonly maxConnectionsPerAddress?: number;
+}
+
+/** Options of {@link createServer}. */
+export interface ServerOptions {
+  /** This server's host name: the greeting, EHLO, and the `Received:` header's `by` clause. */
+  readonly hostname: string;
+  /** The extension point. Unset: accept every sender; recipients as the relay policy allows; deliver to Maildir. */
+  readonly hooks?: ServerHooks;
+  /** Receives structured log events. Unset: nothing is logged. */
+  readonly logger?: ServerLogger;
+  /** Key and certificate. Unset: no STARTTLS, no implicit TLS. */
+  readonly tls?: ServerTlsSettings;
+  /** Refuse MAIL until STARTTLS with 530 (RFC 3207 §4). Unset: `false`. Needs `tls`. */
+  readonly requireTls?: boolean;
+  /** AUTH settings. Unset: PLAIN and LOGIN, under TLS only, when the `onAuth` hook exists. */
+  readonly auth?: ServerAuthSettings;
+  /** Speak LMTP (RFC 2033): LHLO, one reply per recipient after the content. Unset: `false`. */
+  readonly lmtp?: boolean;
+  /** ESMTP extensions (PIPELINING, SIZE, 8BITMIME, SMTPUTF8, CHUNKING on by default; BINARYMIME, DSN, REQUIRETLS off). */
+  readonly extensions?: ServerExtensions;
+  /** Limits; see {@link ServerConnectionLimits}. Message size unset: 10 MiB, advertised as SIZE and enforced on the bytes. */
+  readonly limits?: ServerConnectionLimits;
+  /** RFC 5321 §4.5.3.2 timeouts. Unset: 5 minutes per command, 3 minutes plus 500 octets/s for content. */
+  readonly timeouts?: ServerTimeouts;
+  /** Session policies (bare line endings, pipelining before the greeting, VRFY). Unset: the session's strict defaults. */
+  readonly policy?: Pick<ServerPolicy, "forbidUnauthorizedPipelining" | "bareLineEnding" | "rejectNul" | "vrfy">;
+  /** Domains delivered here. Unset: `["localhost"]`. Everything else needs AUTH or a trusted address, or gets 550 5.7.1. */
+  readonly localDomains?: readonly string[];
+  /** Client networks (CIDR) allowed to relay without AUTH. Unset: none. */
+  readonly trustedNetworks?: readonly string[];
+  /** The default store's root (or its options), used when there is no `onMessage` hook. Unset: `./maildir`. */
+  readonly maildir?: string | MaildirStoreOptions;
+  /** Message bytes held for a slow `onMessage` before the socket is paused. Unset: 256 KiB. */
+  readonly contentHighWaterMark?: number;
+}
+
+/** What {@link SmtpServer.listen} takes. */
+export interface ListenOptions {
+  /** The address to bind. Unset: `127.0.0.1` (never all interfaces by accident). */
+  readonly host?: string;
+  /** The port; `0` picks a free one. */
+  readonly port: number;
+}
+
+/** What {@link SmtpServer.close} takes. */
+export interface CloseOptions {
+  /** How long sessions may finish their work before they are cut. Unset: {@link DEFAULT_CLOSE_GRACE_MILLISECONDS}. */
+  readonly graceMs?: number;
+}
+
+/** Where a stream handed to {@link SmtpServer.handleConnection} comes from. */
+export interface ConnectionOrigin {
+  /** The client's address. */
+  readonly remoteAddress: string;
+  /** The client's port. Unset: 0. */
+  readonly remotePort?: number;
+  /** The local address. Unset: `""`. */
+  readonly localAddress?: string;
+  /** The local port. Unset: 0. */
+  readonly localPort?: number;
+}
+
+/** A server made by {@link createServer}. */
+export interface SmtpServer {
+  /**
+   * Starts listening.
+   *
+   * @param options - host and port (0 for any free port)
+   * @returns the bound address
+   * @throws the listen error (`EADDRINUSE`…), or the store's when the Maildir root cannot be created
+   */
+  listen(options: ListenOptions): Promise<net.AddressInfo>;
+  /**
+   * Stops accepting, asks every session to end (421 4.3.2 at its next
+   * command, RFC 5321 §3.8; a message under way finishes first), then after
+   * `graceMs` cuts what remains. Resolves when every connection is closed.
+   *
+   * @param options - the grace period
+   */
+  close(options?: CloseOptions): Promise<void>;
+  /**
+   * Serves a connection that did not come from `listen` (an in-memory stream,
+   * a socket accepted elsewhere). Limits and hooks apply as for any other.
+   *
+   * @param stream - the duplex byte stream
+   * @param origin - where it comes from
+   * @returns resolves once the connection is closed
+   */
+  handleConnection(stream: Duplex, origin: ConnectionOrigin): Promise<void>;
+  /** Connections open now. */
+  readonly connectionCount: number;
+}
+
+const accept: ServerDecision = { type: "accept" };
+
+// A dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d; logs, hooks and headers want a.b.c.d.
+function plainAddress(address: string | undefined): string {
+  if (address === undefined) return "";
+  return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
+}
+
+function mailboxText(mailbox: Mailbox): string {
+  return mailbox.domain === "" ? mailbox.localPart : `${mailbox.localPart}@${mailbox.domain}`;
+}
+
+/** The final forward-path: dequoted, source route dropped. */
+function finalPath(mailbox: Mailbox): PathParseResult {
+  return parseForwardPath(`<${mailboxText(mailbox)}>`);
+}
+
+/**
+ * Creates the reference SMTP (or LMTP) server.
+ *
+ * @param options - host name, hooks, TLS, limits, relay policy, store
+ * @returns the server, not yet listening
+ * @throws {@link ServerUsageError} for invalid server options; the session's `ServerSessionError` for invalid session options
+ * @example
+ * ```ts
+ * import { createServer } from "@smtpkit/server";
+ * const server = createServer({ hostname: "mx.example.org", localDomains: ["example.org"], maildir: "/srv/mail" });
+ * const address = await server.listen({ host: "127.0.0.1", port: 2525 });
+ * // swaks --server 127.0.0.1:2525 --to bob@example.org
+ * await server.close({ graceMs: 5000 });
+ * ```
+ */
+export function createServer(options: ServerOptions): SmtpServer {
+  if (typeof options !== "object" || options === null) throw new ServerUsageError("invalid-option", "options", options, "createServer needs an options object");
+  const hooks = options.hooks ?? {};
+  const limits = options.limits ?? {};
+  const maxConnections = checkLimit("limits.maxConnections", limits.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
+  const maxConnectionsPerAddress = checkLimit("limits.maxConnectionsPerAddress", limits.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS);
+  const contentHighWaterMark = checkLimit("contentHighWaterMark", options.contentHighWaterMark ?? DEFAULT_CONTENT_HIGH_WATER_MARK);
+  const logger = options.logger;
+  const log = (event: ServerLogEvent): void => {
+    if (logger === undefined) return;
+    try {
+      logger(event);
+    } catch {
+      // A logger must not take the server down.
+    }
+  };
+
+  const tlsSettings = options.tls;
+  let secureContext: tls.SecureContext | undefined;
+  if (tlsSettings !== undefined) {
+    if (tlsSettings.key === undefined || tlsSettings.cert === undefined) throw new ServerUsageError("invalid-option", "tls", tlsSettings, "tls needs key and cert");
+    secureContext = tls.createSecureContext({ minVersion: "TLSv1.2", ...tlsSettings.secureContextOptions, key: tlsSettings.key, cert: tlsSettings.cert });
+  }
+  const implicitTls = tlsSettings?.implicit === true;
+
+  const { maxConnections: _total, maxConnectionsPerAddress: _perAddress, ...sessionLimits } = limits;
+  void _total;
+  void _perAddress;
+  const authSettings = options.auth ?? {};
+  const mechanisms = authSettings.mechanisms ?? ["PLAIN", "LOGIN"];
+  const sessionConfig: ServerSessionConfig = {
+    hostname: options.hostname,
+    lmtp: options.lmtp ?? false,
+    ...(options.extensions === undefined ? {} : { extensions: options.extensions }),
+    tls: { starttls: secureContext !== undefined && !implicitTls, implicit: implicitTls },
+    ...(hooks.onAuth === undefined
+      ? {}
+      : { auth: { sasl: { mechanisms }, nonce: () => randomBytes(18).toString("base64") } }),
+    policy: {
+      ...options.policy,
+      requireTls: options.requireTls ?? false,
+      authRequired: authSettings.required ?? false,
+      allowAuthWithoutTls: authSettings.allowInsecureAuth ?? false,
+    },
+    limits: sessionLimits,
+    ...(options.timeouts === undefined ? {} : { timeouts: options.timeouts }),
+  };
+  // Validate once, now: a bad option throws here rather than on the first connection.
+  createServerSession(sessionConfig);
+
+  const relay = createRelayPolicy({ localDomains: options.localDomains ?? ["localhost"], ...(options.trustedNetworks === undefined ? {} : { trustedNetworks: options.trustedNetworks }) });
+
+  const useDefaultStore = hooks.onMessage === undefined;
+  let storePromise: Promise<MaildirStore> | undefined;
+  const getStore = (): Promise<MaildirStore> => {
+    if (storePromise === undefined) {
+      const maildir = options.maildir ?? "maildir";
+      const storeOptions: MaildirStoreOptions = typeof maildir === "string" ? { root: resolve(maildir), hostname: options.hostname } : maildir;
+      storePromise = openMaildirStore(storeOptions);
+      // A failed open is retried by the next delivery, not cached forever.
+      storePromise.catch(() => {
+        storePromise = undefined;
+      });
+    }
+    return storePromise;
+  };
+
+  const environment: ConnectionEnvironment = {
+    createSession: () => createServerSession(sessionConfig),
+    secureContext,
+    contentHighWaterMark,
+    log,
+    onConnect: async (connection) => (hooks.onConnect === undefined ? undefined : hooks.onConnect(connection)),
+    onAuth: hooks.onAuth === undefined ? undefined : hooks.onAuth.bind(hooks),
+    onMailFrom: async (event, connection) =>
+      hooks.onMailFrom === undefined ? undefined : hooks.onMailFrom({ from: event.from, parameters: event.parameters }, connection),
+    // RFC 5321 §3.6.2 and §7.1: judged on the final forward-path, before any hook, so no hook can open a relay by accident.
+    onRcptTo: async (event, connection): Promise<HookAnswer> => {
+      const path = finalPath(event.to);
+      if (!path.ok) return { type: "reject", situation: "MailboxNameNotAllowed" };
+      const verdict = relay.check({ recipient: path.mailbox, clientAddress: connection.remoteAddress, authenticated: connection.authenticatedAs !== undefined });
+      if (verdict.type === "refuse") return { type: "reject", situation: verdict.situation };
+      if (useDefaultStore) {
+        // No queue: the default store delivers locally only.
+        if (verdict.destination === "remote") return { type: "reject", situation: "RelayDenied" };
+        const directory = (await getStore()).mailboxDirectory(path.mailbox);
+        if (!directory.ok) return { type: "reject", situation: "MailboxNameNotAllowed" };
+      }
+      if (hooks.onRcptTo === undefined) return undefined;
+      return hooks.onRcptTo({ to: event.to, parameters: event.parameters, from: event.from, destination: verdict.destination }, connection);
+    },
+    onMessage: async (envelope, content, info, connection): Promise<MessageOutcome> => {
+      if (hooks.onMessage !== undefined) {
+        const answer = await hooks.onMessage(envelope, content, info, connection);
+        return { decision: answer ?? accept };
+      }
+      const store = await getStore();
+      const recipients = [];
+      for (const recipient of envelope.recipients) {
+        const path = finalPath(recipient.to);
+        if (path.ok) recipients.push(path.mailbox);
+      }
+      if (recipients.length === 0) return { decision: { type: "reject", situation: "TransactionFailed" } };
+      const result = await store.deliver({
+        recipients,
+        reversePath: envelope.from === null ? "" : mailboxText(envelope.from),
+        traceHeaders: info.receivedHeader,
+        content,
+      });
+      if (result.ok) return { decision: accept, id: result.id };
+      // RFC 5321 §4.3.2 lists 451, 452, 552 and 554 after DATA: map anything else to a local error.
+      const situation = result.reason === "insufficient-storage" ? "InsufficientStorage" : result.reason === "invalid-reverse-path" ? "TransactionFailed" : "StorageFailed";
+      if (result.reason !== "content-failed") {
+        log({ type: "hook-error", connectionId: connection.id, hook: "maildir", error: `${result.reason}: ${result.cause instanceof Error ? result.cause.message : ""}` });
+      }
+      return { decision: { type: "reject", situation } };
+    },
+    receivedHeader: (envelope, id, connection) => {
+      const single = envelope.recipients.length === 1 ? envelope.recipients[0] : undefined;
+      const received = formatReceived({
+        from: { helo: connection.helo ?? "unknown", address: connection.remoteAddress },
+        by: options.hostname,
+        via: "TCP",
+        protocol: receivedProtocol({
+          lmtp: options.lmtp ?? false,
+          extended: true,
+          tls: connection.tls,
+          authenticated: connection.authenticatedAs !== undefined,
+          utf8: envelope.smtputf8,
+        }),
+        id,
+        ...(single === undefined ? {} : { for: mailboxText(single.to) }),
+        ...(connection.tlsInfo === undefined ? {} : { tls: connection.tlsInfo }),
+        time: new Date(),
+      });
+      return received.ok ? received.header : "";
+    },
+  };
+
+  const connections = new Set<Connection>();
+  const perAddress = new Map<string, number>();
+  let closing = false;
+
+  const handleConnection = (stream: Duplex, origin: ConnectionOrigin, tlsInfo?: ConnectionAddresses["tlsInfo"]): Promise<void> => {
+    const remoteAddress = plainAddress(origin.remoteAddress);
+    // A flood of refused connections must not pile up either.
+    if (connections.size >= maxConnections * 2) {
+      stream.destroy();
+      return Promise.resolve();
+    }
+    const fromAddress = perAddress.get(remoteAddress) ?? 0;
+    let refusal: ServerDecision | undefined;
+    let limit: "maxConnections" | "maxConnectionsPerAddress" | "closing" | undefined;
+    if (closing) [refusal, limit] = [{ type: "reject", situation: "ShuttingDown" }, "closing"];
+    else if (connections.size >= maxConnections) [refusal, limit] = [{ type: "reject", situation: "TooManyConnections" }, "maxConnections"];
+    else if (fromAddress >= maxConnectionsPerAddress) [refusal, limit] = [{ type: "reject", situation: "TooManyConnections" }, "maxConnectionsPerAddress"];
+    const connection = new Connection(
+      stream,
+      { remoteAddress, remotePort: origin.remotePort ?? 0, localAddress: plainAddress(origin.localAddress), localPort: origin.localPort ?? 0, tlsInfo },
+      environment,
+      refusal,
+    );
+    if (limit !== undefined) log({ type: "connection-refused", connectionId: connection.context.id, remoteAddress, limit });
+    connections.add(connection);
+    perAddress.set(remoteAddress, fromAddress + 1);
+    void connection.closed.then(() => {
+      connections.delete(connection);
+      const count = (perAddress.get(remoteAddress) ?? 1) - 1;
+      if (count <= 0) perAddress.delete(remoteAddress);
+      else perAddress.set(remoteAddress, count);
+    });
+    connection.start();
+    return connection.closed;
+  };
+
+  const onSocket = (socket: net.Socket, tlsInfo?: ConnectionAddresses["tlsInfo"]): void => {
+    socket.setNoDelay(true);
+    void handleConnection(
+      socket,
+      { remoteAddress: socket.remoteAddress ?? "", remotePort: socket.remotePort ?? 0, localAddress: socket.localAddress ?? "", localPort: socket.localPort ?? 0 },
+      tlsInfo,
+    );
+  };
+
+  let listener: net.Server | undefined;
+  if (implicitTls) {
+    listener = tls.createServer({ secureContext: secureContext as tls.SecureContext }, (socket) => {
+      const cipher = socket.getCipher();
+      onSocket(socket, { protocol: socket.getProtocol() ?? "unknown", cipher: cipher.standardName ?? cipher.name });
+    });
+    // A failed handshake never reaches the session; the socket is closed by node:tls.
+    listener.on("tlsClientError", () => undefined);
+  } else {
+    listener = net.createServer((socket) => onSocket(socket));
+  }
+  const netServer = listener;
+
+  return {
+    async listen(listenOptions: ListenOptions): Promise<net.AddressInfo> {
+      const port = checkLimit("port", listenOptions.port, 0, 65_535);
+      const host = listenOptions.host ?? "127.0.0.1";
+      if (useDefaultStore) await getStore();
+      await new Promise<void>((resolveListen, reject) => {
+        const onError = (error: Error): void => reject(error);
+        netServer.once("error", onError);
+        netServer.listen({ host, port }, () => {
+          netServer.off("error", onError);
+          resolveListen();
+        });
+      });
+      return netServer.address() as net.AddressInfo;
+    },
+    async close(closeOptions: CloseOptions = {}): Promise<void> {
+      const graceMs = checkLimit("graceMs", closeOptions.graceMs ?? DEFAULT_CLOSE_GRACE_MILLISECONDS, 0);
+      closing = true;
+      const stopped = netServer.listening ? new Promise<void>((done) => netServer.close(() => done())) : Promise.resolve();
+      for (const connection of connections) connection.shutdown();
+      const allClosed = (): Promise<unknown> => Promise.all([...connections].map((connection) => connection.closed));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const graceOver = new Promise<void>((done) => {
+        timer = setTimeout(done, graceMs);
+      });
+      await Promise.race([allClosed(), graceOver]);
+      clearTimeout(timer);
+      for (const connection of connections) connection.destroy();
+      await allClosed();
+      await stopped;
+    },
+    handleConnection: (stream, origin) => handleConnection(stream, origin),
+    get connectionCount() {
+      return connections.size;
+    },
+  };
+}
