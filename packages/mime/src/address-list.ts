@@ -173,7 +173,7 @@ function mailbox(tokens: readonly Token[]): Mailbox | undefined {
   return { type: "mailbox", name: comment, address };
 }
 
-/** The most entries read from one list; hostile lists of millions of commas stop there. */
+/** The most mailboxes (group members included) read from one list; hostile lists of millions of commas stop there. */
 const maxEntries = 10_000;
 
 /**
@@ -196,10 +196,13 @@ export function parseAddressList(header: string): AddressListEntry[] {
   let current: Token[] = [];
   let group: { name: string; members: Mailbox[] } | undefined;
   let inAngle = false;
+  // Mailboxes kept so far, group members included: a group of a million members stops at the cap too.
+  let kept = 0;
   const finish = (): void => {
     const entry = mailbox(current);
     current = [];
-    if (entry === undefined || entries.length >= maxEntries) return;
+    if (entry === undefined || kept >= maxEntries) return;
+    kept++;
     if (group !== undefined) group.members.push(entry);
     else entries.push(entry);
   };
@@ -245,7 +248,7 @@ export function flattenAddressList(entries: readonly AddressListEntry[]): Mailbo
   const out: Mailbox[] = [];
   for (const entry of entries) {
     if (entry.type === "mailbox") out.push(entry);
-    else out.push(...entry.members);
+    else for (const member of entry.members) out.push(member); // no spread: a group may be long
   }
   return out;
 }

@@ -346,7 +346,7 @@ function attachmentPart(spec: StreamedAttachmentSpec, transport: TransportCapabi
   const dispositionParameters: string[] = [];
   if (spec.filename !== undefined) {
     const filename = checkValue(spec.filename, "filename");
-    dispositionParameters.push(...encodeParameter("filename", filename));
+    for (const piece of encodeParameter("filename", filename)) dispositionParameters.push(piece);
     // RFC 2231 readers use filename*; old ones look at an encoded-word name= (RFC 2047 §5 forbids it, they read it).
     // A long name is written as encoded words too, so that its line can fold between them.
     const plain = /^[\x20-\x7e]*$/.test(filename) && filename.length <= 60 && !filename.includes("=?");

@@ -134,13 +134,17 @@ function messageIds(value: string | undefined): string[] {
     ids.push(value.slice(open + 1, close).trim());
     index = close + 1;
   }
-  if (ids.length === 0 && value.trim().length > 0) ids.push(...value.trim().split(/\s+/));
+  if (ids.length === 0 && value.trim().length > 0) {
+    // Ids without angle brackets (obsolete, RFC 5322 §4.5.4): the words, up to the same cap.
+    for (const word of value.trim().split(/\s+/, 1000)) ids.push(word);
+  }
   return ids;
 }
 
 function mailboxes(headers: readonly HeaderField[], name: string): Mailbox[] {
   const out: Mailbox[] = [];
-  for (const field of headers) if (field.key === name) out.push(...flattenAddressList(parseAddressList(field.value)));
+  // No spread into push: a hostile list can hold more mailboxes than a call takes arguments.
+  for (const field of headers) if (field.key === name) for (const mailbox of flattenAddressList(parseAddressList(field.value))) out.push(mailbox);
   return out;
 }
 

@@ -257,4 +257,15 @@ describe("hostile shapes give results or typed errors (review)", () => {
     const deepHeader = `Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n${Buffer.from(`Subject: ${"s".repeat(5000)}\r\n\r\nx`).toString("base64")}\r\n`;
     expect(parseMessage(bytesOf(deepHeader), { maxHeaderBytes: 1000 }).limitsExceeded).toEqual(["maxHeaderBytes"]);
   });
+
+  it("a group of 200,000 members or 200,000 bare message ids give a result, not a RangeError from spreading them into a call", () => {
+    // Before the fix: "RangeError: Maximum call stack size exceeded" out of parseMessage.
+    const group = parseMessage(bytesOf(`To: g: ${"a@b.example,".repeat(200_000)};\r\nReferences: ${"id@x ".repeat(200_000)}\r\n\r\nx`), {
+      maxHeaderBytes: 8 * 1024 * 1024,
+    });
+    expect(group.to.length).toBe(10_000);
+    expect(group.references.length).toBe(1000);
+    const list = parseAddressList(`g: ${"a@b.example,".repeat(200_000)};`);
+    expect(list[0]?.type === "group" ? list[0].members.length : -1).toBe(10_000);
+  });
 });
