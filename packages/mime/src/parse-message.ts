@@ -187,7 +187,9 @@ interface Budget {
 
 function freeze(builder: Builder, options: MessageParserOptions, budget: Budget): MessagePart {
   const body = builder.leaf ? concatBytes(builder.chunks) : undefined;
-  const isText = builder.leaf && builder.info.type === "text";
+  // A text too long for a JavaScript string (V8: 2^29 - 24 characters) would throw: a text leaf
+  // over maxTextBytes keeps only its bytes (the summary lists it as an attachment).
+  const isText = builder.leaf && builder.info.type === "text" && (builder.chunks.reduce((sum, chunk) => sum + chunk.length, 0) <= maxTextBytes);
   const info = builder.info;
   let children = builder.children.map((child) => freeze(child, options, budget));
   const remainingDepth = (options.maxDepth ?? defaultLimits.maxDepth) - builder.path.length - 1;
@@ -302,10 +304,20 @@ function parseTree(bytes: Uint8Array, options: MessageParserOptions, budget: Bud
   return freeze(root as Builder, options, budget);
 }
 
+/**
+ * The largest text leaf decoded to a string, in bytes, and the most characters the summary
+ * joins into `text` or `html`. Both keep strings well below the engines' length limit (V8:
+ * 2^29 - 24 characters, about 512 MiB): past it, decoding or joining would throw, and
+ * untrusted input must never throw. What does not fit is listed with the attachments, as bytes.
+ */
+const maxTextBytes = 64 * 1024 * 1024;
+const maxSummaryText = 256 * 1024 * 1024;
+
 function summarize(root: MessagePart, input: Uint8Array, limitsExceeded: LimitName[]): ParsedMessage {
   const headers = root.headers;
   const texts: string[] = [];
   const htmls: string[] = [];
+  let joined = 0;
   const attachments: Attachment[] = [];
   const visit = (part: MessagePart): void => {
     const info = part.info;
@@ -317,8 +329,10 @@ function summarize(root: MessagePart, input: Uint8Array, limitsExceeded: LimitNa
       part.text !== undefined &&
       (info.subtype === "plain" || info.subtype === "html") &&
       info.disposition !== "attachment" &&
-      info.filename === undefined;
+      info.filename === undefined &&
+      joined + part.text.length + 1 <= maxSummaryText;
     if (isBodyText) {
+      joined += (part.text as string).length + 1;
       (info.subtype === "plain" ? texts : htmls).push(part.text as string);
       return;
     }

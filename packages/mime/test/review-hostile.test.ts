@@ -268,4 +268,18 @@ describe("hostile shapes give results or typed errors (review)", () => {
     const list = parseAddressList(`g: ${"a@b.example,".repeat(200_000)};`);
     expect(list[0]?.type === "group" ? list[0].members.length : -1).toBe(10_000);
   });
+
+  it("a text part too long for a JavaScript string is given as bytes, not a RangeError (540 MB of text/plain used to throw)", () => {
+    // The cap is 64 MiB per text part (see parse-message.ts); a part just over it shows the rule
+    // without allocating the half gigabyte that made the old code throw.
+    const size = 64 * 1024 * 1024 + 1;
+    const head = bytesOf("Content-Type: text/plain\r\n\r\n");
+    const bytes = new Uint8Array(head.length + size).fill(0x61);
+    bytes.set(head);
+    const parsed = parseMessage(bytes);
+    expect(parsed.text).toBeUndefined();
+    expect(parsed.attachments).toHaveLength(1);
+    expect(parsed.attachments[0]?.size).toBe(size);
+    expect(parsed.attachments[0]?.mediaType).toBe("text/plain");
+  });
 });
