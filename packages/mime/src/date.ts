@@ -99,5 +99,7 @@ export function parseDate(input: string): Date | undefined {
   const [hour = 0, minute = 0, second = 0] = time;
   if (day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return undefined;
   const utc = Date.UTC(year, month, day, hour, minute, Math.min(second, 59)) - (zone ?? 0) * 60_000;
-  return Number.isNaN(utc) ? undefined : new Date(utc);
+  // Date.UTC gives NaN past the ECMAScript range (±8.64e15 ms), but the zone shift can still
+  // step over its edge: that would be an Invalid Date, so it is no date.
+  return Number.isNaN(utc) || Math.abs(utc) > 8.64e15 ? undefined : new Date(utc);
 }

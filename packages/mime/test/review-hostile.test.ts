@@ -193,6 +193,7 @@ describe("hostile shapes give results or typed errors (review)", () => {
     "malformed quoted-printable": "Content-Transfer-Encoding: quoted-printable\r\n\r\n=ZZ=4=\r\n=\r\n==41",
     "message/rfc822 with nothing": "Content-Type: message/rfc822\r\n\r\n",
     "base64 message/rfc822 of junk": "Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n////////",
+    "date at the end of time": "Date: Sat, 13 Sep 275760 00:00:00 -1200\r\n\r\nx",
   };
   it.each(Object.keys(cases))("%s", (name) => {
     const bytes = bytesOf(cases[name] as string);
@@ -202,6 +203,7 @@ describe("hostile shapes give results or typed errors (review)", () => {
     if (name === "RFC 2231 out of order") expect(parsed.attachments[0]?.filename ?? parsed.root.info.filename).toBe("Abc");
     if (name === "unterminated encoded word") expect(parsed.subject).toBe("=?utf-8?q?never closed");
     if (name === "malformed quoted-printable") expect(new TextDecoder().decode(parsed.root.body)).toBe("=ZZ=4=A");
+    if (name === "date at the end of time") expect(parsed.date).toBeUndefined(); // it was an Invalid Date
   });
 
   it("deep nesting (10,000 multiparts, 10,000 embedded messages, base64 inside base64) stops at maxDepth, without recursion trouble", () => {
