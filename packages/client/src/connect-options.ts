@@ -7,8 +7,9 @@
 import { isIP } from "node:net";
 import { hostname as systemHostname } from "node:os";
 import { isValidDomain } from "@smtpkit/grammar";
-import type { ClientSessionOptions, SaslClientCredentials, SaslMechanismName, StartTlsPolicy } from "@smtpkit/session";
+import type { ClientSessionOptions, SaslClientCredentials, SaslCrypto, SaslMechanismName, StartTlsPolicy } from "@smtpkit/session";
 import { ClientUsageError } from "./client-usage-error.js";
+import { nodeSaslCrypto } from "./node-sasl-crypto.js";
 import type { ChannelBindingChoice } from "./tls-channel-binding.js";
 
 /** Default time for the TCP connection (and an implicit-TLS handshake): 30 s. */
@@ -68,6 +69,8 @@ export interface ClientAuth extends SaslClientCredentials {
   readonly allowPlaintextAuth?: boolean;
   /** Consider CRAM-MD5. Default `false`. */
   readonly allowCramMd5?: boolean;
+  /** The hash functions for CRAM-MD5 and SCRAM; default {@link nodeSaslCrypto} (`node:crypto`). */
+  readonly crypto?: SaslCrypto;
 }
 
 /**
@@ -223,13 +226,14 @@ export function sessionOptionsFor(
   const { auth } = options;
   let sessionAuth: ClientSessionOptions["auth"];
   if (auth !== undefined) {
-    const { mechanisms, allowPlaintextAuth, allowCramMd5, ...credentials } = auth;
+    const { mechanisms, allowPlaintextAuth, allowCramMd5, crypto, ...credentials } = auth;
     sessionAuth = {
       credentials,
       ...(mechanisms === undefined ? {} : { mechanisms }),
       ...(allowPlaintextAuth === undefined ? {} : { allowPlaintextAuth }),
       ...(allowCramMd5 === undefined ? {} : { allowCramMd5 }),
       scramNonce,
+      crypto: crypto ?? nodeSaslCrypto,
       host: resolved.tls.servername ?? resolved.host,
       port: resolved.port,
     };

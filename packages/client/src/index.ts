@@ -50,6 +50,7 @@ export {
   type SendOptions,
   type SendResult,
 } from "./smtp-client.js";
+export { nodeSaslCrypto } from "./node-sasl-crypto.js";
 export { createPool, DEFAULT_POOL_MAX, DEFAULT_POOL_MAX_MESSAGES, type PoolOptions, type SmtpPool } from "./pool.js";
 export { SmtpClientError, type SmtpClientErrorReason } from "./smtp-client-error.js";
 export { channelBindingOf, endPointHash, type ChannelBindingChoice } from "./tls-channel-binding.js";

@@ -702,9 +702,10 @@ function tlsConnectOptions(options: ResolvedConnectOptions, extra: tls.Connectio
   const pinned = options.pins !== undefined;
   return {
     ...extra,
-    host: name,
     // RFC 6066 §3: no IP address in SNI.
     ...(net.isIP(name) === 0 ? { servername: name } : {}),
+    // RFC 6125: the certificate must name the server (host, or tls.servername).
+    checkServerIdentity: (_host: string, certificate: tls.PeerCertificate) => tls.checkServerIdentity(name, certificate),
     ...(options.tls.ca === undefined ? {} : { ca: options.tls.ca as tls.ConnectionOptions["ca"] }),
     // A pin replaces the chain and name checks; it is checked after the handshake.
     rejectUnauthorized: pinned ? false : options.tls.rejectUnauthorized !== false,
@@ -781,7 +782,10 @@ function openSocket(options: ResolvedConnectOptions): Promise<net.Socket> {
     const socket: net.Socket = options.implicitTls
       ? tls.connect(tlsConnectOptions(options, { port: options.port, host: options.host }))
       : net.connect({ port: options.port, host: options.host });
-    if (options.implicitTls) socket.setNoDelay(true);
+    let tcpConnected = false;
+    socket.once("connect", () => {
+      tcpConnected = true;
+    });
     const settle = (error: SmtpClientError | undefined): void => {
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
@@ -806,7 +810,7 @@ function openSocket(options: ResolvedConnectOptions): Promise<net.Socket> {
     };
     const onError = (error: Error): void => {
       // With implicit TLS, an error once TCP is up is the handshake's (a certificate that does not verify).
-      const tlsProblem = options.implicitTls && !socket.connecting;
+      const tlsProblem = options.implicitTls && tcpConnected;
       settle(
         new SmtpClientError(
           tlsProblem ? "tls-handshake-failed" : "connection-failed",
