@@ -315,6 +315,9 @@ export function formatAddressList(addresses: readonly AddressInput[], options: F
   const utf8 = options.utf8 === true;
   return addresses
     .map((entry) => {
+      if (typeof entry !== "string" && (typeof entry !== "object" || entry === null)) {
+        throw new MimeError("invalid-address", entry, "an address must be a string or { name, address }");
+      }
       const { name = "", address } = typeof entry === "string" ? { address: entry } : entry;
       if (typeof address !== "string" || typeof name !== "string") {
         throw new MimeError("invalid-address", entry, "an address must be a string or { name, address }");

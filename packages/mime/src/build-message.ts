@@ -553,6 +553,12 @@ function writeSegments(spec: StreamedMessageSpec): Segment[] {
   const addressOptions = { utf8: utf8Headers };
 
   // Bodies first: the derived values hash them.
+  if (spec.attachments !== undefined && !Array.isArray(spec.attachments)) throw new MimeError("invalid-argument", spec.attachments, "attachments must be an array");
+  for (const attachment of spec.attachments ?? []) {
+    if (typeof attachment !== "object" || attachment === null) throw new MimeError("invalid-argument", attachment, "an attachment must be an object");
+  }
+  if (spec.headers !== undefined && !Array.isArray(spec.headers)) throw new MimeError("invalid-header", spec.headers, "headers must be an array of [name, value] pairs");
+  if (spec.references !== undefined && !Array.isArray(spec.references)) throw new MimeError("invalid-header", spec.references, "references must be an array of Message-IDs");
   const inline = (spec.attachments ?? []).filter((attachment) => attachment.contentId !== undefined && (attachment.disposition ?? "inline") === "inline");
   const attached = (spec.attachments ?? []).filter((attachment) => !inline.includes(attachment));
   let body: Part | undefined;
@@ -598,6 +604,7 @@ function writeSegments(spec: StreamedMessageSpec): Segment[] {
     field("References", spec.references.map((id) => `<${checkMessageId(id, "references")}>`).join(" "));
   }
   for (const entry of spec.headers ?? []) {
+    if (!Array.isArray(entry) || entry.length !== 2) throw new MimeError("invalid-header", entry, "a custom header must be a [name, value] pair");
     const [name, value] = entry;
     checkName(name);
     if (reserved.has(name.toLowerCase())) {
@@ -638,15 +645,16 @@ function formatDate(date: Date): string {
  * ```
  */
 export function messageEnvelope(spec: Pick<MessageSpec, "from" | "sender" | "to" | "cc" | "bcc">): { from: string; to: string[] } {
+  if (typeof spec !== "object" || spec === null) throw new MimeError("invalid-argument", spec, "the spec must be an object");
   const address = (entry: AddressInput): string => {
-    const value = typeof entry === "string" ? entry : entry?.address;
+    const value = typeof entry === "string" ? entry : (entry as { address?: unknown } | null)?.address;
     // These go into MAIL FROM and RCPT TO: a CR or LF here would inject SMTP commands.
     // Non-ASCII is allowed (the session decides whether SMTPUTF8 is on).
-    checkAddress(value, true);
-    return value;
+    checkAddress(value as string, true);
+    return value as string;
   };
   const to: string[] = [];
-  for (const entry of [...(spec.to ?? []), ...(spec.cc ?? []), ...(spec.bcc ?? [])]) {
+  for (const entry of [...addresses(spec.to, "to"), ...addresses(spec.cc, "cc"), ...addresses(spec.bcc, "bcc")]) {
     const value = address(entry);
     if (!to.includes(value)) to.push(value);
   }

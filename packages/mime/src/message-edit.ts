@@ -24,6 +24,8 @@ function sameBytes(input: Uint8Array, offset: number, bytes: Uint8Array): boolea
 }
 
 function checkPart(input: Uint8Array, part: MessagePart): void {
+  if (!(input instanceof Uint8Array)) throw new MimeError("invalid-argument", input, "the input must be the Uint8Array that was parsed");
+  if (typeof part !== "object" || part === null || !Array.isArray(part.headers)) throw new MimeError("invalid-argument", part, "the part must come from parseMessage");
   if (partsWithDecodedOffsets.has(part)) {
     throw new MimeError("invalid-argument", part.path, "the part is inside a base64 or quoted-printable encoded message: its offsets refer to the decoded bytes, edit the enclosing part instead");
   }
@@ -140,7 +142,7 @@ export function setHeaderField(input: Uint8Array, part: MessagePart, name: strin
  * ```
  */
 export function replacePart(input: Uint8Array, part: MessagePart, replacement: Uint8Array): Uint8Array {
-  if (part.path.length === 0) throw new MimeError("invalid-argument", part.path, "replace the root by building a new message");
   checkPart(input, part);
+  if (part.path.length === 0) throw new MimeError("invalid-argument", part.path, "replace the root by building a new message");
   return splice(input, part.offset, part.bodyEnd, replacement);
 }

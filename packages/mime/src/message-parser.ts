@@ -207,6 +207,7 @@ class StreamingMessageParser implements MessageParser {
   private atEnd = false;
 
   constructor(options: MessageParserOptions) {
+    if (typeof options !== "object" || options === null) throw new MimeError("invalid-limit", options, "the options must be an object");
     this.limits = resolveLimits(options);
     if (options.onLimit !== undefined && options.onLimit !== "truncate" && options.onLimit !== "error") {
       throw new MimeError("invalid-limit", "onLimit", 'onLimit must be "truncate" or "error"');

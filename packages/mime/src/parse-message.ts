@@ -240,6 +240,7 @@ function freeze(builder: Builder, options: MessageParserOptions, budget: Budget)
  * ```
  */
 export function parseMessage(input: Uint8Array | string, options: MessageParserOptions = {}): ParsedMessage {
+  if (typeof input !== "string" && !(input instanceof Uint8Array)) throw new MimeError("invalid-argument", input, "the message must be a Uint8Array or a string");
   const bytes = typeof input === "string" ? utf8(input) : input;
   const limits = resolveLimits(options);
   const budget: Budget = { parts: limits.maxParts, decoded: limits.maxDecodedBytes, limitsExceeded: [] };

@@ -3,7 +3,7 @@
 // fields are not mangled, and byte-exact edits refuse offsets that do not belong to the input.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { MimeError, buildMessage, encodeParameter, messageEnvelope, parseMessage, parseParameters, setHeaderField, replacePart, type MessageSpec } from "@smtpkit/mime";
+import { MimeError, buildMessage, createMessageParser, encodeParameter, messageEnvelope, parseMessage, parseParameters, setHeaderField, replacePart, type MessageSpec } from "@smtpkit/mime";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -184,5 +184,37 @@ describe("the envelope is injection-proof too (review)", () => {
       from: "s@example.com",
       to: ["b@example.com", "ü@example.com"],
     });
+  });
+});
+
+describe("programmer misuse throws MimeError, never a TypeError (review)", () => {
+  it("wrong shapes in the spec, the envelope, the edits and the parser options", () => {
+    // Each of these threw a TypeError ("Cannot read properties of null", "is not iterable", ...) before.
+    const specs: unknown[] = [
+      { from: null },
+      { from: "a@example.com", to: [null] },
+      { from: "a@example.com", to: [{}] },
+      { from: "a@example.com", headers: [null] },
+      { from: "a@example.com", headers: "X-A: b" },
+      { from: "a@example.com", attachments: [null] },
+      { from: "a@example.com", attachments: "x" },
+      { from: "a@example.com", references: "a@example.com" },
+      null,
+      undefined,
+    ];
+    for (const spec of specs) {
+      expect(() => buildMessage(spec as MessageSpec), JSON.stringify(spec)).toThrow(MimeError);
+      if (spec === null || spec === undefined || (spec as { from?: unknown }).from === null || (spec as { to?: unknown[] }).to !== undefined) {
+        expect(() => messageEnvelope(spec as MessageSpec), JSON.stringify(spec)).toThrow(MimeError);
+      }
+    }
+    const input = encoder.encode("Subject: a\r\n\r\nb");
+    for (const [bytes, part] of [[null, null], [input, null], ["x", {}], [input, {}]] as const) {
+      expect(() => setHeaderField(bytes as unknown as Uint8Array, part as never, "X", "y")).toThrow(MimeError);
+      expect(() => replacePart(bytes as unknown as Uint8Array, part as never, new Uint8Array(1))).toThrow(MimeError);
+    }
+    expect(() => parseMessage(null as unknown as Uint8Array)).toThrow(MimeError);
+    expect(() => parseMessage({} as unknown as Uint8Array)).toThrow(MimeError);
+    expect(() => createMessageParser(null as never)).toThrow(MimeError);
   });
 });
