@@ -22,6 +22,12 @@
  *
  * @packageDocumentation
  */
+export {
+  deliverDirect,
+  type DeliveryAttempt,
+  type DirectDeliveryOptions,
+  type DirectDeliveryResult,
+} from "./direct-delivery.js";
 export { ClientUsageError, type ClientUsageErrorReason } from "./client-usage-error.js";
 export {
   DEFAULT_CONNECT_TIMEOUT,
