@@ -15,6 +15,7 @@
  * @module
  */
 import { randomBytes } from "node:crypto";
+import net from "node:net";
 import type { Duplex } from "node:stream";
 import tls from "node:tls";
 import type { SaslDecision, ServerDecision, ServerEvent, ServerSession } from "@smtpkit/session";
@@ -252,6 +253,8 @@ export class Connection {
     const secure = new tls.TLSSocket(plain as ConstructorParameters<typeof tls.TLSSocket>[0], { isServer: true, secureContext });
     this.#stream = secure;
     this.#attach(secure);
+    // A net.Socket hands its handle to the TLS layer; any other stream is read through, so it must flow.
+    if (!(plain instanceof net.Socket)) plain.resume();
     secure.once("secure", () => {
       const cipher = secure.getCipher();
       const tlsInfo = { protocol: secure.getProtocol() ?? "unknown", cipher: cipher.standardName ?? cipher.name };

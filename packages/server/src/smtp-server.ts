@@ -229,9 +229,11 @@ export function createServer(options: ServerOptions): SmtpServer {
 
   const tlsSettings = options.tls;
   let secureContext: tls.SecureContext | undefined;
+  let secureOptions: tls.SecureContextOptions = {};
   if (tlsSettings !== undefined) {
     if (tlsSettings.key === undefined || tlsSettings.cert === undefined) throw new ServerUsageError("invalid-option", "tls", tlsSettings, "tls needs key and cert");
-    secureContext = tls.createSecureContext({ minVersion: "TLSv1.2", ...tlsSettings.secureContextOptions, key: tlsSettings.key, cert: tlsSettings.cert });
+    secureOptions = { minVersion: "TLSv1.2", ...tlsSettings.secureContextOptions, key: tlsSettings.key, cert: tlsSettings.cert };
+    secureContext = tls.createSecureContext(secureOptions);
   }
   const implicitTls = tlsSettings?.implicit === true;
 
@@ -396,7 +398,8 @@ export function createServer(options: ServerOptions): SmtpServer {
 
   let listener: net.Server | undefined;
   if (implicitTls) {
-    listener = tls.createServer({ secureContext: secureContext as tls.SecureContext }, (socket) => {
+    // tls.createServer builds its context from the options (it ignores a `secureContext` option).
+    listener = tls.createServer(secureOptions, (socket) => {
       const cipher = socket.getCipher();
       onSocket(socket, { protocol: socket.getProtocol() ?? "unknown", cipher: cipher.standardName ?? cipher.name });
     });

@@ -1,0 +1,180 @@
+// Modes that the real-client tests do not reach: LMTP, BDAT (CHUNKING),
+// STARTTLS over an in-memory stream, implicit TLS on a real listener, and
+// write backpressure.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Duplex } from "node:stream";
+import tls from "node:tls";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createServer, type ServerHooks, type ServerOptions } from "@smtpkit/server";
+import { duplexPair, ReplyReader } from "./server-helpers.js";
+
+const base: ServerOptions = { hostname: "mx.example.org", localDomains: ["example.org"] };
+
+function storing(messages: Buffer[]): ServerHooks {
+  return {
+    async onMessage(_envelope, content) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of content) chunks.push(Buffer.from(chunk));
+      messages.push(Buffer.concat(chunks));
+      return undefined;
+    },
+  };
+}
+
+let directory: string;
+let key: string;
+let cert: string;
+beforeAll(() => {
+  directory = mkdtempSync(join(tmpdir(), "smtpkit-server-tls-"));
+  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=mx.example.org", "-days", "1", "-keyout", join(directory, "key.pem"), "-out", join(directory, "cert.pem")], { stdio: "ignore" });
+  key = readFileSync(join(directory, "key.pem"), "utf8");
+  cert = readFileSync(join(directory, "cert.pem"), "utf8");
+});
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+describe("LMTP (RFC 2033)", () => {
+  it("answers LHLO and gives one reply per recipient after the content", async () => {
+    const messages: Buffer[] = [];
+    const server = createServer({ ...base, lmtp: true, hooks: storing(messages) });
+    const pair = duplexPair();
+    void server.handleConnection(pair.server, { remoteAddress: "192.0.2.1" });
+    const client = new ReplyReader(pair.client);
+    expect(await client.code()).toBe(220);
+    expect(await client.send("EHLO client.example\r\n")).toBe(500);
+    expect(await client.send("LHLO client.example\r\n")).toBe(250);
+    await client.send("MAIL FROM:<a@example.net>\r\n");
+    await client.send("RCPT TO:<one@example.org>\r\n");
+    await client.send("RCPT TO:<two@example.org>\r\n");
+    expect(await client.send("DATA\r\n")).toBe(354);
+    expect(await client.send("Subject: lmtp\r\n\r\nhi\r\n.\r\n")).toBe(250);
+    expect(await client.code()).toBe(250);
+    expect(messages).toEqual([Buffer.from("Subject: lmtp\r\n\r\nhi\r\n")]);
+    expect(await client.send("QUIT\r\n")).toBe(221);
+  });
+});
+
+describe("CHUNKING (RFC 3030)", () => {
+  it("streams BDAT chunks to onMessage; 250 after LAST", async () => {
+    const messages: Buffer[] = [];
+    const server = createServer({ ...base, hooks: storing(messages) });
+    const pair = duplexPair();
+    void server.handleConnection(pair.server, { remoteAddress: "192.0.2.1" });
+    const client = new ReplyReader(pair.client);
+    await client.code();
+    await client.send("EHLO client.example\r\n");
+    expect(client.text).toContain("250-CHUNKING");
+    await client.send("MAIL FROM:<a@example.net>\r\n");
+    await client.send("RCPT TO:<b@example.org>\r\n");
+    expect(await client.send("BDAT 14\r\nSubject: x\r\n\r\n")).toBe(250);
+    expect(await client.send("BDAT 9 LAST\r\n.body\r\n\r\n")).toBe(250);
+    expect(messages).toEqual([Buffer.from("Subject: x\r\n\r\n.body\r\n\r\n")]);
+  });
+});
+
+describe("STARTTLS over an in-memory stream", () => {
+  it("upgrades, forgets the EHLO, offers AUTH only inside TLS, and marks the Received header ESMTPSA", async () => {
+    const received: string[] = [];
+    const server = createServer({
+      ...base,
+      tls: { key, cert },
+      hooks: {
+        async onAuth(request) {
+          return request.type === "verify-password" && request.password.reveal() === "pw" ? { type: "accept" } : { type: "reject" };
+        },
+        async onMessage(_envelope, content, info, connection) {
+          for await (const chunk of content) void chunk;
+          received.push(`${info.receivedHeader}|${String(connection.tls)}|${connection.tlsInfo?.protocol ?? ""}`);
+          return undefined;
+        },
+      },
+    });
+    const pair = duplexPair();
+    void server.handleConnection(pair.server, { remoteAddress: "192.0.2.1" });
+    const plain = new ReplyReader(pair.client);
+    await plain.code();
+    await plain.send("EHLO client.example\r\n");
+    expect(plain.text).toContain("250 STARTTLS");
+    expect(plain.text).not.toContain("AUTH");
+    expect(await plain.send("STARTTLS\r\n")).toBe(220);
+    pair.client.removeAllListeners("data");
+    pair.client.removeAllListeners("end");
+    // Stop the clear reader's flow so the TLS layer gets every byte.
+    pair.client.pause();
+    const secure = tls.connect({ socket: pair.client as unknown as import("node:net").Socket, rejectUnauthorized: false });
+    // Over a non-socket stream the client emits no secureConnect; writes wait for the handshake anyway.
+    // The teardown after QUIT reports an error on the in-memory transport: not what this test is about.
+    secure.on("error", () => undefined);
+    const client = new ReplyReader(secure as unknown as Duplex);
+    expect(await client.send("MAIL FROM:<a@example.net>\r\n")).toBe(503);
+    expect(await client.send("EHLO client.example\r\n")).toBe(250);
+    expect(client.text).toContain("AUTH PLAIN LOGIN");
+    expect(client.text).not.toContain("STARTTLS");
+    expect(await client.send(`AUTH PLAIN ${Buffer.from("\0u\0pw").toString("base64")}\r\n`)).toBe(235);
+    await client.send("MAIL FROM:<a@example.net>\r\n");
+    await client.send("RCPT TO:<b@example.org>\r\n");
+    await client.send("DATA\r\n");
+    expect(await client.send("Subject: tls\r\n\r\n.\r\n")).toBe(250);
+    expect(received).toHaveLength(1);
+    expect(received[0]).toMatch(/^Received: from client\.example \(\[192\.0\.2\.1\]\)/);
+    expect(received[0]).toMatch(/with ESMTPSA id /);
+    expect(received[0]).toMatch(/\|true\|TLSv1\.[23]$/);
+    expect(await client.send("QUIT\r\n")).toBe(221);
+  });
+});
+
+describe("implicit TLS (RFC 8314 §3.3)", () => {
+  it("handshakes first, then greets; no STARTTLS is offered", async () => {
+    const messages: Buffer[] = [];
+    const server = createServer({ ...base, tls: { key, cert, implicit: true }, hooks: storing(messages) });
+    const { port, address } = await server.listen({ port: 0 });
+    expect(address).toBe("127.0.0.1");
+    try {
+      const socket = tls.connect({ port, host: "127.0.0.1", rejectUnauthorized: false });
+      const client = new ReplyReader(socket);
+      expect(await client.code()).toBe(220);
+      expect(await client.send("EHLO client.example\r\n")).toBe(250);
+      expect(client.text).not.toContain("STARTTLS");
+      await client.send("MAIL FROM:<a@example.net>\r\n");
+      await client.send("RCPT TO:<b@example.org>\r\n");
+      await client.send("DATA\r\n");
+      expect(await client.send("Subject: implicit\r\n\r\n.\r\n")).toBe(250);
+      expect(await client.send("QUIT\r\n")).toBe(221);
+      await client.closed();
+      expect(messages).toEqual([Buffer.from("Subject: implicit\r\n\r\n")]);
+    } finally {
+      await server.close({ graceMs: 100 });
+    }
+  });
+});
+
+describe("write backpressure", () => {
+  it("stops reading while the client does not read its replies, and resumes on drain", async () => {
+    const server = createServer({ ...base, hooks: storing([]) });
+    let release: (() => void) | undefined;
+    const toClient: Buffer[] = [];
+    let serverSide!: Duplex;
+    // A server-side stream whose writes complete only when the test says so.
+    serverSide = new Duplex({
+      writableHighWaterMark: 1,
+      read() {},
+      write(chunk: Buffer, _encoding, callback) {
+        toClient.push(chunk);
+        release = callback;
+      },
+    });
+    void server.handleConnection(serverSide, { remoteAddress: "192.0.2.1" });
+    await vi.waitFor(() => expect(toClient).toHaveLength(1));
+    expect(serverSide.isPaused()).toBe(true);
+    const before = release;
+    release = undefined;
+    before?.();
+    await vi.waitFor(() => expect(serverSide.isPaused()).toBe(false));
+    serverSide.push("QUIT\r\n");
+    await vi.waitFor(() => expect(release).toBeDefined());
+    release?.();
+    expect(Buffer.concat(toClient).toString()).toMatch(/^220 [\s\S]*221 /);
+  });
+});
