@@ -174,7 +174,7 @@ describe("write backpressure", () => {
     await vi.waitFor(() => expect(serverSide.isPaused()).toBe(false));
     serverSide.push("QUIT\r\n");
     await vi.waitFor(() => expect(release).toBeDefined());
-    release?.();
+    (release as (() => void) | undefined)?.();
     expect(Buffer.concat(toClient).toString()).toMatch(/^220 [\s\S]*221 /);
   });
 });
