@@ -240,6 +240,7 @@ export class SmtpClient {
   readonly #closed: Promise<void>;
   #closedResolve!: () => void;
   #socketClosed = false;
+  #pinMismatch = false;
   readonly #onAbort: () => void;
 
   /**
@@ -575,7 +576,12 @@ export class SmtpClient {
           ? { ...event.failure, message: `${event.failure.message} (${this.#socketError.message})` }
           : event.failure;
         this.#failure = failure;
-        this.#readyReject?.(SmtpClientError.fromFailure(failure, { cause: this.#socketError }));
+        const error = SmtpClientError.fromFailure(failure, { cause: this.#socketError });
+        this.#readyReject?.(
+          this.#pinMismatch && failure.reason === "tls-handshake-failed"
+            ? new SmtpClientError("certificate-pin-mismatch", "remote", failure.message)
+            : error,
+        );
         this.#readyResolve = undefined;
         this.#readyReject = undefined;
         break;
@@ -609,6 +615,7 @@ export class SmtpClient {
     const pending = this.#pending.get(id);
     if (pending === undefined) return;
     if (this.#socket.writableNeedDrain) await drained(this.#socket);
+    if (this.#ended) return;
     let next: IteratorResult<Uint8Array>;
     try {
       next = await pending.message.chunks.next();
@@ -638,12 +645,10 @@ export class SmtpClient {
     // reaches the TLS layer.
     plain.off("data", this.#onData);
     plain.off("close", this.#onClose);
-    plain.off("error", this.#onError);
     plain.pause();
     const leftover: Buffer | null = plain.read();
     if (leftover !== null && leftover.length > 0) {
       plain.on("close", this.#onClose);
-      plain.on("error", this.#onError);
       this.#session.receive(leftover, performance.now());
       return; // the flush loop picks up the close
     }
@@ -653,6 +658,7 @@ export class SmtpClient {
     secure.once("secureConnect", () => {
       const pinProblem = checkPin(secure, options);
       if (pinProblem !== undefined) {
+        this.#pinMismatch = true;
         this.#session.tlsFailed(pinProblem, performance.now());
         this.#flush();
         return;

@@ -106,14 +106,14 @@ describe.skipIf(!requirePeer("postfix"))("@smtpkit/client -> Postfix smtpd", () 
       (caught: unknown) => caught,
     );
     expect((error as SmtpClientError).reason).toBe("tls-handshake-failed");
-    // A wrong pin fails the same way, even though the certificate is the server's own CA-less self-signed one.
+    // A wrong pin fails too, before anything but EHLO and STARTTLS was sent.
     const pinned = await connect({
       host: "127.0.0.1",
       port: secure.port,
       hostname: "client.example.test",
       tls: { pinnedCertificates: ["00".repeat(32)] },
     }).catch((caught: unknown) => caught);
-    expect((pinned as SmtpClientError).reason).toBe("tls-handshake-failed");
+    expect((pinned as SmtpClientError).reason).toBe("certificate-pin-mismatch");
     expect((pinned as SmtpClientError).message).toMatch(/not pinned/);
   });
 });
