@@ -90,7 +90,7 @@ export type RelayDecision =
       readonly type: "refuse";
       /** Why. */
       readonly reason: RelayRefuseReason;
-      /** The reply: always {@link Situations}.RelayDenied (550 5.7.1). */
+      /** The reply: always `Situations.RelayDenied` of `@smtpkit/codes` (550 5.7.1). */
       readonly situation: Situation;
     };
 

@@ -79,8 +79,8 @@ export interface ServerAuthSettings {
   readonly required?: boolean;
 }
 
-/** Limits beyond the session's (message size, recipients, errors, line lengths: see `ServerLimits` of `@smtpkit/session`). */
-export interface ServerConnectionLimits extends ServerLimits {
+/** Limits on connections; the session's own limits (message size, recipients, errors, line lengths) are `ServerLimits` of `@smtpkit/session`. */
+export interface ServerConnectionLimits {
   /** Connections at once; the next gets 421 4.7.0 `TooManyConnections`. Unset: {@link DEFAULT_MAX_CONNECTIONS}. */
   readonly maxConnections?: number;
   /** Connections at once from one client address; the next gets 421. Unset: {@link DEFAULT_MAX_CONNECTIONS_PER_ADDRESS}. */
@@ -105,8 +105,13 @@ export interface ServerOptions {
   readonly lmtp?: boolean;
   /** ESMTP extensions (PIPELINING, SIZE, 8BITMIME, SMTPUTF8, CHUNKING on by default; BINARYMIME, DSN, REQUIRETLS off). */
   readonly extensions?: ServerExtensions;
-  /** Limits; see {@link ServerConnectionLimits}. Message size unset: 10 MiB, advertised as SIZE and enforced on the bytes. */
-  readonly limits?: ServerConnectionLimits;
+  /**
+   * Limits: the connection limits of {@link ServerConnectionLimits} and the
+   * session's `ServerLimits` (`maxMessageSize` unset: 10 MiB, advertised as
+   * SIZE and enforced on the bytes; `maxRecipients` 100; `maxErrors` 20;
+   * `maxLineLength` 2048…).
+   */
+  readonly limits?: ServerLimits & ServerConnectionLimits;
   /** RFC 5321 §4.5.3.2 timeouts. Unset: 5 minutes per command, 3 minutes plus 500 octets/s for content. */
   readonly timeouts?: ServerTimeouts;
   /** Session policies (bare line endings, pipelining before the greeting, VRFY). Unset: the session's strict defaults. */
