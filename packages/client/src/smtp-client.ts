@@ -498,15 +498,27 @@ export class SmtpClient {
 
   #flush(): void {
     const session = this.#session;
+    // Writes of one flush (a pipelined envelope, a content chunk and its BDAT header) leave in one syscall.
+    let corked: net.Socket | undefined;
     for (let output = session.nextOutput(); output !== undefined; output = session.nextOutput()) {
       switch (output.type) {
         case "write":
-          if (!this.#socket.destroyed) this.#socket.write(output.bytes);
+          if (this.#socket.destroyed) break;
+          if (corked !== this.#socket) {
+            corked?.uncork();
+            corked = this.#socket;
+            corked.cork();
+          }
+          this.#socket.write(output.bytes);
           break;
         case "start-tls":
+          corked?.uncork();
+          corked = undefined;
           this.#startTls();
           break;
         case "close":
+          corked?.uncork();
+          corked = undefined;
           this.#finish();
           this.#socket.destroy();
           break;
@@ -515,6 +527,7 @@ export class SmtpClient {
           break;
       }
     }
+    corked?.uncork();
     this.#schedule();
   }
 
