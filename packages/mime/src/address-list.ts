@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { expectArray, expectText } from "./argument-checks.js";
 import { decodeEncodedWords, encodeEncodedWord } from "./encoded-words.js";
 import { MimeError } from "./mime-error.js";
 
@@ -191,6 +192,7 @@ const maxEntries = 10_000;
  * ```
  */
 export function parseAddressList(header: string): AddressListEntry[] {
+  expectText(header, "the header value");
   const tokens = tokenize(header);
   const entries: AddressListEntry[] = [];
   let current: Token[] = [];
@@ -245,6 +247,7 @@ export function parseAddressList(header: string): AddressListEntry[] {
  * ```
  */
 export function flattenAddressList(entries: readonly AddressListEntry[]): Mailbox[] {
+  expectArray(entries, "the address list");
   const out: Mailbox[] = [];
   for (const entry of entries) {
     if (entry.type === "mailbox") out.push(entry);
@@ -312,6 +315,7 @@ export function checkAddress(address: string, utf8: boolean): void {
  * ```
  */
 export function formatAddressList(addresses: readonly AddressInput[], options: FormatAddressOptions = {}): string {
+  expectArray(addresses, "the addresses");
   const utf8 = options.utf8 === true;
   return addresses
     .map((entry) => {

@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { expectBytes, expectBytesOrText } from "./argument-checks.js";
 import { emptyBytes, latin1 } from "./bytes.js";
 import { MimeError } from "./mime-error.js";
 
@@ -181,6 +182,7 @@ function pureDecode(bytes: Uint8Array): Uint8Array {
  * ```
  */
 export function base64Decode(input: Uint8Array | string): Uint8Array {
+  expectBytesOrText(input, "the base64 input");
   const bytes = typeof input === "string" ? asciiBytes(input) : input;
   if (bytes.length === 0) return emptyBytes;
   return nativeDecode(bytes) ?? pureDecode(bytes);
@@ -227,6 +229,7 @@ class Base64Decoder implements ByteDecoder {
   private carry: Uint8Array = emptyBytes;
 
   update(chunk: Uint8Array): Uint8Array {
+    expectBytes(chunk, "a chunk");
     if (this.state.ended || chunk.length === 0) return emptyBytes;
     if (nativeBuffer !== undefined && this.state.count === 0 && chunk.length >= nativeThreshold) {
       const input = this.carry.length === 0 ? chunk : joinTwo(this.carry, chunk);
@@ -408,6 +411,7 @@ function wrap(flat: string, lineLength: number): string {
  * ```
  */
 export function base64Encode(bytes: Uint8Array, options: Base64EncodeOptions = {}): string {
+  expectBytes(bytes, "the bytes to encode");
   const lineLength = checkLineLength(options.lineLength ?? 76);
   return wrap(encodeFlat(bytes), lineLength);
 }
@@ -442,6 +446,7 @@ class Base64Encoder implements TextChunkEncoder {
   }
 
   update(chunk: Uint8Array): string {
+    expectBytes(chunk, "a chunk");
     const input = this.pending.length === 0 ? chunk : joinTwo(this.pending, chunk);
     const usable = input.length - (input.length % this.bytesPerLine);
     this.pending = input.slice(usable);

@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { expectBytes, expectText } from "./argument-checks.js";
 import { isAscii } from "./bytes.js";
 import { singleByteUpperHalves } from "./single-byte-tables.js";
 
@@ -111,6 +112,7 @@ const lenientUtf8 = new TextDecoder("utf-8");
  * ```
  */
 export function normalizeCharset(label: string): string | undefined {
+  expectText(label, "a charset label");
   // Labels come from the network and the answers are cached: a label longer than any real
   // one (the longest WHATWG label has 19 characters) is unknown, and never cached, so that
   // hostile megabyte-long labels cannot pin memory in the caches.
@@ -159,6 +161,8 @@ function resolveLabel(label: string): string | undefined {
  * ```
  */
 export function decodeCharset(bytes: Uint8Array, charset = "utf-8"): string {
+  expectBytes(bytes, "the bytes to decode");
+  expectText(charset, "a charset label");
   if (bytes.length === 0) return "";
   const name = normalizeCharset(charset);
   if (name === undefined) return decodeUnknown(bytes);

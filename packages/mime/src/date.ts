@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { expectText } from "./argument-checks.js";
 
 const months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
 
@@ -37,6 +38,7 @@ const zones: Readonly<Record<string, number>> = {
  * ```
  */
 export function parseDate(input: string): Date | undefined {
+  expectText(input, "the date");
   // A Received field's date follows its last ";" (RFC 5321 §4.4).
   const semicolon = input.lastIndexOf(";");
   const value = semicolon === -1 ? input : input.slice(semicolon + 1);

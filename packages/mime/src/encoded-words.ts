@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { expectText } from "./argument-checks.js";
 import { base64Decode, base64Encode, decodeTable } from "./base64.js";
 import { utf8 } from "./bytes.js";
 import { decodeCharset } from "./charset.js";
@@ -146,6 +147,7 @@ function isLinearWhitespace(text: string, start: number, end: number): boolean {
  * ```
  */
 export function decodeEncodedWords(text: string): string {
+  expectText(text, "the header value");
   let start = text.indexOf("=?");
   if (start === -1) return text;
   let out = "";
@@ -249,6 +251,7 @@ const maxWordLength = 75;
  * ```
  */
 export function encodeEncodedWord(text: string, options: EncodedWordOptions = {}): string {
+  expectText(text, "the text to encode");
   const all = utf8(text);
   let encoding = options.encoding ?? "auto";
   if (encoding === "auto") encoding = qLength(all) <= Math.ceil(all.length / 3) * 4 ? "Q" : "B";

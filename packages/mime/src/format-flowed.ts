@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { expectText } from "./argument-checks.js";
 
 /**
  * Decodes `format=flowed` text into plain paragraphs.
@@ -20,6 +21,7 @@
  * ```
  */
 export function decodeFlowed(text: string, deleteSpace = false): string {
+  expectText(text, "the text");
   const lines = text.split(/\r?\n/);
   const out: string[] = [];
   let paragraph: string | undefined;

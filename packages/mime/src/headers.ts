@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { expectArray, expectText } from "./argument-checks.js";
 import { decodeUnknown } from "./charset.js";
 
 /** One header field as stored. */
@@ -110,6 +111,8 @@ function isAsciiPrefix(bytes: Uint8Array, end: number): boolean {
  * ```
  */
 export function getHeader(fields: readonly HeaderField[], name: string): string | undefined {
+  expectArray(fields, "the header fields");
+  expectText(name, "the field name");
   const key = name.toLowerCase();
   for (const field of fields) if (field.key === key) return field.value;
   return undefined;

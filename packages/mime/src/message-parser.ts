@@ -23,6 +23,7 @@
  *
  * @module
  */
+import { expectBytes } from "./argument-checks.js";
 import { createBase64Decoder, type ByteDecoder } from "./base64.js";
 import { ByteBuilder, emptyBytes, utf8 } from "./bytes.js";
 import { splitHeaderFields, type HeaderField } from "./headers.js";
@@ -218,6 +219,7 @@ class StreamingMessageParser implements MessageParser {
 
   push(chunk: Uint8Array): MessageEvent[] {
     if (this.closed) throw new MimeError("parser-closed", undefined, "push() after end()");
+    expectBytes(chunk, "a chunk");
     if (chunk.length === 0) return this.takeEvents();
     if (this.carry.length > 0 && this.carry.length + chunk.length < this.carryNeed) {
       // Still too short to decide anything: hold it with the rest of the line start.

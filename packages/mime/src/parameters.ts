@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { expectText } from "./argument-checks.js";
 import { utf8 } from "./bytes.js";
 import { decodeCharset } from "./charset.js";
 import { decodeEncodedWords } from "./encoded-words.js";
@@ -101,6 +102,7 @@ function percentDecode(text: string): Uint8Array {
  * ```
  */
 export function parseParameters(header: string): ParameterizedValue {
+  expectText(header, "the header value");
   const parameters: Record<string, string> = Object.create(null) as Record<string, string>;
   const valueEnd = mainValueEnd(header, 0);
   const value = stripSpaces(stripComments(header.slice(0, valueEnd))).toLowerCase();
@@ -297,6 +299,8 @@ export interface EncodeParameterOptions {
  * ```
  */
 export function encodeParameter(name: string, value: string, options: EncodeParameterOptions = {}): string[] {
+  expectText(name, "the parameter name");
+  expectText(value, "the parameter value");
   if (!isToken(name) || name.includes("*")) {
     throw new MimeError("invalid-header", name, `parameter name ${JSON.stringify(name)} is not a token`);
   }

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { expectBytes } from "./argument-checks.js";
 import { splitHeaderFields, type HeaderField } from "./headers.js";
 
 /** The fields of a delivery status report. */
@@ -35,6 +36,7 @@ const maxRecipients = 10_000;
  * ```
  */
 export function parseDeliveryStatus(body: Uint8Array): DeliveryStatus {
+  expectBytes(body, "the delivery-status body");
   const groups: HeaderField[][] = [];
   let start = 0;
   let index = 0;

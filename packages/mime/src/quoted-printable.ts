@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { expectBytes, expectBytesOrText } from "./argument-checks.js";
 import { ByteBuilder, emptyBytes } from "./bytes.js";
 import type { ByteDecoder, TextChunkEncoder } from "./base64.js";
 import { MimeError } from "./mime-error.js";
@@ -126,6 +127,7 @@ function decodeSome(input: Uint8Array, state: DecodeState, final: boolean): { ou
  * ```
  */
 export function quotedPrintableDecode(input: Uint8Array | string): Uint8Array {
+  expectBytesOrText(input, "the quoted-printable input");
   const bytes = typeof input === "string" ? stringBytes(input) : input;
   if (bytes.length === 0) return emptyBytes;
   return decodeSome(bytes, { whitespace: 0 }, true).output;
@@ -153,6 +155,7 @@ class QuotedPrintableDecoder implements ByteDecoder {
   private readonly state: DecodeState = { whitespace: 0 };
 
   update(chunk: Uint8Array): Uint8Array {
+    expectBytes(chunk, "a chunk");
     if (this.pending.length > 0 && this.pending.length + chunk.length <= gatherLimit && chunk.indexOf(LF) === -1) {
       this.pending.append(chunk);
       return emptyBytes;
@@ -273,6 +276,7 @@ class QuotedPrintableEncoder implements TextChunkEncoder {
   }
 
   update(chunk: Uint8Array): string {
+    expectBytes(chunk, "a chunk");
     // At most 3 output bytes per input byte, plus a soft break every line.
     this.reserve(chunk.length * 3 + Math.ceil((chunk.length * 3) / (this.lineLength - 1)) * 3 + 8);
     const binary = this.binary;

@@ -2,6 +2,7 @@
 // through any field, no line exceeds 998 octets whatever the caller passes, structured custom
 // fields are not mangled, and byte-exact edits refuse offsets that do not belong to the input.
 import fc from "fast-check";
+import * as mime from "@smtpkit/mime";
 import { describe, expect, it } from "vitest";
 import { MimeError, buildMessage, createMessageParser, encodeParameter, messageEnvelope, parseMessage, parseParameters, setHeaderField, replacePart, type MessageSpec } from "@smtpkit/mime";
 
@@ -216,5 +217,46 @@ describe("programmer misuse throws MimeError, never a TypeError (review)", () =>
     expect(() => parseMessage(null as unknown as Uint8Array)).toThrow(MimeError);
     expect(() => parseMessage({} as unknown as Uint8Array)).toThrow(MimeError);
     expect(() => createMessageParser(null as never)).toThrow(MimeError);
+  });
+});
+
+describe("the codecs refuse wrong argument types with MimeError (review)", () => {
+  it("every public codec and parser entry point, given null", () => {
+    const calls: [string, () => unknown][] = [
+      ["base64Encode", () => mime.base64Encode(null as never)],
+      ["base64Decode", () => mime.base64Decode(null as never)],
+      ["createBase64Decoder().update", () => mime.createBase64Decoder().update(null as never)],
+      ["createBase64Encoder().update", () => mime.createBase64Encoder().update(null as never)],
+      ["quotedPrintableEncode", () => mime.quotedPrintableEncode(null as never)],
+      ["quotedPrintableDecode", () => mime.quotedPrintableDecode(null as never)],
+      ["createQuotedPrintableDecoder().update", () => mime.createQuotedPrintableDecoder().update(null as never)],
+      ["createQuotedPrintableEncoder().update", () => mime.createQuotedPrintableEncoder().update(null as never)],
+      ["decodeCharset", () => mime.decodeCharset(null as never)],
+      ["decodeCharset label", () => mime.decodeCharset(new Uint8Array(1), null as never)],
+      ["normalizeCharset", () => mime.normalizeCharset(null as never)],
+      ["decodeEncodedWords", () => mime.decodeEncodedWords(null as never)],
+      ["encodeEncodedWord", () => mime.encodeEncodedWord(null as never)],
+      ["parseParameters", () => mime.parseParameters(null as never)],
+      ["encodeParameter", () => mime.encodeParameter("a", null as never)],
+      ["parseAddressList", () => mime.parseAddressList(null as never)],
+      ["formatAddressList", () => mime.formatAddressList(null as never)],
+      ["flattenAddressList", () => mime.flattenAddressList(null as never)],
+      ["parseDate", () => mime.parseDate(null as never)],
+      ["decodeFlowed", () => mime.decodeFlowed(null as never)],
+      ["parseDeliveryStatus", () => mime.parseDeliveryStatus(null as never)],
+      ["getHeader", () => mime.getHeader(null as never, "a")],
+      ["createMessageParser().push", () => mime.createMessageParser().push(null as never)],
+      ["createMessageStream", () => mime.createMessageStream(null as never)],
+    ];
+    const untyped: string[] = [];
+    for (const [name, call] of calls) {
+      try {
+        call();
+        untyped.push(`${name} accepted null`);
+      } catch (error) {
+        if (!MimeError.isInstance(error)) untyped.push(`${name}: ${String(error)}`);
+      }
+    }
+    expect(untyped).toEqual([]);
   });
 });
