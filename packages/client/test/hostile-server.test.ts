@@ -4,7 +4,7 @@
 // connection dropped mid-message, aborts, and content sources that fail.
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { ClientUsageError, connect, SmtpClientError, type SmtpClient } from "@smtpkit/client";
+import { ClientUsageError, connect, createPool, SmtpClientError, type SmtpClient } from "@smtpkit/client";
 
 interface Scripted {
   readonly port: number;
@@ -244,6 +244,50 @@ describe("timeouts, aborts and broken connections", () => {
     await client.close();
     expect(result.accepted).toEqual(["b@example.test"]);
     expect(result.recipients[1]).toMatchObject({ status: "rejected", temporary: true, code: 452, enhanced: "4.5.3", text: "Too many recipients" });
+  });
+});
+
+describe("the pool", () => {
+  it("a pooled connection dropped before any content went out: the message is sent again on a fresh one", async () => {
+    let connections = 0;
+    let mails = 0;
+    const server = await scripted("220 mx.example.test ESMTP\r\n", (line, socket) => {
+      if (line.startsWith("EHLO")) connections += 1;
+      // The first connection dies at its second MAIL, as an idle timeout would.
+      if (line.startsWith("MAIL") && (mails += 1) === 2) {
+        socket.destroy();
+        return undefined;
+      }
+      return ordinary([])(line);
+    });
+    const pool = createPool({ ...base, port: server.port, startTls: "never", max: 1 });
+    const first = await pool.send({ from: "a@example.test", to: ["b@example.test"], message: bytes });
+    const second = await pool.send({ from: "a@example.test", to: ["c@example.test"], message: bytes });
+    await pool.close();
+    expect([first.status, second.status]).toEqual(["accepted", "accepted"]);
+    expect(connections).toBe(2);
+  });
+
+  it("a connection lost after the end of data is not retried: the message may have arrived", async () => {
+    let ends = 0;
+    const server = await scripted("220 mx.example.test ESMTP\r\n", (line, socket) => {
+      if (line === "." && (ends += 1) === 1) {
+        socket.destroy();
+        return undefined;
+      }
+      return ordinary([])(line);
+    });
+    const pool = createPool({ ...base, port: server.port, startTls: "never", max: 1 });
+    const error = await failure(pool.send({ from: "a@example.test", to: ["b@example.test"], message: bytes }));
+    expect(error.result?.dataSent).toBe(true);
+    expect(ends).toBe(1);
+    // The pool goes on with a new connection.
+    expect((await pool.send({ from: "a@example.test", to: ["b@example.test"], message: bytes })).status).toBe("accepted");
+    await pool.close();
+  });
+
+  it("refuses limits that are not positive integers", () => {
+    for (const max of [0, -1, 1.5, Number.NaN]) expect(() => createPool({ host: "127.0.0.1", max })).toThrow(ClientUsageError);
   });
 });
 

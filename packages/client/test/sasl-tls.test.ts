@@ -218,6 +218,20 @@ describe("SASL mechanisms over STARTTLS against a ServerSession", () => {
   });
 });
 
+describe("implicit TLS and pins", () => {
+  it("the right pin connects, a wrong pin is certificate-pin-mismatch before the session starts", async () => {
+    const port = await startServer({ implicit: true, mechanisms: ["PLAIN"], binding: "tls-exporter" });
+    const fingerprint = new X509Certificate(rsa.cert).fingerprint256;
+    const client = await connect({ host: "127.0.0.1", port, implicitTls: true, hostname: "client.example.test", tls: { pinnedCertificates: [fingerprint.toLowerCase()] } });
+    expect(client.secure).toBe(true);
+    await client.close();
+    const error = await connect({ host: "127.0.0.1", port, implicitTls: true, hostname: "client.example.test", tls: { pinnedCertificates: ["ab".repeat(32)] } }).catch(
+      (caught: unknown) => caught,
+    );
+    expect((error as SmtpClientError).reason).toBe("certificate-pin-mismatch");
+  });
+});
+
 describe("RFC 5929 §4.1 certificate hash", () => {
   it("follows the signature algorithm: SHA-256 for RSA-SHA256, SHA-384 for ECDSA-SHA384", () => {
     expect(endPointHash(new X509Certificate(rsa.cert).raw)).toBe("sha256");
