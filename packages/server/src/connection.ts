@@ -132,9 +132,15 @@ export class Connection {
     return this.#closedPromise;
   }
 
-  /** Starts the session: the greeting question, the listeners. */
-  start(): void {
+  /**
+   * Starts the session: the greeting question, the listeners.
+   *
+   * @param initial - bytes already read from the stream (after a PROXY header)
+   */
+  start(initial?: Uint8Array): void {
     this.#attach(this.#stream);
+    // A stream paused by whoever read before us (the PROXY reader) must flow again.
+    this.#stream.resume();
     this.#environment.log({
       type: "connection",
       connectionId: this.context.id,
@@ -152,6 +158,7 @@ export class Connection {
       Date.now(),
     );
     this.#pump();
+    if (initial !== undefined && initial.length > 0) this.#onData(Buffer.from(initial.buffer, initial.byteOffset, initial.byteLength));
   }
 
   /** The server is going down: 421 at the next opportunity (RFC 5321 §3.8). */

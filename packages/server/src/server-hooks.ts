@@ -171,7 +171,7 @@ export type ServerLogEvent =
       readonly type: "connection-refused";
       readonly connectionId: string;
       readonly remoteAddress: string;
-      readonly limit: "maxConnections" | "maxConnectionsPerAddress" | "closing";
+      readonly limit: "maxConnections" | "maxConnectionsPerAddress" | "closing" | "untrusted-proxy";
     }
   | { readonly type: "tls"; readonly connectionId: string; readonly protocol: string; readonly cipher: string }
   | { readonly type: "tls-failed"; readonly connectionId: string; readonly error: string }

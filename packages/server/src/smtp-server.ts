@@ -33,7 +33,9 @@ import {
   type ServerTimeouts,
 } from "@smtpkit/session";
 import { Connection, type ConnectionAddresses, type ConnectionEnvironment, type MessageOutcome } from "./connection.js";
+import { blockContains, parseIpAddress, parseIpBlock, type IpBlock } from "./ip-address.js";
 import { parseForwardPath, type PathParseResult } from "./mailbox-address.js";
+import { createProxyProtocolParser, DEFAULT_PROXY_V2_MAX_LENGTH } from "./proxy-protocol.js";
 import { DEFAULT_CONTENT_HIGH_WATER_MARK } from "./message-content.js";
 import { openMaildirStore, type MaildirStore, type MaildirStoreOptions } from "./maildir-store.js";
 import { createRelayPolicy } from "./relay-policy.js";
@@ -87,6 +89,27 @@ export interface ServerConnectionLimits {
   readonly maxConnectionsPerAddress?: number;
 }
 
+/** How long a PROXY header may take to arrive before the connection is dropped: 5 seconds (the spec suggests a few). */
+export const DEFAULT_PROXY_HEADER_TIMEOUT_MILLISECONDS = 5_000;
+
+/**
+ * PROXY protocol settings (HAProxy's specification, versions 1 and 2): the
+ * real client address arrives in a header before the SMTP stream. The spec
+ * forbids guessing whether a header is present, so with this option every
+ * connection must start with one, and only connections from `trustedProxies`
+ * are served at all.
+ */
+export interface ServerProxyProtocolSettings {
+  /** The load balancers' addresses or networks (CIDR); connections from anywhere else are dropped unanswered. Required, not empty. */
+  readonly trustedProxies: readonly string[];
+  /** The versions accepted. Unset: 1 and 2. */
+  readonly versions?: readonly (1 | 2)[];
+  /** The longest v2 header accepted. Unset: {@link DEFAULT_PROXY_V2_MAX_LENGTH}. */
+  readonly maxV2Length?: number;
+  /** Time for the header to arrive. Unset: {@link DEFAULT_PROXY_HEADER_TIMEOUT_MILLISECONDS}. */
+  readonly headerTimeoutMs?: number;
+}
+
 /** Options of {@link createServer}. */
 export interface ServerOptions {
   /** This server's host name: the greeting, EHLO, and the `Received:` header's `by` clause. */
@@ -122,6 +145,8 @@ export interface ServerOptions {
   readonly trustedNetworks?: readonly string[];
   /** The default store's root (or its options), used when there is no `onMessage` hook. Unset: `./maildir`. */
   readonly maildir?: string | MaildirStoreOptions;
+  /** Read a PROXY protocol header first (behind HAProxy). Unset: off; the socket's peer is the client. Not with implicit TLS. */
+  readonly proxyProtocol?: ServerProxyProtocolSettings;
   /** Message bytes held for a slow `onMessage` before the socket is paused. Unset: 256 KiB. */
   readonly contentHighWaterMark?: number;
 }
@@ -242,6 +267,24 @@ export function createServer(options: ServerOptions): SmtpServer {
   }
   const implicitTls = tlsSettings?.implicit === true;
 
+  const proxy = options.proxyProtocol;
+  let trustedProxies: IpBlock[] = [];
+  let proxyTimeout = DEFAULT_PROXY_HEADER_TIMEOUT_MILLISECONDS;
+  if (proxy !== undefined) {
+    if (implicitTls) throw new ServerUsageError("invalid-option", "proxyProtocol", proxy, "proxyProtocol cannot be combined with implicit TLS yet");
+    if (!Array.isArray(proxy.trustedProxies) || proxy.trustedProxies.length === 0) {
+      throw new ServerUsageError("invalid-option", "proxyProtocol.trustedProxies", proxy.trustedProxies, "proxyProtocol needs at least one trusted proxy address or network");
+    }
+    trustedProxies = proxy.trustedProxies.map((text) => {
+      const block = parseIpBlock(text);
+      if (block === undefined) throw new ServerUsageError("invalid-cidr", "proxyProtocol.trustedProxies", text, `not an address or CIDR block: ${String(text)}`);
+      return block;
+    });
+    proxyTimeout = checkLimit("proxyProtocol.headerTimeoutMs", proxy.headerTimeoutMs ?? DEFAULT_PROXY_HEADER_TIMEOUT_MILLISECONDS);
+    // Validate the parser options now.
+    createProxyProtocolParser({ ...(proxy.versions === undefined ? {} : { versions: proxy.versions }), maxV2Length: proxy.maxV2Length ?? DEFAULT_PROXY_V2_MAX_LENGTH });
+  }
+
   const { maxConnections: _total, maxConnectionsPerAddress: _perAddress, ...sessionLimits } = limits;
   void _total;
   void _perAddress;
@@ -360,7 +403,7 @@ export function createServer(options: ServerOptions): SmtpServer {
   const perAddress = new Map<string, number>();
   let closing = false;
 
-  const handleConnection = (stream: Duplex, origin: ConnectionOrigin, tlsInfo?: ConnectionAddresses["tlsInfo"]): Promise<void> => {
+  const handleConnection = (stream: Duplex, origin: ConnectionOrigin, tlsInfo?: ConnectionAddresses["tlsInfo"], initial?: Uint8Array): Promise<void> => {
     const remoteAddress = plainAddress(origin.remoteAddress);
     // A flood of refused connections must not pile up either.
     if (connections.size >= maxConnections * 2) {
@@ -388,12 +431,67 @@ export function createServer(options: ServerOptions): SmtpServer {
       if (count <= 0) perAddress.delete(remoteAddress);
       else perAddress.set(remoteAddress, count);
     });
-    connection.start();
+    connection.start(initial);
     return connection.closed;
+  };
+
+  // HAProxy's PROXY protocol: the header first, then SMTP; anything else is dropped without a reply (spec §2).
+  const readProxyHeader = (socket: net.Socket): void => {
+    const peer = parseIpAddress(plainAddress(socket.remoteAddress));
+    if (peer === undefined || !trustedProxies.some((block) => blockContains(block, peer.bytes))) {
+      log({ type: "connection-refused", connectionId: "-", remoteAddress: plainAddress(socket.remoteAddress), limit: "untrusted-proxy" });
+      socket.destroy();
+      return;
+    }
+    const parser = createProxyProtocolParser({
+      ...(proxy?.versions === undefined ? {} : { versions: proxy.versions }),
+      maxV2Length: proxy?.maxV2Length ?? DEFAULT_PROXY_V2_MAX_LENGTH,
+    });
+    const timer = setTimeout(() => socket.destroy(), proxyTimeout);
+    const done = (): void => {
+      clearTimeout(timer);
+      socket.off("data", onData);
+      socket.off("error", onError);
+      socket.off("close", onError);
+    };
+    const onError = (): void => {
+      done();
+      socket.destroy();
+    };
+    const onData = (chunk: Buffer): void => {
+      const result = parser.push(chunk);
+      if (result.type === "need-more") return;
+      socket.pause();
+      done();
+      if (result.type === "error") {
+        log({ type: "protocol-violation", connectionId: "-", violation: "proxy-header", detail: result.error.reason });
+        socket.destroy();
+        return;
+      }
+      const { source, destination } = result.header;
+      // LOCAL (health checks) and UNKNOWN carry no addresses: the real endpoints stand (spec §2.1, §2.2).
+      const proxied = result.header.command === "proxy" && source?.type === "inet";
+      const origin: ConnectionOrigin = proxied
+        ? {
+            remoteAddress: source.address,
+            remotePort: source.port,
+            localAddress: destination?.type === "inet" ? destination.address : (socket.localAddress ?? ""),
+            localPort: destination?.type === "inet" ? destination.port : (socket.localPort ?? 0),
+          }
+        : { remoteAddress: socket.remoteAddress ?? "", remotePort: socket.remotePort ?? 0, localAddress: socket.localAddress ?? "", localPort: socket.localPort ?? 0 };
+      void handleConnection(socket, origin, undefined, result.rest);
+    };
+    socket.on("data", onData);
+    socket.on("error", onError);
+    socket.on("close", onError);
   };
 
   const onSocket = (socket: net.Socket, tlsInfo?: ConnectionAddresses["tlsInfo"]): void => {
     socket.setNoDelay(true);
+    if (proxy !== undefined) {
+      readProxyHeader(socket);
+      return;
+    }
     void handleConnection(
       socket,
       { remoteAddress: socket.remoteAddress ?? "", remotePort: socket.remotePort ?? 0, localAddress: socket.localAddress ?? "", localPort: socket.localPort ?? 0 },
