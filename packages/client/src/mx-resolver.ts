@@ -26,6 +26,7 @@ import { Resolver } from "node:dns/promises";
 import { isIP } from "node:net";
 import { domainToASCII } from "node:url";
 import { Situations, type Situation } from "@smtpkit/codes";
+import { isValidDomain } from "@smtpkit/grammar";
 import { ClientUsageError } from "./client-usage-error.js";
 
 /** The DNS queries the MX look-up makes; `node:dns/promises` has this shape. */
@@ -150,24 +151,10 @@ function checkLimit(option: string, value: number): number {
   return value;
 }
 
-// An LDH domain of labels up to 63 octets, or U-labels, without a trailing dot;
-// checked before IDNA so that URL host quirks never rewrite a name.
+// RFC 5321 §2.3.5 / §4.1.2 Domain syntax (grammar's), within DNS's 253-character
+// presentation limit; checked before IDNA so that URL host quirks never rewrite a name.
 function isDomainSyntax(text: string): boolean {
-  if (text.length === 0 || text.length > 253) return false;
-  let labelStart = 0;
-  for (let index = 0; index <= text.length; index += 1) {
-    const code = index < text.length ? text.charCodeAt(index) : 0x2e;
-    if (code === 0x2e) {
-      const length = index - labelStart;
-      if (length === 0 || length > 63) return false;
-      if (text.charCodeAt(labelStart) === 0x2d || text.charCodeAt(index - 1) === 0x2d) return false;
-      labelStart = index + 1;
-      continue;
-    }
-    const letterDigit = (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
-    if (!(letterDigit || code === 0x2d || code === 0x5f || code >= 0x80)) return false;
-  }
-  return true;
+  return text.length <= 253 && isValidDomain(text);
 }
 
 /**

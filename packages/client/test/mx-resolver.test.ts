@@ -209,7 +209,8 @@ describe("DNS failures", () => {
   });
 
   it("refuses a domain that is not a domain", async () => {
-    for (const domain of ["", "a..b", "-x.example", "exa mple.net", "a".repeat(64) + ".example"]) {
+    // RFC 5321 §4.1.2 Domain (grammar's isValidDomain): no underscore, 253 characters at most.
+    for (const domain of ["", "a..b", "-x.example", "exa mple.net", "a".repeat(64) + ".example", "under_score.example", `${"a.".repeat(126)}ab`]) {
       expect(await createMxResolver({ resolver: noDns }).resolve(domain)).toMatchObject({ kind: "permanent", reason: "invalid-domain" });
     }
   });
