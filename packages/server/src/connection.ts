@@ -34,7 +34,7 @@ export interface ConnectionEnvironment {
   readonly onMailFrom: (event: MailRequestedEvent, connection: ConnectionContext) => Promise<HookAnswer>;
   readonly onRcptTo: (event: RecipientRequestedEvent, connection: ConnectionContext) => Promise<HookAnswer>;
   readonly onMessage: (envelope: Envelope, content: AsyncIterable<Uint8Array>, info: MessageInfo, connection: ConnectionContext) => Promise<MessageOutcome>;
-  readonly receivedHeader: (envelope: Envelope, id: string, connection: ConnectionContext) => string;
+  readonly receivedHeader: (envelope: Envelope, id: string, connection: ConnectionContext, extended: boolean) => string;
 }
 
 /** The answer to a message plus the id to log. Internal. */
@@ -423,7 +423,7 @@ export class Connection {
     this.#messageId = `${this.context.id}${randomBytes(4).toString("hex")}`;
     const content = new MessageContent(environment.contentHighWaterMark, (paused) => (paused ? this.#pause("content") : this.#resume("content")));
     this.#content = content;
-    const info: MessageInfo = { id: this.#messageId, receivedHeader: environment.receivedHeader(envelope, this.#messageId, this.context), transport };
+    const info: MessageInfo = { id: this.#messageId, receivedHeader: environment.receivedHeader(envelope, this.#messageId, this.context, this.#session.snapshot().hello?.verb !== "HELO"), transport };
     let outcome: Promise<MessageOutcome>;
     try {
       outcome = environment.onMessage(envelope, content, info, this.context);

@@ -377,7 +377,7 @@ export function createServer(options: ServerOptions): SmtpServer {
       }
       return { decision: { type: "reject", situation } };
     },
-    receivedHeader: (envelope, id, connection) => {
+    receivedHeader: (envelope, id, connection, extended) => {
       const single = envelope.recipients.length === 1 ? envelope.recipients[0] : undefined;
       const received = formatReceived({
         from: { helo: connection.helo ?? "unknown", address: connection.remoteAddress },
@@ -385,7 +385,7 @@ export function createServer(options: ServerOptions): SmtpServer {
         via: "TCP",
         protocol: receivedProtocol({
           lmtp: options.lmtp ?? false,
-          extended: true,
+          extended,
           tls: connection.tls,
           authenticated: connection.authenticatedAs !== undefined,
           utf8: envelope.smtputf8,

@@ -412,6 +412,7 @@ describe("the default Maildir store", () => {
     const stored = await readFile(join(directory, files[0]!), "latin1");
     expect(stored.startsWith("Return-Path: <alice@example.net>\r\nReceived: from client.example ([192.0.2.7])")).toBe(true);
     expect(stored).toMatch(/by mx\.example\.org/);
+    expect(stored).toMatch(/with ESMTP id /);
     expect(stored.endsWith(`\r\n${message}`)).toBe(true);
     expect(files[0]).toMatch(new RegExp(`,S=${Buffer.byteLength(stored)}$`));
   });

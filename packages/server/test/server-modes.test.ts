@@ -178,3 +178,33 @@ describe("write backpressure", () => {
     expect(Buffer.concat(toClient).toString()).toMatch(/^220 [\s\S]*221 /);
   });
 });
+
+describe("the Received header's protocol (RFC 3848)", () => {
+  it("is SMTP after HELO and ESMTP after EHLO", async () => {
+    const headers: string[] = [];
+    const server = createServer({
+      ...base,
+      hooks: {
+        async onMessage(_envelope, content, info) {
+          for await (const chunk of content) void chunk;
+          headers.push(info.receivedHeader);
+          return undefined;
+        },
+      },
+    });
+    for (const hello of ["HELO", "EHLO"]) {
+      const pair = duplexPair();
+      void server.handleConnection(pair.server, { remoteAddress: "192.0.2.1" });
+      const client = new ReplyReader(pair.client);
+      await client.code();
+      await client.send(`${hello} client.example\r\n`);
+      await client.send("MAIL FROM:<a@example.net>\r\n");
+      await client.send("RCPT TO:<b@example.org>\r\n");
+      await client.send("DATA\r\n");
+      expect(await client.send("Subject: p\r\n\r\n.\r\n")).toBe(250);
+      await client.send("QUIT\r\n");
+    }
+    expect(headers[0]).toMatch(/ with SMTP id /);
+    expect(headers[1]).toMatch(/ with ESMTP id /);
+  });
+});
