@@ -31,7 +31,7 @@
  *
  * @module
  */
-import { indexOfByte, indexOfSequence } from "./byte-search.js";
+import { indexOfByte, indexOfSequence, lastIndexOfByte, lineEndScanner, type LineEndScanner } from "./byte-search.js";
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -96,6 +96,8 @@ export type BareLineEndingPolicy = "reject" | "normalize" | "accept";
 export interface DataScannerOptions {
   readonly policy: BareLineEndingPolicy;
   readonly rejectNul: boolean;
+  /** Use the WebAssembly fast path where it runs (default true; the tests turn it off to compare). */
+  readonly fastPath?: boolean;
 }
 
 /** RFC 5321 §4.5.3.1.6: a text line is at most 1000 octets with its CRLF. */
@@ -129,6 +131,7 @@ export class DataScanner {
   readonly #check: boolean;
   readonly #normalize: boolean;
   readonly #rejectNul: boolean;
+  readonly #fast: LineEndScanner | undefined;
   #pieces: Uint8Array[] = [];
   /** Set when the last `scan` found the end of data; cleared by `reset`. */
   ended = false;
@@ -137,6 +140,7 @@ export class DataScanner {
     this.#check = options.policy !== "accept";
     this.#normalize = options.policy === "normalize";
     this.#rejectNul = options.rejectNul;
+    this.#fast = options.fastPath === false ? undefined : lineEndScanner;
   }
 
   /** Starts a new message. */
@@ -235,6 +239,48 @@ export class DataScanner {
   /** Where the current line began in the current input. */
   #begin = 0;
 
+  /**
+   * Whether `buf[from..]` holds no bare CR, no bare LF and no line over the
+   * limit (given the line begun before `from`), so that nothing but "<CRLF>."
+   * needs handling there. When it does, the line accounting for the whole
+   * rest is done here and the bytes stay in `scanner`'s memory for
+   * {@link #findCrLfDot}. `from` is in the middle of a line, not at a line
+   * start still to be examined.
+   */
+  #cleanRest(buf: Uint8Array, from: number, scanner: LineEndScanner): boolean {
+    const length = buf.length;
+    const count = length - from;
+    // Too big for the scanner, or an LF first (bare unless a CR before it, which the plain path judges).
+    if (count < 2 || count > scanner.capacity || buf[from] === LF) return false;
+    scanner.memory.set(buf.subarray(from), 0);
+    // Every pair inside: a CR is followed by LF and an LF preceded by CR. The
+    // first byte is not an LF; a CR last is held by the tail, as on the plain path.
+    if (scanner.mismatch(count) !== 0) return false;
+    // RFC 5321 §4.5.3.1.6: every line ended in the rest is at most `textLineLimit`
+    // octets; jump from line end to line end, at most `textLineLimit` ahead.
+    let previous = this.#begin - 1 - this.#carry; // where the line before the current one ended
+    for (;;) {
+      const reach = previous + textLineLimit;
+      if (reach >= length - 1) break;
+      if (reach < from) return false;
+      const lf = lastIndexOfByte(buf, LF, reach);
+      if (lf < from || lf <= previous) return false; // a long line: the plain path counts it
+      previous = lf;
+    }
+    const last = lastIndexOfByte(buf, LF, length - 1);
+    if (last >= from) {
+      this.#begin = last + 1;
+      this.#carry = 0;
+    }
+    return true;
+  }
+
+  /** The next "<CRLF>." at or after `i` in `buf`, whose bytes from `base` are in `scanner`'s memory. */
+  #findCrLfDot(scanner: LineEndScanner, buf: Uint8Array, base: number, i: number): number {
+    const found = scanner.find(i - base, buf.length - base);
+    return found < 0 ? -1 : found + base;
+  }
+
   #scanLines(buf: Uint8Array, events: (DataChunkEvent | DataEndEvent)[]): number {
     const length = buf.length;
     this.#begin = 0;
@@ -287,6 +333,12 @@ export class DataScanner {
 
     const check = this.#check;
     const normalize = this.#normalize;
+    // The fast path: once the rest of this input is known to hold no bare CR,
+    // no bare LF and no line over the limit, the policies have nothing to do
+    // and the scan jumps from one "<CRLF>." to the next, as under `accept`.
+    const scanner = check ? this.#fast : undefined;
+    let fastTried = scanner === undefined;
+    let fastBase = -1; // where the input was copied from into the scanner's memory, or -1 (slow path)
     let cr = -2; // cached position of the next CR at or after `i` (-1: none in this input)
     for (;;) {
       if (lineStart >= 0) {
@@ -320,9 +372,13 @@ export class DataScanner {
           i = d;
         }
       }
-      if (!check) {
-        // accept: only "<CRLF>." matters; jump from one to the next.
-        const found = indexOfSequence(buf, CRLF_DOT, i);
+      if (!fastTried) {
+        fastTried = true;
+        if (this.#cleanRest(buf, i, scanner as LineEndScanner)) fastBase = i;
+      }
+      if (!check || fastBase >= 0) {
+        // accept (or a clean rest): only "<CRLF>." matters; jump from one to the next.
+        const found = fastBase >= 0 ? this.#findCrLfDot(scanner as LineEndScanner, buf, fastBase, i) : indexOfSequence(buf, CRLF_DOT, i);
         if (found >= 0) {
           lineStart = found + 2;
           continue;
