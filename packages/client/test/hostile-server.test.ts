@@ -3,6 +3,7 @@
 // `required`, AUTH offered in clear text, a greeting that never comes, a
 // connection dropped mid-message, aborts, and content sources that fail.
 import net from "node:net";
+import { hostname as systemHostname } from "node:os";
 import { afterEach, describe, expect, it } from "vitest";
 import { ClientUsageError, connect, createPool, SmtpClientError, type SmtpClient } from "@smtpkit/client";
 
@@ -244,6 +245,17 @@ describe("timeouts, aborts and broken connections", () => {
     await client.close();
     expect(result.accepted).toEqual(["b@example.test"]);
     expect(result.recipients[1]).toMatchObject({ status: "rejected", temporary: true, code: 452, enhanced: "4.5.3", text: "Too many recipients" });
+  });
+});
+
+describe("the EHLO name", () => {
+  it("defaults to the system's FQDN, else the local address literal (RFC 5321 §4.1.3)", async () => {
+    const server = await scripted("220 mx.example.test ESMTP\r\n", ordinary([]));
+    const client = await connect({ host: "127.0.0.1", port: server.port, startTls: "never" });
+    await client.close();
+    const name = systemHostname();
+    const expected = name.includes(".") ? name : "[127.0.0.1]";
+    expect(server.received().split("\r\n")[0]).toBe(`EHLO ${expected}`);
   });
 });
 
