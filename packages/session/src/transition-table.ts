@@ -38,7 +38,7 @@ import type { SituationName } from "@smtpkit/codes";
 export type SessionState =
   /** Connected; the server has not greeted yet. Nothing the client sends is read. */
   | "greeting"
-  /** The server greeted with 554 (RFC 5321 §3.1): only QUIT is accepted, NOOP and RSET are harmless. */
+  /** The server greeted with 554 (RFC 5321 §3.1): only QUIT is accepted; every other command, NOOP and RSET included, gets 503. */
   | "refused"
   /** Greeted with 220; the client must say EHLO, HELO (or LHLO) first. Also the state after STARTTLS. */
   | "awaiting-hello"
@@ -262,11 +262,11 @@ function build(): readonly Transition[] {
   // Greeting (RFC 5321 §3.1, §4.3.1): 220, or 554 and only QUIT from then on.
   rows.push(evaluate("greeting", "connect", { success: "awaiting-hello", failure: "refused" }, "RFC 5321 §3.1, §4.3.2"));
 
-  // After a 554 greeting (RFC 5321 §3.1): wait for QUIT, 503 to the rest.
-  // RFC 5321 §4.3.2 never lets NOOP or RSET fail with 503, so they get 250.
+  // After a 554 greeting (RFC 5321 §3.1): "the server MUST wait for the client to send a QUIT
+  // command before closing the connection and SHOULD respond to any intervening commands with
+  // '503 bad sequence of commands'", NOOP and RSET included (@smtpkit/codes allows 503 for both).
   for (const verb of commandInputs) {
     if (verb === "QUIT") rows.push(evaluate("refused", "QUIT", { success: "closed", failure: "refused" }, "RFC 5321 §3.1"));
-    else if (verb === "NOOP" || verb === "RSET") rows.push(evaluate("refused", verb, { success: "refused", failure: "refused" }, "RFC 5321 §4.3.2"));
     else rows.push(refuse("refused", verb, "BadSequence", "RFC 5321 §3.1"));
   }
 

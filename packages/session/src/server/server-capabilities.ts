@@ -31,8 +31,9 @@ export function advertisedCapabilities(config: ResolvedServerConfig, tls: boolea
   if (extensions.enhancedStatusCodes) entries.push(["ENHANCEDSTATUSCODES", []]);
   // RFC 3207 §4.2: not offered again once TLS is active.
   if (starttls && !tls) entries.push(["STARTTLS", []]);
-  // RFC 4954 §4: AUTH in the clear only when the embedder allows it.
-  if (sasl !== undefined && (tls || policy.allowAuthWithoutTls)) {
+  // RFC 4954 §4: AUTH in the clear only when the embedder allows it, and never when TLS is required
+  // (RFC 3207 §4: AUTH before STARTTLS is answered 530 then).
+  if (sasl !== undefined && (tls || (policy.allowAuthWithoutTls && !policy.requireTls))) {
     const mechanisms = sasl.offered(channelBinding === undefined ? { tls } : { tls, channelBinding });
     if (mechanisms.length > 0) entries.push(["AUTH", [...mechanisms]]);
   }

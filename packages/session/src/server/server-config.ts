@@ -110,13 +110,18 @@ export interface ServerAuthOptions {
 
 /** Policies. Every field is optional. */
 export interface ServerPolicy {
-  /** Refuse MAIL with 530 `StartTlsFirst` until TLS is active (RFC 3207 §4). Default `false`. */
+  /**
+   * Refuse MAIL and AUTH with 530 5.7.0 `StartTlsFirst` until TLS is active
+   * (RFC 3207 §4); AUTH is then not advertised in the clear, even with
+   * `allowAuthWithoutTls`. Default `false`.
+   */
   readonly requireTls?: boolean;
   /** Refuse MAIL with 530 `AuthRequired` until AUTH succeeded (RFC 4954 §6). Default `false`. */
   readonly authRequired?: boolean;
   /**
    * Accept AUTH without TLS. Default `false`: AUTH is not advertised in the
-   * clear and an attempt gets 538 (RFC 4954 §4). Meant for tests and local
+   * clear and an attempt gets 538 5.7.11 (RFC 4954 §4, §6). Ignored under
+   * `requireTls` (AUTH before TLS then gets 530 5.7.0). Meant for tests and local
    * submission over a trusted socket.
    */
   readonly allowAuthWithoutTls?: boolean;

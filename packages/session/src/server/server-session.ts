@@ -1141,6 +1141,12 @@ export class ServerSession {
   #authCommand(command: AuthCommand): void {
     const { sasl, policy, nonce } = this.#config;
     if (sasl === undefined) return this.#refuse(command, "CommandNotImplemented");
+    // RFC 3207 §4: when the server requires STARTTLS, it "SHOULD reply to every command other than
+    // NOOP, EHLO, STARTTLS, or QUIT with the reply code 530" (5.7.0, "Must issue a STARTTLS command
+    // first"). That is the reply here, even with allowAuthWithoutTls: the connection as a whole needs
+    // TLS, not this mechanism, and the client's remedy is STARTTLS. 538 5.7.11 (RFC 4954 §6) is kept
+    // for the case it was made for: TLS is optional, but authenticating is not allowed without it.
+    if (policy.requireTls && !this.#tls) return this.#refuse(command, "StartTlsFirst");
     // RFC 4954 §4: 538 when the mechanism (here: any, by policy) needs an encrypted connection.
     if (!this.#tls && !policy.allowAuthWithoutTls) return this.#refuse(command, "AuthNeedsEncryption");
     const name = command.mechanism;
