@@ -267,6 +267,7 @@ export class SmtpClient {
     options.signal?.addEventListener("abort", this.#onAbort, { once: true });
     session.connected(performance.now());
     this.#flush();
+    if (options.signal?.aborted === true) this.#onAbort();
   }
 
   /**
@@ -380,10 +381,12 @@ export class SmtpClient {
    * ```
    */
   send(mail: SendOptions): Promise<SendResult> {
+    let prepared: PreparedMessage | undefined;
     try {
       if (this.#closeRequested) throw new ClientUsageError("wrong-state", "send", undefined, "send() after close().");
       if (typeof mail !== "object" || mail === null) throw new ClientUsageError("invalid-message", "mail", mail, "send() takes { from, to, message }.");
       const message = prepareMessage(mail.message);
+      prepared = message;
       const from = mail.from !== undefined ? mail.from : message.envelope?.from;
       if (from === undefined) throw new ClientUsageError("invalid-message", "from", undefined, "from is required (null for the null sender).");
       const to = mail.to ?? message.envelope?.to;
@@ -414,9 +417,10 @@ export class SmtpClient {
         let id: number;
         const pending: PendingSend = { message, resolve, reject };
         try {
-          // The result may come at once (a failed session): register before it can.
+          // On a failed session the result comes at once, as an output: the flush below reads it, once registered.
           id = this.#session.send(transaction, performance.now());
         } catch (error) {
+          void closeIterator(message);
           reject(
             ClientSessionError.isInstance(error)
               ? new ClientUsageError("invalid-message", "mail", undefined, error.message)
@@ -428,6 +432,7 @@ export class SmtpClient {
         this.#flush();
       });
     } catch (error) {
+      if (prepared !== undefined) void closeIterator(prepared);
       return Promise.reject(error);
     }
   }
