@@ -20,11 +20,28 @@ function storedWith(postfix: RunningPostfix, subject: string): Buffer | undefine
 describe.skipIf(!requirePeer("postfix"))("@smtpkit/client -> Postfix smtpd", () => {
   let plain: RunningPostfix;
   let secure: RunningPostfix;
+  let strict: RunningPostfix;
   beforeAll(async () => {
-    [plain, secure] = await Promise.all([startPostfix(), startPostfix({ tls: true })]);
+    [plain, secure, strict] = await Promise.all([startPostfix(), startPostfix({ tls: true }), startPostfix({ strict: true })]);
   }, 60_000);
   afterAll(async () => {
-    await Promise.all([plain?.stop(), secure?.stop()]);
+    await Promise.all([plain?.stop(), secure?.stop(), strict?.stop()]);
+  });
+
+  it("strict Postfix (bare LF rejected, unauthorized pipelining refused) accepts bare-LF content, sent as CRLF", async () => {
+    for (const chunking of [false, true]) {
+      const client = await connect({ host: "127.0.0.1", port: strict.port, startTls: "never", chunking, hostname: "client.example.test" });
+      const subject = `strict-${String(chunking)}`;
+      const sent = encoder.encode(`From: <alice@example.test>\nSubject: ${subject}\n\nbare LF lines\n.\nand a lone dot above\n`);
+      const result = await client.send({ from: "alice@example.test", to: ["bob@example.test"], message: sent });
+      await client.close();
+      expect(result.status, result.text).toBe("accepted");
+    }
+    await strict.waitForMessages(2);
+    for (const chunking of [false, true]) {
+      const stored = storedWith(strict, `strict-${String(chunking)}`) ?? Buffer.alloc(0);
+      expect(stripTraceHeaders(stored).toString("latin1")).toBe(`From: <alice@example.test>\nSubject: strict-${String(chunking)}\n\nbare LF lines\n.\nand a lone dot above\n`);
+    }
   });
 
   it("plain, DATA: dot-stuffed lines and a message over one connection are delivered exactly", async () => {
