@@ -28,6 +28,7 @@ export interface ConnectionEnvironment {
   readonly createSession: () => ServerSession;
   readonly secureContext: tls.SecureContext | undefined;
   readonly contentHighWaterMark: number;
+  readonly hookTimeout: number;
   readonly log: (event: ServerLogEvent) => void;
   readonly onConnect: (connection: ConnectionContext) => Promise<HookAnswer>;
   readonly onAuth: ServerHooks["onAuth"];
@@ -63,6 +64,16 @@ export function nextConnectionId(): string {
 }
 
 const accept: ServerDecision = { type: "accept" };
+
+// The session sets no deadline while it waits for a decision, so a hook that never settles would hold the
+// connection (and its slot under the limits) forever: every hook answer is bounded.
+function bounded<T>(promise: Promise<T>, milliseconds: number, hook: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${hook} did not answer within ${milliseconds} ms`)), milliseconds);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -324,7 +335,7 @@ export class Connection {
     } catch (error) {
       answer = Promise.reject(error);
     }
-    void answer.then(
+    void bounded(answer, this.#environment.hookTimeout, hook).then(
       (decision) => this.#decide(requestId, decision ?? accept, fallback, hook),
       (error: unknown) => {
         this.#environment.log({ type: "hook-error", connectionId: this.context.id, hook, error: describe(error) });
@@ -364,7 +375,7 @@ export class Connection {
         } catch (error) {
           answer = Promise.reject(error);
         }
-        void answer.then(
+        void bounded(answer, environment.hookTimeout, "onAuth").then(
           (decision) => this.#decide(event.requestId, decision, fallback, "onAuth"),
           (error: unknown) => {
             environment.log({ type: "hook-error", connectionId: id, hook: "onAuth", error: describe(error) });
@@ -454,7 +465,13 @@ export class Connection {
     }
     content.end();
     // LMTP asks once per recipient; all share one delivery. The content stays for the next question.
-    void message.then((outcome) => {
+    // Past the hook timeout the client hears 451 and will retry: a late store may then make a duplicate,
+    // which RFC 5321 §6.1 prefers to a loss.
+    const answered = bounded(message, this.#environment.hookTimeout, "onMessage").catch((error: unknown): MessageOutcome => {
+      this.#environment.log({ type: "hook-error", connectionId: this.context.id, hook: "onMessage", error: describe(error) });
+      return { decision: { type: "reject", situation: "LocalError" } };
+    });
+    void answered.then((outcome) => {
       if (outcome.decision.type === "accept") {
         this.#environment.log({ type: "message-accepted", connectionId: this.context.id, id: outcome.id ?? id, size, recipients: envelope.recipients.length });
       } else {

@@ -49,6 +49,14 @@ export const DEFAULT_MAX_CONNECTIONS = 100;
 /** Connections served at once from one client address: 20 (Postfix's `smtpd_client_connection_count_limit` is 50; a test server needs fewer). */
 export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 20;
 
+/**
+ * How long a hook may take to answer: 2 minutes. The session sets no deadline
+ * while it waits for a decision, and clients wait 5 minutes for MAIL and RCPT
+ * replies and 10 for the end of data (RFC 5321 §4.5.3.2), so a hook past this
+ * is answered 451 4.3.0 (421 for `onConnect`) before the client gives up.
+ */
+export const DEFAULT_HOOK_TIMEOUT_MILLISECONDS = 120_000;
+
 /** How long `close()` lets sessions finish before cutting them: 30 seconds. */
 export const DEFAULT_CLOSE_GRACE_MILLISECONDS = 30_000;
 
@@ -149,6 +157,8 @@ export interface ServerOptions {
   readonly proxyProtocol?: ServerProxyProtocolSettings;
   /** Message bytes held for a slow `onMessage` before the socket is paused. Unset: 256 KiB. */
   readonly contentHighWaterMark?: number;
+  /** How long each hook may take (for `onMessage`: counted from the end of the content). Unset: {@link DEFAULT_HOOK_TIMEOUT_MILLISECONDS}. */
+  readonly hookTimeoutMs?: number;
 }
 
 /** What {@link SmtpServer.listen} takes. */
@@ -247,6 +257,7 @@ export function createServer(options: ServerOptions): SmtpServer {
   const maxConnections = checkLimit("limits.maxConnections", limits.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
   const maxConnectionsPerAddress = checkLimit("limits.maxConnectionsPerAddress", limits.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS);
   const contentHighWaterMark = checkLimit("contentHighWaterMark", options.contentHighWaterMark ?? DEFAULT_CONTENT_HIGH_WATER_MARK);
+  const hookTimeout = checkLimit("hookTimeoutMs", options.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MILLISECONDS, 1, 0x7fffffff);
   const logger = options.logger;
   const log = (event: ServerLogEvent): void => {
     if (logger === undefined) return;
@@ -331,6 +342,7 @@ export function createServer(options: ServerOptions): SmtpServer {
     createSession: () => createServerSession(sessionConfig),
     secureContext,
     contentHighWaterMark,
+    hookTimeout,
     log,
     onConnect: async (connection) => (hooks.onConnect === undefined ? undefined : hooks.onConnect(connection)),
     onAuth: hooks.onAuth === undefined ? undefined : hooks.onAuth.bind(hooks),
@@ -436,7 +448,13 @@ export function createServer(options: ServerOptions): SmtpServer {
   };
 
   // HAProxy's PROXY protocol: the header first, then SMTP; anything else is dropped without a reply (spec §2).
+  let awaitingProxyHeader = 0;
   const readProxyHeader = (socket: net.Socket): void => {
+    // Sockets still waiting for their header count too, so a proxy's flood cannot pile them up.
+    if (connections.size + awaitingProxyHeader >= maxConnections * 2) {
+      socket.destroy();
+      return;
+    }
     const peer = parseIpAddress(plainAddress(socket.remoteAddress));
     if (peer === undefined || !trustedProxies.some((block) => blockContains(block, peer.bytes))) {
       log({ type: "connection-refused", connectionId: "-", remoteAddress: plainAddress(socket.remoteAddress), limit: "untrusted-proxy" });
@@ -448,7 +466,11 @@ export function createServer(options: ServerOptions): SmtpServer {
       maxV2Length: proxy?.maxV2Length ?? DEFAULT_PROXY_V2_MAX_LENGTH,
     });
     const timer = setTimeout(() => socket.destroy(), proxyTimeout);
+    awaitingProxyHeader += 1;
+    let finished = false;
     const done = (): void => {
+      if (!finished) awaitingProxyHeader -= 1;
+      finished = true;
       clearTimeout(timer);
       socket.off("data", onData);
       socket.off("error", onError);

@@ -444,3 +444,57 @@ describe("the default Maildir store", () => {
     }
   });
 });
+
+describe("hook timeouts (fake timers)", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("a hook that never answers gets a temporary failure, never a hang", async () => {
+    vi.useFakeTimers();
+    const events: ServerLogEvent[] = [];
+    const never = <T>(): Promise<T> => new Promise<T>(() => undefined);
+    const server = createServer({
+      ...base,
+      hookTimeoutMs: 10_000,
+      logger: (event) => events.push(event),
+      hooks: {
+        onRcptTo: async ({ to }) => (to.localPart === "slow" ? never() : undefined),
+        onMessage: async (_envelope, content) => {
+          for await (const chunk of content) void chunk;
+          return never();
+        },
+      },
+    });
+    const { client } = connect(server);
+    await vi.advanceTimersByTimeAsync(0);
+    await client.code();
+    client.stream.write("EHLO client.example\r\n");
+    await vi.advanceTimersByTimeAsync(0);
+    await client.code();
+    client.stream.write("MAIL FROM:<a@example.net>\r\nRCPT TO:<slow@example.org>\r\n");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(await client.code()).toBe(250);
+    await vi.advanceTimersByTimeAsync(9_999);
+    expect(client.text).not.toContain("451");
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await client.reply()).toMatch(/^451 4\.3\.0 /);
+    client.stream.write("RCPT TO:<fast@example.org>\r\nDATA\r\n");
+    await vi.advanceTimersByTimeAsync(0);
+    expect([await client.code(), await client.code()]).toEqual([250, 354]);
+    client.stream.write("Subject: stuck store\r\n\r\n.\r\n");
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(await client.reply()).toMatch(/^451 4\.3\.0 /);
+    expect(events.filter((event) => event.type === "hook-error").map((event) => (event as { hook: string }).hook)).toEqual(["onRcptTo", "onMessage"]);
+  });
+
+  it("an onConnect that never answers gets 421", async () => {
+    vi.useFakeTimers();
+    const server = createServer({ ...base, hookTimeoutMs: 1_000, hooks: { onConnect: () => new Promise(() => undefined) } });
+    const { client, closed } = connect(server);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(await client.reply()).toMatch(/^421 /);
+    await vi.advanceTimersByTimeAsync(0);
+    await closed;
+  });
+});
