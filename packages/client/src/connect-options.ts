@@ -15,8 +15,15 @@ import type { ChannelBindingChoice } from "./tls-channel-binding.js";
 /** Default time for the TCP connection (and an implicit-TLS handshake): 30 s. */
 export const DEFAULT_CONNECT_TIMEOUT = 30_000;
 
-/** How large the pieces are that an in-memory message is handed to the session in: 64 KiB. */
+/**
+ * How large the pieces are that an in-memory message is handed to the session
+ * in, by default: 64 KiB. Smaller pieces let the socket's backpressure act
+ * sooner; larger ones cost fewer calls. At most {@link MAX_MESSAGE_CHUNK_SIZE}.
+ */
 export const DEFAULT_MESSAGE_CHUNK_SIZE = 65_536;
+
+/** The largest `messageChunkSize`: 64 MiB, the session's largest BDAT chunk. */
+export const MAX_MESSAGE_CHUNK_SIZE = 67_108_864;
 
 /**
  * How the server's certificate is checked. By default Node's trust store and
@@ -131,6 +138,8 @@ export interface ConnectOptions {
     /** Most lines in one reply; default 256. */
     readonly maxLines?: number;
   };
+  /** Octets of an in-memory message handed to the session at a time; default {@link DEFAULT_MESSAGE_CHUNK_SIZE}. */
+  readonly messageChunkSize?: number;
   /** Milliseconds for the TCP connection and an implicit-TLS handshake; default {@link DEFAULT_CONNECT_TIMEOUT}. */
   readonly connectTimeout?: number;
   /** Ends the connection at once (no QUIT) when aborted; messages in flight fail. */
@@ -146,6 +155,7 @@ export interface ResolvedConnectOptions {
   readonly tls: ClientTlsOptions;
   readonly pins: ReadonlySet<string> | undefined;
   readonly connectTimeout: number;
+  readonly messageChunkSize: number;
   readonly signal: AbortSignal | undefined;
 }
 
@@ -172,6 +182,7 @@ export function resolveConnectOptions(options: ConnectOptions): ResolvedConnectO
   }
   checkPositiveInteger("port", options.port, 65_535);
   checkPositiveInteger("connectTimeout", options.connectTimeout);
+  checkPositiveInteger("messageChunkSize", options.messageChunkSize, MAX_MESSAGE_CHUNK_SIZE);
   const startTls = options.startTls ?? "required";
   if (startTls !== "required" && startTls !== "opportunistic" && startTls !== "never") {
     fail("startTls", startTls, 'startTls must be "required", "opportunistic" or "never".');
@@ -203,6 +214,7 @@ export function resolveConnectOptions(options: ConnectOptions): ResolvedConnectO
     tls,
     pins,
     connectTimeout: options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT,
+    messageChunkSize: options.messageChunkSize ?? DEFAULT_MESSAGE_CHUNK_SIZE,
     signal: options.signal,
   };
 }

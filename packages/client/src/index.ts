@@ -32,6 +32,7 @@ export { ClientUsageError, type ClientUsageErrorReason } from "./client-usage-er
 export {
   DEFAULT_CONNECT_TIMEOUT,
   DEFAULT_MESSAGE_CHUNK_SIZE,
+  MAX_MESSAGE_CHUNK_SIZE,
   type ClientAuth,
   type ClientTlsOptions,
   type ConnectOptions,

@@ -1,6 +1,6 @@
 /**
  * What `send` accepts as a message, and how it is read: bytes in memory
- * (handed out in {@link DEFAULT_MESSAGE_CHUNK_SIZE} pieces, without copies),
+ * (handed out in `messageChunkSize` pieces, without copies),
  * an iterable or async iterable of `Uint8Array` (a Node `Readable`, the
  * `@smtpkit/mime` `composeMessage` output), or a `@smtpkit/mime`
  * `MessageSpec` built with `buildMessage`. Also the envelope: addresses
@@ -11,7 +11,6 @@
 import { quoteLocalPart, type Mailbox } from "@smtpkit/grammar";
 import { buildMessage, messageEnvelope, type MessageSpec } from "@smtpkit/mime";
 import { ClientUsageError } from "./client-usage-error.js";
-import { DEFAULT_MESSAGE_CHUNK_SIZE } from "./connect-options.js";
 
 /**
  * A message's content: the bytes exactly as they should arrive (CRLF line
@@ -93,9 +92,9 @@ function* pieces(bytes: Uint8Array, size: number): Generator<Uint8Array> {
 }
 
 /** Prepares a message for reading (internal). */
-export function prepareMessage(message: MessageContent): PreparedMessage {
+export function prepareMessage(message: MessageContent, chunkSize: number): PreparedMessage {
   if (message instanceof Uint8Array) {
-    return { chunks: pieces(message, DEFAULT_MESSAGE_CHUNK_SIZE), size: message.length, eightBit: hasEightBit(message), envelope: undefined };
+    return { chunks: pieces(message, chunkSize), size: message.length, eightBit: hasEightBit(message), envelope: undefined };
   }
   if (typeof message !== "object" || message === null) {
     throw new ClientUsageError("invalid-message", "message", message, "message must be bytes, an iterable of Uint8Array or a message spec.");
@@ -109,7 +108,7 @@ export function prepareMessage(message: MessageContent): PreparedMessage {
     } catch (error) {
       throw new ClientUsageError("invalid-message", "message", undefined, `The message spec cannot be built: ${(error as Error).message}`);
     }
-    return { chunks: pieces(bytes, DEFAULT_MESSAGE_CHUNK_SIZE), size: bytes.length, eightBit: hasEightBit(bytes), envelope };
+    return { chunks: pieces(bytes, chunkSize), size: bytes.length, eightBit: hasEightBit(bytes), envelope };
   }
   if (Symbol.asyncIterator in message) return { chunks: message[Symbol.asyncIterator](), size: undefined, eightBit: false, envelope: undefined };
   if (Symbol.iterator in message) return { chunks: message[Symbol.iterator](), size: undefined, eightBit: false, envelope: undefined };

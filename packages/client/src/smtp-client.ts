@@ -385,7 +385,7 @@ export class SmtpClient {
     try {
       if (this.#closeRequested) throw new ClientUsageError("wrong-state", "send", undefined, "send() after close().");
       if (typeof mail !== "object" || mail === null) throw new ClientUsageError("invalid-message", "mail", mail, "send() takes { from, to, message }.");
-      const message = prepareMessage(mail.message);
+      const message = prepareMessage(mail.message, this.#options.messageChunkSize);
       prepared = message;
       const from = mail.from !== undefined ? mail.from : message.envelope?.from;
       if (from === undefined) throw new ClientUsageError("invalid-message", "from", undefined, "from is required (null for the null sender).");

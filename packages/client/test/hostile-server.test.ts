@@ -312,6 +312,8 @@ describe("misuse throws ClientUsageError before any connection", () => {
       { host: "127.0.0.1", startTls: "sometimes" },
       { host: "127.0.0.1", tls: { pinnedCertificates: ["not hex"] } },
       { host: "127.0.0.1", connectTimeout: -1 },
+      { host: "127.0.0.1", messageChunkSize: 0 },
+      { host: "127.0.0.1", messageChunkSize: 67_108_865 },
       { host: "127.0.0.1", hostname: "bad name with spaces" },
     ]) {
       const error = await connect(options as never).catch((caught: unknown) => caught);
