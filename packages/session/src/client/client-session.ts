@@ -668,7 +668,8 @@ export class ClientSession {
         this.#onReply(event.reply);
         return;
       case "reply-invalid":
-        this.#fail("reply-invalid", "remote", `The server sent an invalid reply: ${event.error.message}.`, "close");
+        // The line-count limit is a size limit like the line length: `reply-too-long`, as its documentation says.
+        this.#fail(event.error.reason === "too-many-lines" ? "reply-too-long" : "reply-invalid", "remote", `The server sent an invalid reply: ${event.error.message}.`, "close");
         return;
       case "line-too-long":
         this.#fail("reply-too-long", "remote", `The server sent a reply line of ${event.length} octets.`, "close");
