@@ -88,25 +88,30 @@ export const lastIndexOfByte: (haystack: Uint8Array, byte: number, from: number)
 /**
  * A line-end scanner in WebAssembly SIMD, for the DATA reader's fast path
  * under the `reject` and `normalize` policies. The bytes are copied into its
- * memory (at most `capacity` of them, at offset 0) and then:
+ * memory (at most `capacity` of them, at offset 0), then `find` is called
+ * from 0 and again from 2 past each position it returns, until it returns
+ * -1. Each call returns the first p >= from with `m[p..p+3) = CR LF "."`
+ * and p + 3 <= length, and together the calls look at every pair of
+ * neighbours in [0, length): `takeMismatch()` then says (non-zero) whether
+ * some p with p + 1 < length has `m[p] === CR` differ from
+ * `m[p + 1] === LF`, that is, whether a bare CR or a bare LF lies inside
+ * (the first byte's predecessor and the last byte's successor are the
+ * caller's business), and clears that flag. One pass, 16 bytes a step.
  *
- * - `mismatch(length)` is non-zero when some position p with p + 1 < length
- *   has `m[p] === CR` differ from `m[p + 1] === LF`: that is, exactly when a
- *   bare CR or a bare LF lies inside [0, length) (the first byte's
- *   predecessor and the last byte's successor are the caller's business);
- * - `find(from, length)` is the first p >= from with `m[p..p+3) = CR LF "."`
- *   and p + 3 <= length, or -1.
- *
- * The module is 388 bytes, embedded below. Its two functions, in text form:
+ * The module is 346 bytes, embedded below. In text form:
  *
  * ```wat
- * (func $mismatch (param $len i32) (result i32) (local $p i32) (local $r i32) (local $acc v128)
- *   ;; 16 pairs per step: acc |= (m[p..p+16) == CR) ^ (m[p+1..p+17) == LF), while p + 17 <= len
- *   ;; then one pair per step: r |= (m[p] == CR) ^ (m[p+1] == LF), while p + 1 < len
- *   (i32.or (v128.any_true (local.get $acc)) (local.get $r)))
- * (func $find (param $from i32) (param $len i32) (result i32) (local $p i32) (local $m i32)
- *   ;; 16 positions per step while p + 18 <= len: m = bitmask(eq CR at p & eq LF at p+1 & eq "." at p+2);
- *   ;; m != 0: return p + ctz(m); then one position per step while p + 3 <= len; else -1
+ * (global $mismatch (mut i32) (i32.const 0))
+ * (func $find (param $from i32) (param $len i32) (result i32)
+ *   (local $p i32) (local $m i32) (local $r i32) (local $acc v128) (local $cr v128) (local $lf v128)
+ *   ;; while p + 18 <= len, 16 positions a step:
+ *   ;;   cr = m[p..p+16) == CR; lf = m[p+1..p+17) == LF; acc |= cr ^ lf
+ *   ;;   m = bitmask(cr & lf & (m[p+2..p+18) == "."))
+ *   ;;   m != 0: $mismatch |= any_true(acc); return p + ctz(m)
+ *   ;; then one position a step while p + 1 < len: the same on bytes, r for acc
+ *   ;; $mismatch |= any_true(acc) | r; return -1
+ * )
+ * (func $takeMismatch (result i32) ;; returns $mismatch and clears it
  * )
  * ```
  *
@@ -119,25 +124,35 @@ export interface LineEndScanner {
   readonly memory: Uint8Array;
   /** How many bytes `memory` holds. */
   readonly capacity: number;
-  /** Non-zero when a bare CR or bare LF lies inside the first `length` bytes (see above). */
-  readonly mismatch: (length: number) => number;
-  /** The first CR LF "." at or after `from` wholly within the first `length` bytes, or -1. */
+  /** The first CR LF "." at or after `from` wholly within the first `length` bytes, or -1 (see above). */
   readonly find: (from: number, length: number) => number;
+  /** Non-zero when the `find` calls since the last `takeMismatch` saw a bare CR or bare LF; clears it. */
+  readonly takeMismatch: () => number;
 }
 
 const lineEndScannerModule =
-  "0061736d01000000010c0260017f017f60027f7f017f03030200010503010004070d03016d020001630000016400010a" +
-  "d20202910102027f017b02400340200141116a20004b0d0120032001fd000000fd0c0d0d0d0d0d0d0d0d0d0d0d0d0d0d" +
-  "0d0dfd232001fd000001fd0c0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0afd23fd51fd502103200141106a21010c000b0b02" +
-  "400340200141016a20004f0d01200220012d0000410d4620012d0001410a4673722102200141016a21010c000b0b2003" +
-  "fd532002720bbc0101027f2000210202400340200241126a20014b0d012002fd000000fd0c0d0d0d0d0d0d0d0d0d0d0d" +
-  "0d0d0d0d0dfd232002fd000001fd0c0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0afd23fd4e2002fd000002fd0c2e2e2e2e2e" +
-  "2e2e2e2e2e2e2e2e2e2e2efd23fd4efd642203044020022003686a0f0b200241106a21020c000b0b0240034020024103" +
-  "6a20014b0d0120022d0000410d4620022d0001410a467120022d0002412e4671044020020f0b200241016a21020c000b" +
-  "0b417f0b";
+  "0061736d01000000010b0260027f7f017f6000017f030302000105030100040606017f0141000b070d03016d02000173" +
+  "0000017400010aa10202950202037f037b2000210202400340200241126a20014b0d012002fd000000fd0c0d0d0d0d0d" +
+  "0d0d0d0d0d0d0d0d0d0d0dfd2321062002fd000001fd0c0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0afd2321072005200620" +
+  "07fd51fd50210520062007fd4e2002fd000002fd0c2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2efd23fd4efd642203044023" +
+  "002005fd5372200472240020022003686a0f0b200241106a21020c000b0b02400340200241016a20014f0d0120042002" +
+  "2d0000410d4620022d0001410a4673722104200241036a20014d20022d0000410d467120022d0001410a467120022d00" +
+  "02412e4671044023002005fd5372200472240020020f0b200241016a21020c000b0b23002005fd53722004722400417f" +
+  "0b08002300410024000b";
 
-/** The WebAssembly line-end scanner, or `undefined` where it cannot run (see {@link LineEndScanner}). */
-export const lineEndScanner: LineEndScanner | undefined = (() => {
+let lineEndScannerCache: LineEndScanner | undefined | null = null;
+
+/**
+ * The WebAssembly line-end scanner, or `undefined` where it cannot run (see
+ * {@link LineEndScanner}). Compiled on first use (its memory is 256 KiB),
+ * then shared: callers use it synchronously, copy-in to last `find`.
+ */
+export function lineEndScanner(): LineEndScanner | undefined {
+  if (lineEndScannerCache === null) lineEndScannerCache = createLineEndScanner();
+  return lineEndScannerCache;
+}
+
+function createLineEndScanner(): LineEndScanner | undefined {
   try {
     const wasm = (globalThis as { WebAssembly?: typeof WebAssembly }).WebAssembly;
     if (wasm === undefined) return undefined;
@@ -146,21 +161,21 @@ export const lineEndScanner: LineEndScanner | undefined = (() => {
       bytes[index] = Number.parseInt(lineEndScannerModule.slice(index * 2, index * 2 + 2), 16);
     }
     const instance = new wasm.Instance(new wasm.Module(bytes), {});
-    const exports = instance.exports as {
+    const { m, s, t } = instance.exports as {
       m?: WebAssembly.Memory;
-      c?: (length: number) => number;
-      d?: (from: number, length: number) => number;
+      s?: (from: number, length: number) => number;
+      t?: () => number;
     };
-    const { m, c, d } = exports;
-    if (!(m instanceof wasm.Memory) || typeof c !== "function" || typeof d !== "function") return undefined;
+    if (!(m instanceof wasm.Memory) || typeof s !== "function" || typeof t !== "function") return undefined;
     const memory = new Uint8Array(m.buffer);
     // Check the contract once rather than trust the engine blindly.
     memory.set(Uint8Array.of(0x41, 0x0d, 0x0a, 0x2e, 0x41, 0x0d, 0x0a, 0x0d));
-    if (c(8) !== 0 || c(7) !== 0 || d(0, 8) !== 1 || d(2, 8) !== -1) return undefined;
+    t();
+    if (s(0, 8) !== 1 || s(3, 8) !== -1 || t() !== 0) return undefined;
     memory[4] = 0x0a;
-    if (c(8) === 0) return undefined;
-    return { memory, capacity: memory.length, mismatch: c, find: d };
+    if (s(3, 8) !== -1 || t() === 0 || t() !== 0) return undefined;
+    return { memory, capacity: memory.length, find: s, takeMismatch: t };
   } catch {
     return undefined;
   }
-})();
+}

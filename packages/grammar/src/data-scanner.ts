@@ -140,7 +140,7 @@ export class DataScanner {
     this.#check = options.policy !== "accept";
     this.#normalize = options.policy === "normalize";
     this.#rejectNul = options.rejectNul;
-    this.#fast = options.fastPath === false ? undefined : lineEndScanner;
+    this.#fast = options.fastPath === false ? undefined : lineEndScanner();
   }
 
   /** Starts a new message. */
@@ -243,9 +243,8 @@ export class DataScanner {
    * Whether `buf[from..]` holds no bare CR, no bare LF and no line over the
    * limit (given the line begun before `from`), so that nothing but "<CRLF>."
    * needs handling there. When it does, the line accounting for the whole
-   * rest is done here and the bytes stay in `scanner`'s memory for
-   * {@link #findCrLfDot}. `from` is in the middle of a line, not at a line
-   * start still to be examined.
+   * rest is done here and the positions of "<CRLF>." are in `#dots`.
+   * `from` is in the middle of a line, not at a line start still to be examined.
    */
   #cleanRest(buf: Uint8Array, from: number, scanner: LineEndScanner): boolean {
     const length = buf.length;
@@ -253,9 +252,14 @@ export class DataScanner {
     // Too big for the scanner, or an LF first (bare unless a CR before it, which the plain path judges).
     if (count < 2 || count > scanner.capacity || buf[from] === LF) return false;
     scanner.memory.set(buf.subarray(from), 0);
-    // Every pair inside: a CR is followed by LF and an LF preceded by CR. The
-    // first byte is not an LF; a CR last is held by the tail, as on the plain path.
-    if (scanner.mismatch(count) !== 0) return false;
+    // One pass: every "<CRLF>." and whether every pair inside has a CR
+    // followed by LF and an LF preceded by CR. The first byte is not an LF;
+    // a CR last is held by the tail, as on the plain path.
+    const dots = this.#dots;
+    dots.length = 0;
+    scanner.takeMismatch();
+    for (let at = scanner.find(0, count); at >= 0; at = scanner.find(at + 2, count)) dots.push(at + from);
+    if (scanner.takeMismatch() !== 0) return false;
     // RFC 5321 §4.5.3.1.6: every line ended in the rest is at most `textLineLimit`
     // octets; jump from line end to line end, at most `textLineLimit` ahead.
     let previous = this.#begin - 1 - this.#carry; // where the line before the current one ended
@@ -275,11 +279,8 @@ export class DataScanner {
     return true;
   }
 
-  /** The next "<CRLF>." at or after `i` in `buf`, whose bytes from `base` are in `scanner`'s memory. */
-  #findCrLfDot(scanner: LineEndScanner, buf: Uint8Array, base: number, i: number): number {
-    const found = scanner.find(i - base, buf.length - base);
-    return found < 0 ? -1 : found + base;
-  }
+  /** Where "<CRLF>." occurs in the rest of the input, when {@link #cleanRest} said yes. */
+  readonly #dots: number[] = [];
 
   #scanLines(buf: Uint8Array, events: (DataChunkEvent | DataEndEvent)[]): number {
     const length = buf.length;
@@ -338,7 +339,8 @@ export class DataScanner {
     // and the scan jumps from one "<CRLF>." to the next, as under `accept`.
     const scanner = check ? this.#fast : undefined;
     let fastTried = scanner === undefined;
-    let fastBase = -1; // where the input was copied from into the scanner's memory, or -1 (slow path)
+    let fast = false; // the rest of the input is clean: "<CRLF>." positions in `#dots`
+    let dot = 0; // the next of them
     let cr = -2; // cached position of the next CR at or after `i` (-1: none in this input)
     for (;;) {
       if (lineStart >= 0) {
@@ -374,11 +376,18 @@ export class DataScanner {
       }
       if (!fastTried) {
         fastTried = true;
-        if (this.#cleanRest(buf, i, scanner as LineEndScanner)) fastBase = i;
+        fast = this.#cleanRest(buf, i, scanner as LineEndScanner);
       }
-      if (!check || fastBase >= 0) {
+      if (!check || fast) {
         // accept (or a clean rest): only "<CRLF>." matters; jump from one to the next.
-        const found = fastBase >= 0 ? this.#findCrLfDot(scanner as LineEndScanner, buf, fastBase, i) : indexOfSequence(buf, CRLF_DOT, i);
+        let found: number;
+        if (fast) {
+          const dots = this.#dots;
+          while (dot < dots.length && (dots[dot] as number) < i) dot += 1;
+          found = dot < dots.length ? (dots[dot] as number) : -1;
+        } else {
+          found = indexOfSequence(buf, CRLF_DOT, i);
+        }
         if (found >= 0) {
           lineStart = found + 2;
           continue;
