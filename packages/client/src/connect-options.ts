@@ -7,7 +7,7 @@
 import { isIP } from "node:net";
 import { hostname as systemHostname } from "node:os";
 import { isValidDomain } from "@smtpkit/grammar";
-import type { ClientSessionOptions, SaslClientCredentials, SaslCrypto, SaslMechanismName, StartTlsPolicy } from "@smtpkit/session";
+import type { ClientEvent, ClientSessionOptions, SaslClientCredentials, SaslCrypto, SaslMechanismName, StartTlsPolicy } from "@smtpkit/session";
 import { ClientUsageError } from "./client-usage-error.js";
 import { nodeSaslCrypto } from "./node-sasl-crypto.js";
 import type { ChannelBindingChoice } from "./tls-channel-binding.js";
@@ -144,6 +144,12 @@ export interface ConnectOptions {
   readonly connectTimeout?: number;
   /** Ends the connection at once (no QUIT) when aborted; messages in flight fail. */
   readonly signal?: AbortSignal;
+  /**
+   * Called with every event of the session (greeting, capabilities,
+   * authentication, results, failure), for logs and progress. Events never
+   * hold credentials or content. An exception it throws is ignored.
+   */
+  readonly onEvent?: (event: ClientEvent) => void;
 }
 
 /** The options after defaults and checks (internal). */
@@ -157,6 +163,7 @@ export interface ResolvedConnectOptions {
   readonly connectTimeout: number;
   readonly messageChunkSize: number;
   readonly signal: AbortSignal | undefined;
+  readonly onEvent: ((event: ClientEvent) => void) | undefined;
 }
 
 function fail(option: string, value: unknown, message: string): never {
@@ -206,6 +213,7 @@ export function resolveConnectOptions(options: ConnectOptions): ResolvedConnectO
     if (pins.size === 0) fail("tls.pinnedCertificates", tls.pinnedCertificates, "tls.pinnedCertificates must not be empty.");
   }
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) fail("signal", options.signal, "signal must be an AbortSignal.");
+  if (options.onEvent !== undefined && typeof options.onEvent !== "function") fail("onEvent", options.onEvent, "onEvent must be a function.");
   return {
     host: options.host,
     port: options.port ?? (options.implicitTls === true ? 465 : 25),
@@ -216,6 +224,7 @@ export function resolveConnectOptions(options: ConnectOptions): ResolvedConnectO
     connectTimeout: options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT,
     messageChunkSize: options.messageChunkSize ?? DEFAULT_MESSAGE_CHUNK_SIZE,
     signal: options.signal,
+    onEvent: options.onEvent,
   };
 }
 

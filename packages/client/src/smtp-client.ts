@@ -571,6 +571,13 @@ export class SmtpClient {
   }
 
   #onEvent(event: ClientEvent): void {
+    if (this.#options.onEvent !== undefined) {
+      try {
+        this.#options.onEvent(event);
+      } catch {
+        // A logger's failure must not break the connection.
+      }
+    }
     switch (event.type) {
       case "greeting-received":
         this.#greeting = event.reply;

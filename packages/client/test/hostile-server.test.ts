@@ -259,6 +259,26 @@ describe("the EHLO name", () => {
   });
 });
 
+describe("onEvent", () => {
+  it("sees the session's events in order, and a logger that throws changes nothing", async () => {
+    const server = await scripted("220 mx.example.test ESMTP\r\n", ordinary(["PIPELINING"]));
+    const seen: string[] = [];
+    const client = await connect({
+      ...base,
+      port: server.port,
+      startTls: "never",
+      onEvent: (event) => {
+        seen.push(event.type);
+        throw new Error("logger bug");
+      },
+    });
+    const result = await client.send({ from: "a@example.test", to: ["b@example.test"], message: bytes });
+    await client.close();
+    expect(result.status).toBe("accepted");
+    expect(seen).toEqual(["greeting-received", "capabilities-received", "session-ready", "message-chunk-needed", "message-chunk-needed", "transaction-result"]);
+  });
+});
+
 describe("the pool", () => {
   it("a pooled connection dropped before any content went out: the message is sent again on a fresh one", async () => {
     let connections = 0;
