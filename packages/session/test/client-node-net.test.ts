@@ -31,7 +31,8 @@ function sendMail(
     const session = createClientSession(options);
     const contents = new Map<number, Uint8Array>();
     for (const { transaction, content } of messages) contents.set(session.send(transaction), content);
-    session.quit();
+    session.quit(); // QUIT once everything queued is done
+
     const results: TransactionResult[] = [];
     let socket: net.Socket = net.connect(port, host);
     let closed = false;
@@ -70,6 +71,7 @@ function sendMail(
             socket.off("data", onData);
             socket.off("close", onClose);
             const secure = tls.connect({ ...tlsOptions, socket, servername: host }, () => {
+              // RFC 9266 tls-exporter: enables SCRAM-SHA-256-PLUS (TLS 1.3).
               const data = secure.exportKeyingMaterial(32, "EXPORTER-Channel-Binding", Buffer.alloc(0));
               session.tlsEstablished({ channelBinding: { type: "tls-exporter", data } }, performance.now());
               flush();
