@@ -24,10 +24,17 @@
  *     out (it still ends nothing, and a dot after it is content, not stuffing);
  *   - `accept`: passed through unchanged and not counted.
  *
- * Speed: under `accept` the scan jumps from one `<CRLF>.` to the next; under
- * `reject` and `normalize` from LF to LF and CR to CR. Content is handed out
- * as `subarray`s of the input: nothing is copied unless bytes must be dropped
- * or inserted, and even then only the small pieces around them.
+ * Speed: under `accept` the scan jumps from one `<CRLF>.` to the next. Under
+ * `reject` and `normalize`, one WebAssembly SIMD pass (where it runs, for
+ * inputs up to 256 KiB) over the rest of an input finds every `<CRLF>.` and
+ * tells whether a bare CR or LF lies there; native `lastIndexOf` jumps tell
+ * whether a line is over the limit. When neither, the policies have nothing
+ * to do and the scan jumps as under `accept`; otherwise (or without
+ * WebAssembly) it goes from LF to LF and CR to CR and counts exactly. Both
+ * paths give the same events. Content is handed out as `subarray`s of the
+ * input: nothing is copied unless bytes must be dropped or inserted, and
+ * even then only the small pieces around them (unless they are many and
+ * small: see `maxPiecesPerInput`).
  *
  * @module
  */
