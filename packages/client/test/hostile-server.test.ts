@@ -160,6 +160,15 @@ describe("timeouts, aborts and broken connections", () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(140);
   });
 
+  it("a 554 greeting is greeting-refused with the reply, and nothing but QUIT is sent", async () => {
+    const server = await scripted("554 5.3.2 no service for you\r\n", ordinary([]));
+    const error = await failure(connect({ ...base, port: server.port, startTls: "never" }));
+    expect(error.reason).toBe("greeting-refused");
+    expect(error.reply).toEqual({ code: 554, enhanced: "5.3.2", lines: ["no service for you"] });
+    for (let i = 0; i < 100 && !server.received().includes("QUIT"); i += 1) await new Promise((done) => setTimeout(done, 10));
+    expect(server.received()).toBe("QUIT\r\n");
+  });
+
   it("a refused TCP connection is connection-failed", async () => {
     const server = await scripted(undefined, () => undefined);
     const port = server.port;
