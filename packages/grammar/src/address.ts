@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { asciiDomainAlphabet, ATEXT, DCONTENT, encodeUtf8, hasNonAscii, is, LDH, LET_DIG, QTEXT } from "./ascii.js";
+import { addressCharacterLength, asciiDomainAlphabet, ATEXT, DCONTENT, encodeUtf8, hasNonAscii, is, LDH, LET_DIG, QTEXT } from "./ascii.js";
 import { GrammarError } from "./errors.js";
 
 /**
@@ -187,6 +187,10 @@ export function isValidDomain(text: string, utf8 = true): boolean {
       nonAscii = false;
     } else if (c > 0x7f) {
       if (!utf8 || c === 0x3002 || c === 0xff0e || c === 0xff61) return false; // ideographic full stops are not label separators in SMTP
+      // No C1 controls, separators, noncharacters or lone surrogates (see addressCharacterLength).
+      const size = addressCharacterLength(text, i);
+      if (size === 0) return false;
+      i += size - 1;
       nonAscii = true;
     } else if (!is(c, LDH)) {
       return false;
@@ -228,8 +232,14 @@ function fail(message: string, at: number): PathResult {
   return { ok: false, message, at };
 }
 
-/** The longest run of atext, UTF-8 and dots at `lastIndex` (sticky: it only looks there). */
-const dotStringRun = /[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.\u0080-\uffff]*/y;
+/**
+ * The longest run of atext, UTF-8 and dots at `lastIndex` (sticky: it only
+ * looks there). The non-ASCII ranges leave out what `addressCharacterLength`
+ * refuses: C1 controls, U+2028/U+2029, noncharacters, lone surrogates (the
+ * `u` flag matches surrogates only in pairs). U+xFFFE/U+xFFFF above the BMP
+ * are checked after the run.
+ */
+const dotStringRun = /[A-Za-z0-9!#$%&'*+\-\/=?^_`{|}~.\u00a0-\u2027\u202a-\ud7ff\ue000-\ufdcf\ufdf0-\ufffd\u{10000}-\u{10ffff}]*/uy;
 
 /** What ends a domain: ">" in a path, SP or HT without brackets, also "," and ":" in a source route. */
 const enum Stop {
@@ -294,8 +304,10 @@ export function readPath(text: string, start: number, options: PathOptions): Pat
         const next = text.charCodeAt(i + 1);
         if (!(next >= 0x20 && next <= 0x7e)) return fail("Bad quoted-pair in local part", i);
         i += 2;
-      } else if (is(c, QTEXT) || c > 0x7f) {
+      } else if (is(c, QTEXT)) {
         i += 1;
+      } else if (c > 0x7f && addressCharacterLength(text, i) > 0) {
+        i += addressCharacterLength(text, i);
       } else {
         return fail("Bad character in quoted local part", i);
       }
@@ -308,6 +320,13 @@ export function readPath(text: string, start: number, options: PathOptions): Pat
     dotStringRun.test(text);
     const end = dotStringRun.lastIndex;
     const run = text.slice(i, end);
+    for (let k = run.length - 1; k > 0; k -= 1) {
+      // Supplementary noncharacters (U+1FFFE, U+10FFFF...) are in the run's class; refuse them here.
+      const c = run.charCodeAt(k);
+      if (c === 0xdffe || c === 0xdfff) {
+        if (addressCharacterLength(run, k - 1) === 0) return fail("Character not allowed in a local part", i + k - 1);
+      }
+    }
     let dots = 0;
     while (dots < run.length && run.charCodeAt(dots) === 0x2e) dots += 1;
     if (dots === run.length) return fail("Empty local part", end);
@@ -331,7 +350,7 @@ export function readPath(text: string, start: number, options: PathOptions): Pat
     domain = text.slice(domainStart, end);
     i = end;
   } else {
-    return fail("Missing @domain", i);
+    return fail(text.charCodeAt(i) > 0x7f ? "Character not allowed in a local part" : "Missing @domain", i);
   }
   if (bracketed) {
     if (text.charCodeAt(i) !== 0x3e) return fail("Missing >", i);

@@ -62,6 +62,29 @@ export function is(c: number, bits: number): boolean {
   return c < 128 && ((charClass[c] as number) & bits) === bits;
 }
 
+/**
+ * Whether the non-ASCII character at `i` of `text` may stand in an address
+ * (RFC 6531 §3.3 lets UTF-8 in; RFC 5198 §2 keeps out of interchange text
+ * what is not text). Refused: C1 controls (U+0080–U+009F), the line and
+ * paragraph separators (U+2028, U+2029), noncharacters (U+FDD0–U+FDEF and
+ * U+xxFFFE/U+xxFFFF) and lone surrogates, which UTF-8 cannot carry and an
+ * encoder would silently turn into U+FFFD. Returns the code units the
+ * character takes (1 or 2), or 0 when it is refused.
+ */
+export function addressCharacterLength(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  if (c < 0xa0) return 0;
+  if (c >= 0xd800 && c <= 0xdbff) {
+    const next = text.charCodeAt(i + 1);
+    if (!(next >= 0xdc00 && next <= 0xdfff)) return 0;
+    const codePoint = ((c - 0xd800) << 10) + (next - 0xdc00) + 0x10000;
+    return (codePoint & 0xfffe) === 0xfffe ? 0 : 2;
+  }
+  if (c >= 0xdc00 && c <= 0xdfff) return 0;
+  if (c === 0x2028 || c === 0x2029 || (c >= 0xfdd0 && c <= 0xfdef) || c >= 0xfffe) return 0;
+  return 1;
+}
+
 /** A US-ASCII lower-case letter. */
 const lowerCaseLetter = /[a-z]/;
 /** A character outside US-ASCII. */

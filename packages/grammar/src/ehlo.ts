@@ -47,7 +47,7 @@ export function parseEhloReply(reply: Reply): EhloGreeting | undefined {
  * @param capabilities - what it offers
  * @param greeting - optional text after the domain
  * @returns the reply, for {@link serializeReply}
- * @throws {@link GrammarError} (`invalid-argument`) for a domain holding a space or line break
+ * @throws {@link GrammarError} (`invalid-argument`) for a domain holding a space, line break or other control character
  * @example
  * ```ts
  * serializeReply(ehloReply("mx.example.com", CapabilitySet.of({ PIPELINING: true })));
@@ -55,6 +55,6 @@ export function parseEhloReply(reply: Reply): EhloGreeting | undefined {
  * ```
  */
 export function ehloReply(domain: string, capabilities: CapabilitySet, greeting = ""): Reply {
-  if (domain === "" || /[\s]/.test(domain)) throw new GrammarError("invalid-argument", `Not a domain: ${JSON.stringify(domain)}`);
+  if (domain === "" || /[\s\x00-\x1f\x7f]/.test(domain)) throw new GrammarError("invalid-argument", `Not a domain: ${JSON.stringify(domain)}`);
   return { code: 250, lines: [greeting === "" ? domain : `${domain} ${greeting}`, ...capabilities.toLines()] };
 }

@@ -468,6 +468,7 @@ function readParameters(line: Line, rest: string, restOffset: number, offsets: O
   const list: EsmtpParameter[] = [];
   if (rest === "") return list;
   if (rest.charCodeAt(0) !== 0x20) return line.error("SyntaxError", "Parameters must follow the address after a space", restOffset, esmtpParam);
+  const seen = new Set<string>();
   let empty = 0;
   for (let position = 1; position <= rest.length; ) {
     let next = rest.indexOf(" ", position);
@@ -500,9 +501,10 @@ function readParameters(line: Line, rest: string, restOffset: number, offsets: O
     }
     const value = valueText;
     const keyword = asciiUpper(keywordText);
-    for (const seen of list) {
-      if (seen.keyword === keyword) return line.error("DuplicateParameter", `Duplicate parameter ${keyword}`, start, "each parameter at most once (RFC 5321 §4.1.2)");
-    }
+    // A Set, not a scan of the list: a long line of distinct keywords would
+    // otherwise cost time quadratic in its length.
+    if (seen.has(keyword)) return line.error("DuplicateParameter", `Duplicate parameter ${keyword}`, start, "each parameter at most once (RFC 5321 §4.1.2)");
+    seen.add(keyword);
     const parameter = { keyword, value };
     offsets.push(start);
     list.push(parameter);
@@ -528,6 +530,17 @@ function checkExtensions(line: Line, parameters: readonly EsmtpParameter[], offs
     }
   }
   return undefined;
+}
+
+/**
+ * RFC 3339 §5.6 date-time, for RRVS and HOLDUNTIL. Anchored, and every
+ * quantifier is bounded over a fixed class, so it cannot backtrack.
+ */
+const rfc3339DateTime = /^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})$/;
+
+/** Whether decoded text holds a C0 control character or DEL. */
+function hasControl(text: string): boolean {
+  return /[\x00-\x1f\x7f]/.test(text);
 }
 
 function isDigits(text: string, min: number, max: number): boolean {
@@ -579,7 +592,12 @@ function parseMail(line: Line, argument: string): Outcome {
         const value = params.value(p);
         if (typeof value !== "string") return value;
         if (!isDigits(value, 1, 20)) return params.bad(p, "SIZE must be a number");
-        parameters.size = Number(value);
+        const size = Number(value);
+        // Beyond 2^53 a number loses its exact value; no server's maximum is that large (RFC 1870 §6.1: 552).
+        if (!Number.isSafeInteger(size)) {
+          return line.error("MessageTooBig", "SIZE exceeds any fixed maximum", offsets[list.indexOf(p)], "SIZE=1*20DIGIT of at most 2^53 - 1 (RFC 1870 §5)");
+        }
+        parameters.size = size;
         break;
       }
       case "BODY": {
@@ -610,7 +628,7 @@ function parseMail(line: Line, argument: string): Outcome {
           parameters.auth = null;
         } else {
           const decoded = decodeXtext(value);
-          if (decoded === undefined) return params.bad(p, "AUTH= must be xtext");
+          if (decoded === undefined || hasControl(decoded)) return params.bad(p, "AUTH= must be xtext of printable text");
           parameters.auth = decoded;
         }
         break;
@@ -627,7 +645,8 @@ function parseMail(line: Line, argument: string): Outcome {
         const value = params.value(p);
         if (typeof value !== "string") return value;
         const decoded = decodeXtext(value);
-        if (decoded === undefined) return params.bad(p, "ENVID must be xtext");
+        // RFC 3461 §4.4: the identifier is printable US-ASCII (a decoded CR or NUL would reach logs and DSNs).
+        if (decoded === undefined || hasControl(decoded)) return params.bad(p, "ENVID must be xtext of printable text");
         parameters.envid = decoded;
         break;
       }
@@ -666,6 +685,8 @@ function parseMail(line: Line, argument: string): Outcome {
         const value = params.value(p);
         if (typeof value !== "string") return value;
         if (parameters.holdFor !== undefined) return params.bad(p, "HOLDFOR and HOLDUNTIL exclude each other");
+        // RFC 4865 §3: holduntil-value = date-time (RFC 3339 §5.6).
+        if (!rfc3339DateTime.test(value)) return params.bad(p, "HOLDUNTIL must be an RFC 3339 date-time");
         parameters.holdUntil = value;
         break;
       }
@@ -729,7 +750,8 @@ function parseRcpt(line: Line, argument: string): Outcome {
         const addressType = asciiUpper(value.slice(0, semicolon));
         const encoded = value.slice(semicolon + 1);
         const address = addressType === "UTF-8" ? decodeUtf8Addr(encoded) : decodeXtext(encoded);
-        if (address === undefined || address === "") return params.bad(p, "ORCPT address is not correctly encoded");
+        // RFC 3461 §4.2: the address is printable text; a decoded control character is refused.
+        if (address === undefined || address === "" || hasControl(address)) return params.bad(p, "ORCPT address is not correctly encoded");
         parameters.orcpt = { addressType, address };
         break;
       }
@@ -740,7 +762,7 @@ function parseRcpt(line: Line, argument: string): Outcome {
         const semicolon = value.indexOf(";");
         const dateTime = semicolon < 0 ? value : value.slice(0, semicolon);
         const action = semicolon < 0 ? undefined : asciiUpper(value.slice(semicolon + 1));
-        if (!/^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})$/.test(dateTime)) {
+        if (!rfc3339DateTime.test(dateTime)) {
           return params.bad(p, "RRVS must be an RFC 3339 date-time");
         }
         if (action !== undefined && action !== "C" && action !== "R") return params.bad(p, "RRVS action must be C or R");

@@ -155,7 +155,9 @@ export function parseReply(input: string | Uint8Array): ReplyParseResult {
  * @returns the wire text
  * @throws {@link GrammarError} (`invalid-reply`) for a code outside 200–559, a
  *   malformed enhanced code or one whose class differs from the code's, or a
- *   line holding CR, LF or NUL (which would let text forge further replies)
+ *   line holding CR, LF or NUL (which would let text forge further replies),
+ *   another control character but HT, or a lone surrogate (which
+ *   {@link parseReplyLine} would refuse or read as U+FFFD)
  * @example
  * ```ts
  * serializeReply({ code: 250, lines: ["mx.example.com", "PIPELINING"] });
@@ -178,16 +180,26 @@ export function serializeReply(reply: Reply): string {
   // RFC 5321 §4.5.3.1.5: a reply line is at most 512 octets with CRLF; longer text is split.
   const budget = Limits.replyLineOut - 6 - (enhanced === undefined ? 0 : enhanced.length + 1);
   const texts: string[] = [];
-  for (const line of lines.length === 0 ? [""] : lines) texts.push(...wrap(line, budget));
+  for (const line of lines.length === 0 ? [""] : lines) {
+    // Checked before wrapping: what the parser would refuse or read otherwise is refused here.
+    if (typeof line !== "string") throw new GrammarError("invalid-reply", "Reply lines are strings");
+    const bad = line.search(unsendableInReply);
+    if (bad >= 0) {
+      const c = line.charCodeAt(bad);
+      throw new GrammarError(
+        "invalid-reply",
+        c === 0x0d || c === 0x0a || c === 0
+          ? "Reply text cannot hold CR, LF or NUL"
+          : c >= 0xd800 && c <= 0xdfff
+            ? "Reply text cannot hold a lone surrogate"
+            : `Reply text cannot hold the control character U+${c.toString(16).toUpperCase().padStart(4, "0")}`,
+      );
+    }
+    for (const piece of wrap(line, budget)) texts.push(piece);
+  }
   let out = "";
   for (let i = 0; i < texts.length; i += 1) {
     const line = texts[i] as string;
-    for (let j = 0; j < line.length; j += 1) {
-      const c = line.charCodeAt(j);
-      if (c === 0x0d || c === 0x0a || c === 0) {
-        throw new GrammarError("invalid-reply", "Reply text cannot hold CR, LF or NUL");
-      }
-    }
     const body = enhanced === undefined ? line : line === "" ? enhanced : `${enhanced} ${line}`;
     const separator = i === texts.length - 1 ? " " : "-";
     // RFC 4954 §8: continue-req = "334" SP [base64] CRLF, so a 334 keeps its space even when empty.
@@ -196,27 +208,56 @@ export function serializeReply(reply: Reply): string {
   return out;
 }
 
-/** Splits text into pieces of at most `budget` UTF-8 octets, at spaces where it can. */
+/**
+ * What {@link parseReplyLine} refuses or would read differently: C0 controls
+ * but HT, DEL, and lone surrogates (UTF-8 cannot carry them; an encoder
+ * writes U+FFFD instead). A single class and alternatives of single
+ * characters, so it cannot backtrack.
+ */
+const unsendableInReply = /[\x00-\x08\x0a-\x1f\x7f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** UTF-8 octets of the UTF-16 code unit at `i` of `text` (a surrogate pair counts 4 on its first unit, 0 on its second). */
+function octetsAt(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  if (c < 0x80) return 1;
+  if (c < 0x800) return 2;
+  if (c >= 0xd800 && c <= 0xdbff) return 4;
+  if (c >= 0xdc00 && c <= 0xdfff) return 0;
+  return 3;
+}
+
+/**
+ * Splits text into pieces of at most `budget` UTF-8 octets, at spaces where
+ * it can. One pass over the text: each piece is measured once.
+ */
 function wrap(text: string, budget: number): string[] {
   if (text.length <= budget / 4 || encodeUtf8(text).length <= budget) return [text];
   const pieces: string[] = [];
-  let rest = text;
-  while (encodeUtf8(rest).length > budget) {
-    // The longest prefix of whole code points within the budget.
+  let start = 0;
+  while (start < text.length) {
+    // The longest run of whole code points from `start` within the budget.
     let octets = 0;
-    let end = 0;
-    for (const char of rest) {
-      const size = encodeUtf8(char).length;
+    let end = start;
+    while (end < text.length) {
+      const size = octetsAt(text, end);
       if (octets + size > budget) break;
       octets += size;
-      end += char.length;
+      end += size === 4 ? 2 : 1;
     }
-    const space = rest.lastIndexOf(" ", end);
-    const cut = space > 0 ? space : end;
-    pieces.push(rest.slice(0, cut));
-    rest = rest.slice(space > 0 ? cut + 1 : cut);
+    if (end === text.length) {
+      pieces.push(text.slice(start));
+      break;
+    }
+    // Cut at the last space within the piece (or right after it), else at the budget.
+    const space = text.lastIndexOf(" ", end);
+    if (space > start) {
+      pieces.push(text.slice(start, space));
+      start = space + 1;
+    } else {
+      pieces.push(text.slice(start, end));
+      start = end;
+    }
   }
-  pieces.push(rest);
   return pieces;
 }
 

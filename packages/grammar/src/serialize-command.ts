@@ -135,6 +135,11 @@ function line(command: Command): string {
     case "EXPN": {
       const head = `${command.verb} ${checkText(command.argument, command.verb)}`;
       if (command.argument.length === 0) throw invalid(`${command.verb} needs an argument`);
+      // RFC 6531 §3.7.4.2: a last word "SMTPUTF8" is read as the parameter, so an argument ending in it cannot be sent as text.
+      const space = command.argument.lastIndexOf(" ");
+      if (command.smtputf8 !== true && space >= 0 && command.argument.slice(space + 1).toUpperCase() === "SMTPUTF8") {
+        throw invalid(`${command.verb} argument ${JSON.stringify(command.argument)} would be read as carrying the SMTPUTF8 parameter`);
+      }
       return command.smtputf8 === true ? `${head} SMTPUTF8` : head;
     }
     case "HELP":

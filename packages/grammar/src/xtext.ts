@@ -69,26 +69,25 @@ export function encodeXtext(text: string): string {
  */
 export function decodeXtext(text: string): string | undefined {
   if (plainXtext.test(text)) return text;
-  const bytes: number[] = [];
-  let ascii = true;
+  // Decoded bytes go into one array and through the fatal UTF-8 decoder:
+  // no argument spreading, whose stack limit a long value would exceed.
+  const bytes = new Uint8Array(text.length);
+  let length = 0;
   for (let i = 0; i < text.length; i += 1) {
     const c = text.charCodeAt(i);
     if (c === 0x2b) {
       const high = hexValue(text.charCodeAt(i + 1));
       const low = hexValue(text.charCodeAt(i + 2));
       if (high < 0 || low < 0) return undefined;
-      const byte = high * 16 + low;
-      if (byte > 0x7f) ascii = false;
-      bytes.push(byte);
+      bytes[length++] = high * 16 + low;
       i += 2;
     } else if (is(c, XCHAR)) {
-      bytes.push(c);
+      bytes[length++] = c;
     } else {
       return undefined;
     }
   }
-  if (ascii) return String.fromCharCode(...bytes);
-  return decodeUtf8(Uint8Array.from(bytes));
+  return decodeUtf8(bytes.subarray(0, length));
 }
 
 /** RFC 6533 QCHAR: %x21-2a / %x2c-3c / %x3e-5b / %x5d-7e. */
