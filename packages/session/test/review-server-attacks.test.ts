@@ -105,6 +105,29 @@ describe("STARTTLS command injection (CVE-2011-0411)", () => {
     expect(h.replies.at(-1)).toMatchObject({ code: 503 });
   });
 
+  it("STARTTLS pipelined behind an unanswered message decision: what follows it is still never read", () => {
+    const h = ready({ tls: { starttls: true }, policy: { forbidUnauthorizedPipelining: false } }, (event) => (event.type === "message-end" ? undefined : { type: "accept" }));
+    h.send("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n");
+    h.send("hi\r\n.\r\nSTARTTLS\r\nMAIL FROM:<x@example.com>\r\nRCPT TO:<y@example.org>\r\n");
+    h.send("DATA\r\n");
+    expect(h.pending).toHaveLength(1);
+    h.decide(h.pending[0]!.requestId, { type: "accept" });
+    expect(h.codes().slice(-2)).toEqual([250, 220]);
+    h.session.tlsEstablished({}, h.now);
+    h.drain();
+    expect(h.eventsOf("mail-requested")).toHaveLength(1);
+    expect(h.eventsOf("command-received").map((event) => event.verb)).toEqual(["EHLO", "MAIL", "RCPT", "DATA", "STARTTLS"]);
+    expect(h.eventsOf("pipelined-bytes-discarded").reduce((sum, event) => sum + event.count, 0)).toBe("MAIL FROM:<x@example.com>\r\nRCPT TO:<y@example.org>\r\nDATA\r\n".length);
+  });
+
+  it("STARTTLS pipelined behind an unanswered RCPT decision is refused (in a transaction) and what follows is read as commands", () => {
+    const h = ready({ tls: { starttls: true }, policy: { forbidUnauthorizedPipelining: false } }, (event) => (event.type === "recipient-requested" ? undefined : { type: "accept" }));
+    h.send("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nSTARTTLS\r\nNOOP\r\n");
+    h.decide(h.pending[0]!.requestId, { type: "accept" });
+    expect(h.codes().slice(-3)).toEqual([250, 503, 250]);
+    expect(h.startTls).toBe(0);
+  });
+
   it("tlsEstablished outside a handshake is a typed misuse error", () => {
     const h = ready();
     expect(() => h.session.tlsEstablished({}, h.now)).toThrow(ServerSessionError);
