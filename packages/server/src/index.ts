@@ -10,14 +10,14 @@
  * - a PROXY protocol v1/v2 parser for running behind HAProxy:
  *   {@link createProxyProtocolParser};
  * - a relay policy that is never an open relay: {@link createRelayPolicy},
- *   with {@link parseForwardPath} and {@link normalizeDomain}.
+ *   with {@link mailboxAddress} and {@link normalizeDomain}.
  *
  * @example
  * ```ts
- * import { createRelayPolicy, parseForwardPath } from "@smtpkit/server";
+ * import { createRelayPolicy, mailboxAddress } from "@smtpkit/server";
  * const policy = createRelayPolicy({ localDomains: ["example.org"] });
- * const path = parseForwardPath("<bob@example.org>");
- * if (path.ok) policy.check({ recipient: path.mailbox, clientAddress: "203.0.113.9", authenticated: false }).type; // "accept"
+ * const recipient = mailboxAddress({ localPart: "bob", domain: "example.org" }); // as the grammar parsed RCPT TO
+ * policy.check({ recipient, clientAddress: "203.0.113.9", authenticated: false }).type; // "accept"
  * ```
  *
  * @packageDocumentation
@@ -94,11 +94,9 @@ export {
   MAX_DOMAIN_LENGTH,
   MAX_LOCAL_PART_LENGTH,
   MAX_PATH_LENGTH,
+  mailboxAddress,
   normalizeDomain,
-  parseForwardPath,
   type MailboxAddress,
-  type PathErrorReason,
-  type PathParseResult,
 } from "./mailbox-address.js";
 export {
   createRelayPolicy,

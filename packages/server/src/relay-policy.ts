@@ -17,7 +17,7 @@
  *   `allowRoutingCharactersInLocalParts`).
  *
  * The decision is made on the final forward-path: source routes dropped and
- * the local part dequoted ({@link parseForwardPath} does both). Domains are
+ * the local part dequoted ({@link mailboxAddress} gives that from the grammar's parse). Domains are
  * compared case-insensitively as A-labels, so `bücher.example` and
  * `xn--bcher-kva.example` are one domain.
  *

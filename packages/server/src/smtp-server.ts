@@ -34,7 +34,7 @@ import {
 } from "@smtpkit/session";
 import { Connection, type ConnectionAddresses, type ConnectionEnvironment, type MessageOutcome } from "./connection.js";
 import { blockContains, parseIpAddress, parseIpBlock, type IpBlock } from "./ip-address.js";
-import { parseForwardPath, type PathParseResult } from "./mailbox-address.js";
+import { mailboxAddress } from "./mailbox-address.js";
 import { createProxyProtocolParser, DEFAULT_PROXY_V2_MAX_LENGTH } from "./proxy-protocol.js";
 import { DEFAULT_CONTENT_HIGH_WATER_MARK } from "./message-content.js";
 import { openMaildirStore, type MaildirStore, type MaildirStoreOptions } from "./maildir-store.js";
@@ -230,11 +230,6 @@ function mailboxText(mailbox: Mailbox): string {
   return mailbox.domain === "" ? mailbox.localPart : `${mailbox.localPart}@${mailbox.domain}`;
 }
 
-/** The final forward-path: dequoted, source route dropped. */
-function finalPath(mailbox: Mailbox): PathParseResult {
-  return parseForwardPath(`<${mailboxText(mailbox)}>`);
-}
-
 /**
  * Creates the reference SMTP (or LMTP) server.
  *
@@ -350,14 +345,14 @@ export function createServer(options: ServerOptions): SmtpServer {
       hooks.onMailFrom === undefined ? undefined : hooks.onMailFrom({ from: event.from, parameters: event.parameters }, connection),
     // RFC 5321 §3.6.2 and §7.1: judged on the final forward-path, before any hook, so no hook can open a relay by accident.
     onRcptTo: async (event, connection): Promise<HookAnswer> => {
-      const path = finalPath(event.to);
-      if (!path.ok) return { type: "reject", situation: "MailboxNameNotAllowed" };
-      const verdict = relay.check({ recipient: path.mailbox, clientAddress: connection.remoteAddress, authenticated: connection.authenticatedAs !== undefined });
+      // The grammar parsed the path and dropped any source route; only the quoting remains.
+      const recipient = mailboxAddress(event.to);
+      const verdict = relay.check({ recipient, clientAddress: connection.remoteAddress, authenticated: connection.authenticatedAs !== undefined });
       if (verdict.type === "refuse") return { type: "reject", situation: verdict.situation };
       if (useDefaultStore) {
         // No queue: the default store delivers locally only.
         if (verdict.destination === "remote") return { type: "reject", situation: "RelayDenied" };
-        const directory = (await getStore()).mailboxDirectory(path.mailbox);
+        const directory = (await getStore()).mailboxDirectory(recipient);
         if (!directory.ok) return { type: "reject", situation: "MailboxNameNotAllowed" };
       }
       if (hooks.onRcptTo === undefined) return undefined;
@@ -369,12 +364,7 @@ export function createServer(options: ServerOptions): SmtpServer {
         return { decision: answer ?? accept };
       }
       const store = await getStore();
-      const recipients = [];
-      for (const recipient of envelope.recipients) {
-        const path = finalPath(recipient.to);
-        if (path.ok) recipients.push(path.mailbox);
-      }
-      if (recipients.length === 0) return { decision: { type: "reject", situation: "TransactionFailed" } };
+      const recipients = envelope.recipients.map((recipient) => mailboxAddress(recipient.to));
       const result = await store.deliver({
         recipients,
         reversePath: envelope.from === null ? "" : mailboxText(envelope.from),
