@@ -3,7 +3,7 @@
 // backpressure, and the delivered Maildir bytes (LF line ends, trace headers
 // stripped) equal to what was sent.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { convertLineEnds, requirePeer, startPostfix, stripTraceHeaders, type RunningPostfix } from "@smtpkit/interop";
+import { convertLineEnds, requirePeer, startPostfix, startSmtpTap, stripTraceHeaders, type RunningPostfix } from "@smtpkit/interop";
 import { connect, SmtpClientError } from "@smtpkit/client";
 
 const encoder = new TextEncoder();
@@ -107,6 +107,26 @@ describe.skipIf(!requirePeer("postfix"))("@smtpkit/client -> Postfix smtpd", () 
     const stored = storedWith(secure, "tls") ?? Buffer.alloc(0);
     expect(stripTraceHeaders(stored)).toEqual(convertLineEnds(sent, "lf"));
     expect(stored.toString("latin1")).toMatch(/with ESMTPS/);
+  });
+
+  it("on the wire: EHLO and STARTTLS in clear text, then only TLS records from the client", async () => {
+    const tap = await startSmtpTap({ upstreamPort: secure.port });
+    try {
+      const client = await connect({
+        host: "127.0.0.1",
+        port: tap.port,
+        hostname: "client.example.test",
+        tls: { ca: secure.certificate?.certificate ?? "", servername: secure.certificate?.commonName ?? "" },
+      });
+      await client.send({ from: "alice@example.test", to: ["bob@example.test"], message: letter("wire", "Secret.\r\n") });
+      await client.close();
+      const fromClient = tap.chunks().filter((chunk) => chunk.direction === "client");
+      const clear = fromClient.filter((chunk) => !chunk.tls).map((chunk) => chunk.bytes.toString("latin1")).join("");
+      expect(clear).toBe("EHLO client.example.test\r\nSTARTTLS\r\n");
+      expect(fromClient.some((chunk) => chunk.tls)).toBe(true);
+    } finally {
+      await tap.stop();
+    }
   });
 
   it("STARTTLS required against a Postfix without it fails before MAIL: nothing is delivered", async () => {
