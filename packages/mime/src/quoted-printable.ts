@@ -37,6 +37,12 @@ for (let letter = 0; letter < 6; letter++) {
   hexValue[0x61 + letter] = 10 + letter;
 }
 
+/** The bytes the decoder must look at: "=", CR and LF; every other byte stands for itself. */
+const special = new Uint8Array(256);
+special[EQUALS] = 1;
+special[CR] = 1;
+special[LF] = 1;
+
 interface DecodeState {
   /** Length of the run of literal spaces and tabs that ends the output so far. */
   whitespace: number;
@@ -57,7 +63,30 @@ function decodeSome(input: Uint8Array, state: DecodeState, final: boolean): { ou
   let whitespace = state.whitespace;
   let index = 0;
   while (index < length) {
-    const byte = input[index] as number;
+    let byte = input[index] as number;
+    if (special[byte] === 0) {
+      // The common case: a run of bytes that stand for themselves (spaces and tabs too).
+      const runStart = written;
+      do {
+        output[written++] = byte;
+        if (++index === length) break;
+        byte = input[index] as number;
+      } while (special[byte] === 0);
+      // The spaces and tabs that end the run, for rule 3 at the next line end.
+      let blank = written;
+      while (blank > runStart && (output[blank - 1] === SPACE || output[blank - 1] === TAB)) blank--;
+      const startedHere = blank > runStart || whitespace === 0;
+      whitespace = blank === runStart ? whitespace + (written - blank) : written - blank;
+      if (!final && startedHere && whitespace > 0 && whitespace <= maxTrailingWhitespace && (index === length || (byte === CR && index + 1 === length))) {
+        // A run of whitespace that reaches the end of the input may precede a
+        // line break: it waits for the next chunk.
+        index -= whitespace;
+        written -= whitespace;
+        whitespace = 0;
+        break;
+      }
+      if (index === length) break;
+    }
     if (byte === EQUALS) {
       let next = index + 1;
       while (next < length && next - index <= maxTrailingWhitespace && (input[next] === SPACE || input[next] === TAB)) next++;
@@ -88,19 +117,8 @@ function decodeSome(input: Uint8Array, state: DecodeState, final: boolean): { ou
       whitespace = 0;
     } else if (byte === CR && index + 1 >= length && !final) {
       break;
-    } else if (byte === SPACE || byte === TAB) {
-      if (!final && whitespace === 0) {
-        // Wait for the end of a run that reaches the end of the input: it
-        // may precede a line break. Longer runs are never removed.
-        let end = index;
-        while (end < length && (input[end] === SPACE || input[end] === TAB)) end++;
-        const reachesEnd = end === length || (input[end] === CR && end + 1 === length);
-        if (reachesEnd && end - index <= maxTrailingWhitespace) break;
-      }
-      whitespace++;
-      output[written++] = byte;
-      index++;
     } else {
+      // A lone CR (not before LF): a byte like any other.
       whitespace = 0;
       output[written++] = byte;
       index++;
