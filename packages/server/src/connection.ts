@@ -263,6 +263,8 @@ export class Connection {
     const plain = this.#stream;
     this.#detach(plain);
     plain.pause();
+    // The TLS layer reports what breaks; an error left on the clear stream must not crash the process.
+    plain.on("error", () => undefined);
     if (secureContext === undefined) {
       plain.destroy();
       this.#finish();

@@ -193,7 +193,8 @@ export type ServerLogEvent =
     }
   | { readonly type: "message-refused"; readonly connectionId: string; readonly id: string; readonly reason: string }
   | { readonly type: "protocol-violation"; readonly connectionId: string; readonly violation: string; readonly detail: string }
-  | { readonly type: "hook-error"; readonly connectionId: string; readonly hook: string; readonly error: string };
+  | { readonly type: "hook-error"; readonly connectionId: string; readonly hook: string; readonly error: string }
+  | { readonly type: "listener-error"; readonly error: string };
 
 /**
  * Receives the server's log events; it must not throw (what it throws is swallowed).

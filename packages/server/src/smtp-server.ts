@@ -524,6 +524,8 @@ export function createServer(options: ServerOptions): SmtpServer {
     listener = net.createServer((socket) => onSocket(socket));
   }
   const netServer = listener;
+  // After listen: accept failures (EMFILE…) are reported, never thrown into the process.
+  const onListenerError = (error: Error): void => log({ type: "listener-error", error: `${error.name}: ${error.message}` });
 
   return {
     async listen(listenOptions: ListenOptions): Promise<net.AddressInfo> {
@@ -535,6 +537,7 @@ export function createServer(options: ServerOptions): SmtpServer {
         netServer.once("error", onError);
         netServer.listen({ host, port }, () => {
           netServer.off("error", onError);
+          netServer.on("error", onListenerError);
           resolveListen();
         });
       });

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { Duplex } from "node:stream";
 import tls from "node:tls";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createSaslClient, createScramVerifier } from "@smtpkit/session";
 import { createServer, type ServerHooks, type ServerOptions } from "@smtpkit/server";
 import { duplexPair, ReplyReader } from "./server-helpers.js";
 
@@ -206,5 +207,69 @@ describe("the Received header's protocol (RFC 3848)", () => {
     }
     expect(headers[0]).toMatch(/ with SMTP id /);
     expect(headers[1]).toMatch(/ with ESMTP id /);
+  });
+});
+
+describe("SCRAM-SHA-256-PLUS after STARTTLS (RFC 5802, RFC 9266)", () => {
+  async function scram(password: string): Promise<{ code: number; identity: string | undefined }> {
+    const verifier = createScramVerifier("pencil", new Uint8Array(16).fill(3), 4096);
+    let identity: string | undefined;
+    const server = createServer({
+      ...base,
+      tls: { key, cert },
+      auth: { mechanisms: ["SCRAM-SHA-256", "SCRAM-SHA-256-PLUS"] },
+      hooks: {
+        async onAuth(request) {
+          // Only the stored verifier: no plaintext password on the server.
+          return request.type === "lookup-scram-verifier" && request.username === "user" ? { type: "scram-verifier", verifier } : { type: "reject" };
+        },
+        async onMailFrom(_request, connection) {
+          identity = connection.authenticatedAs;
+          return undefined;
+        },
+      },
+    });
+    const pair = duplexPair();
+    void server.handleConnection(pair.server, { remoteAddress: "192.0.2.1" });
+    const plain = new ReplyReader(pair.client);
+    await plain.code();
+    await plain.send("EHLO client.example\r\n");
+    expect(plain.text).not.toContain("SCRAM");
+    expect(await plain.send("STARTTLS\r\n")).toBe(220);
+    pair.client.removeAllListeners("data");
+    pair.client.removeAllListeners("end");
+    pair.client.pause();
+    const secure = tls.connect({ socket: pair.client as unknown as import("node:net").Socket, rejectUnauthorized: false });
+    secure.on("error", () => undefined);
+    const client = new ReplyReader(secure as unknown as Duplex);
+    expect(await client.send("EHLO client.example\r\n")).toBe(250);
+    expect(client.text).toContain("250 AUTH SCRAM-SHA-256-PLUS SCRAM-SHA-256\r\n");
+    const channelBinding = { type: "tls-exporter" as const, data: new Uint8Array(secure.exportKeyingMaterial(32, "EXPORTER-Channel-Binding", Buffer.alloc(0))) };
+    const sasl = createSaslClient("SCRAM-SHA-256-PLUS", { credentials: { username: "user", password }, nonce: "rOprNGfwEbeRWgbNEkqO", channelBinding });
+    const first = sasl.start({ initialResponse: true });
+    if (first.type !== "response") throw new Error("no client-first message");
+    const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64");
+    let reply = await client.send(`AUTH SCRAM-SHA-256-PLUS ${b64(first.response.reveal())}\r\n`);
+    expect(reply).toBe(334);
+    const serverFirst = client.text.trimEnd().split("\r\n").at(-1)!.slice(4);
+    const final = sasl.respond(new Uint8Array(Buffer.from(serverFirst, "base64")));
+    if (final.type !== "response") throw new Error(`client-final failed: ${final.type}`);
+    reply = await client.send(`${b64(final.response.reveal())}\r\n`);
+    if (reply === 334) {
+      const serverFinal = client.text.trimEnd().split("\r\n").at(-1)!.slice(4);
+      const verified = sasl.respond(new Uint8Array(Buffer.from(serverFinal, "base64")));
+      expect(verified.type).toBe("response");
+      reply = await client.send("\r\n");
+    }
+    if (reply === 235) await client.send("MAIL FROM:<a@example.net>\r\n");
+    return { code: reply, identity };
+  }
+
+  it("authenticates with the stored verifier and the TLS channel binding", async () => {
+    expect(await scram("pencil")).toEqual({ code: 235, identity: "user" });
+  });
+
+  it("refuses a wrong password with 535", async () => {
+    expect((await scram("crayon")).code).toBe(535);
   });
 });
