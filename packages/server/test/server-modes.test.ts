@@ -273,3 +273,32 @@ describe("SCRAM-SHA-256-PLUS after STARTTLS (RFC 5802, RFC 9266)", () => {
     expect((await scram("crayon")).code).toBe(535);
   });
 });
+
+describe("policies passed to the session", () => {
+  it("requireTls: MAIL before STARTTLS gets 530 (RFC 3207 §4); requireTls without tls throws", async () => {
+    const server = createServer({ ...base, tls: { key, cert }, requireTls: true, hooks: storing([]) });
+    const pair = duplexPair();
+    void server.handleConnection(pair.server, { remoteAddress: "192.0.2.1" });
+    const client = new ReplyReader(pair.client);
+    await client.code();
+    await client.send("EHLO client.example\r\n");
+    expect(await client.send("MAIL FROM:<a@example.net>\r\n")).toBe(530);
+    expect(() => createServer({ ...base, requireTls: true })).toThrow();
+  });
+
+  it("auth.required: MAIL before AUTH gets 530 (RFC 4954 §6)", async () => {
+    const server = createServer({
+      ...base,
+      auth: { required: true, allowInsecureAuth: true },
+      hooks: { ...storing([]), async onAuth() { return { type: "accept" }; } },
+    });
+    const pair = duplexPair();
+    void server.handleConnection(pair.server, { remoteAddress: "192.0.2.1" });
+    const client = new ReplyReader(pair.client);
+    await client.code();
+    await client.send("EHLO client.example\r\n");
+    expect(await client.send("MAIL FROM:<a@example.net>\r\n")).toBe(530);
+    expect(await client.send(`AUTH PLAIN ${Buffer.from("\0u\0p").toString("base64")}\r\n`)).toBe(235);
+    expect(await client.send("MAIL FROM:<a@example.net>\r\n")).toBe(250);
+  });
+});
