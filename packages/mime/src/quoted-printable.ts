@@ -235,6 +235,20 @@ const asciiDecoder = new TextDecoder();
 const literal = new Uint8Array(256);
 for (let byte = 33; byte <= 126; byte++) literal[byte] = byte === EQUALS ? 0 : 1;
 
+/** What the encoder's fast path does with a byte: write it, write it unless at a line start, look at the next byte, escape it, or leave it to the general path (CR). */
+const plainKind = 0;
+const dotKind = 1;
+const blankKind = 2;
+const escapeKind = 3;
+const crKind = 4;
+const byteKind = new Uint8Array(256).fill(escapeKind);
+for (let byte = 33; byte <= 126; byte++) byteKind[byte] = plainKind;
+byteKind[EQUALS] = escapeKind;
+byteKind[0x2e] = dotKind;
+byteKind[SPACE] = blankKind;
+byteKind[TAB] = blankKind;
+byteKind[CR] = crKind;
+
 class QuotedPrintableEncoder implements TextChunkEncoder {
   private column = 0;
   /** A CR, space or tab whose encoding depends on the next byte. */
@@ -298,8 +312,44 @@ class QuotedPrintableEncoder implements TextChunkEncoder {
     // At most 3 output bytes per input byte, plus a soft break every line.
     this.reserve(chunk.length * 3 + Math.ceil((chunk.length * 3) / (this.lineLength - 1)) * 3 + 8);
     const binary = this.binary;
-    for (let index = 0; index < chunk.length; index++) {
-      const byte = chunk[index] as number;
+    const length = chunk.length;
+    // Before this column a literal byte (or a space not before a line end) never needs a soft break.
+    const roomy = this.lineLength - 2;
+    for (let index = 0; index < length; index++) {
+      let byte = chunk[index] as number;
+      if (this.held < 0 && this.column < roomy) {
+        // The common case, in locals: printable characters, and spaces and tabs
+        // followed by something other than a line end, on a line with room.
+        const output = this.output;
+        let written = this.written;
+        let column = this.column;
+        const escapeLimit = this.lineLength - 4;
+        for (;;) {
+          const kind = byteKind[byte] as number;
+          if (kind === plainKind || (kind === dotKind && column !== 0)) {
+            output[written++] = byte;
+            column++;
+          } else if (kind === blankKind) {
+            const next = index + 1 < length ? (chunk[index + 1] as number) : CR;
+            if (next === CR || next === LF) break;
+            output[written++] = byte;
+            column++;
+          } else if (kind === escapeKind && column <= escapeLimit) {
+            output[written++] = EQUALS;
+            output[written++] = hexDigits[byte >> 4] as number;
+            output[written++] = hexDigits[byte & 15] as number;
+            column += 3;
+          } else {
+            break;
+          }
+          if (++index === length || column >= roomy) break;
+          byte = chunk[index] as number;
+        }
+        this.written = written;
+        this.column = column;
+        if (index === length) break;
+        byte = chunk[index] as number;
+      }
       if (this.held >= 0) {
         const held = this.held;
         this.held = -1;
