@@ -305,6 +305,30 @@ describe("sizes and limits", () => {
     expect(h.eventsOf("message-end")).toEqual([]);
   });
 
+  it("a client cannot hold the connection by repeating EHLO: past maxJunkCommands each counts as an error", () => {
+    const h = ready({ limits: { maxJunkCommands: 5, maxErrors: 3 } });
+    for (let i = 0; i < 20 && !h.closed; i += 1) {
+      h.tick(h.now + 4 * 60_000);
+      h.send("EHLO c.example\r\n");
+    }
+    expect(h.closed).toBe(true);
+    // The first EHLO is free, the next 5 are junk within the limit, the next 3 are errors: the 3rd closes.
+    expect(h.codes().filter((code) => code === 250)).toHaveLength(1 + 5 + 3);
+    expect(h.codes().at(-1)).toBe(421);
+  });
+
+  it("the first EHLO after STARTTLS is not junk", () => {
+    const h = ready({ tls: { starttls: true }, limits: { maxJunkCommands: 1, maxErrors: 1 } });
+    h.send("STARTTLS\r\n");
+    h.session.tlsEstablished({}, h.now);
+    h.drain();
+    h.send("EHLO c.example\r\n");
+    h.send("EHLO c.example\r\n");
+    expect(h.closed).toBe(false);
+    h.send("EHLO c.example\r\n");
+    expect(h.closed).toBe(true);
+  });
+
   it("maxErrors error replies give 421 and close", () => {
     const h = ready({ limits: { maxErrors: 4 } });
     h.send("XYZZY\r\nXYZZY\r\nXYZZY\r\nXYZZY\r\nXYZZY\r\n");

@@ -158,7 +158,10 @@ export interface ServerLimits {
   readonly maxErrors?: number;
   /** Most failed AUTH attempts before 421. Default {@link SERVER_DEFAULT_MAX_AUTH_FAILURES}. */
   readonly maxAuthFailures?: number;
-  /** Most junk commands between accepted messages before each counts as an error. Default {@link SERVER_DEFAULT_MAX_JUNK_COMMANDS}. */
+  /**
+   * Most junk commands (NOOP, RSET, VRFY, EXPN, HELP, ETRN, and every EHLO/HELO/LHLO after the first of a
+   * TLS epoch) between accepted messages before each counts as an error. Default {@link SERVER_DEFAULT_MAX_JUNK_COMMANDS}.
+   */
   readonly maxJunkCommands?: number;
   /** Longest command line in octets (the grammar's `maxLineLength`; default 2048). */
   readonly maxLineLength?: number;

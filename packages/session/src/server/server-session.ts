@@ -59,6 +59,7 @@ import {
   commandInputs,
   findTransition,
   nextState,
+  transitionTable,
   type CommandInput,
   type SessionFlags,
   type SessionInput,
@@ -120,8 +121,10 @@ type Pending =
   | { readonly kind: "message-end"; readonly slot: Slot; readonly verb: "DATA" | "BDAT" }
   | { readonly kind: "auth"; readonly slot: Slot };
 
-/** States in which the client's lines are commands. */
-const commandStates: ReadonlySet<SessionState> = new Set(["refused", "awaiting-hello", "ready", "mail", "recipients", "bdat", "closing"]);
+/** States in which the client's lines are commands: those where the table has a row for some command. */
+const commandStates: ReadonlySet<SessionState> = new Set(
+  transitionTable.filter((row) => (commandInputs as readonly SessionInput[]).includes(row.input)).map((row) => row.state),
+);
 
 /**
  * RFC 2920 §3.1: "EHLO, DATA, VRFY, EXPN, TURN, QUIT, and NOOP ... can only
@@ -908,8 +911,15 @@ export class ServerSession {
     const reply = this.#situation(name);
     this.#reply(this.#slot(verb), reply);
     this.#apply(verb as SessionInput, reply.code);
-    // Postfix's smtpd_junk_command_limit: past the limit, each NOOP, RSET, VRFY, EXPN, HELP or ETRN
-    // counts as an error, so a client cannot hold the connection by resetting the command clock forever.
+    this.#junk();
+  }
+
+  /**
+   * Postfix's smtpd_junk_command_limit: past the limit, each NOOP, RSET, VRFY, EXPN, HELP or ETRN
+   * (and, as Exim's smtp_accept_max_nonmail counts them, each repeated EHLO/HELO/LHLO) counts as an
+   * error, so a client cannot hold the connection by resetting the command clock forever.
+   */
+  #junk(): void {
     this.#junkCommands += 1;
     if (this.#junkCommands > this.#config.limits.maxJunkCommands) this.#countError();
   }
@@ -922,6 +932,7 @@ export class ServerSession {
   #helloCommand(command: HelloCommand): void {
     this.#abortMessage("reset");
     const verb = command.verb;
+    const repeated = this.#hello !== undefined;
     this.#hello = { verb, domain: command.domain };
     this.#advertised = verb === "HELO" ? CapabilitySet.empty : advertisedCapabilities(this.#config, this.#tls, this.#channelBinding);
     const reply: Reply =
@@ -930,6 +941,7 @@ export class ServerSession {
         : ehloReply(this.#config.hostname, this.#advertised, Situations.HelloOk.text);
     this.#reply(this.#slot(verb), reply);
     this.#apply(verb, 250);
+    if (repeated) this.#junk();
   }
 
   #mailCommand(command: MailCommand): void {
