@@ -302,7 +302,23 @@ export function parseText(text: string, options: Resolved): CommandParseResult {
       line: text,
     };
   }
-  if (tab >= 0) extraWhitespace = true;
+  if (tab >= 0) {
+    // HT stands for a space only between arguments; inside a quoted string
+    // (RFC 5321 qtextSMTP and quoted-pair exclude it) it would change the
+    // address the client wrote, so it is refused there.
+    const quoted = tabInQuotedString(text);
+    if (quoted >= 0) {
+      return {
+        ok: false,
+        error: commandError("SyntaxError", "Control character in a quoted string", knownVerb(verb), {
+          position: quoted,
+          expected: "qtextSMTP or quoted-pair (RFC 5321 §4.1.2)",
+        }),
+        line: text,
+      };
+    }
+    extraWhitespace = true;
+  }
   let body = extraWhitespace ? text.replace(/\t/g, " ") : text;
   // Trailing white space (RFC 5321 §4.1.1: receivers SHOULD tolerate it).
   let trimmed = body.length;
@@ -323,6 +339,18 @@ export function parseText(text: string, options: Resolved): CommandParseResult {
   const outcome = parseVerb(line, end);
   if ("situation" in outcome) return { ok: false, error: outcome, line: text };
   return { ok: true, command: outcome, leniencies: line.leniencies ?? noLeniencies };
+}
+
+/** The index of the first HT inside a double-quoted string of `text`, or -1. */
+function tabInQuotedString(text: string): number {
+  let quoted = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) quoted = !quoted;
+    else if (quoted && c === 0x5c) i += 1;
+    if (quoted && text.charCodeAt(i) === 0x09) return i;
+  }
+  return -1;
 }
 
 const knownVerbs = new Set<string>([
