@@ -15,6 +15,10 @@ export async function cases(profile) {
   const libqp = await tryImport("libqp");
   const postalBase64 = await tryImport(pathOf("postal-mime", "dist/esm/base64-decoder.js"));
   const postalQp = await tryImport(pathOf("postal-mime", "dist/esm/qp-decoder.js"));
+  const postalWords = await tryImport(pathOf("postal-mime", "dist/esm/decode-strings.js"));
+  // libmime's CommonJS export is an instance whose methods live on its prototype: no named exports.
+  const libmimeModule = await tryImport("libmime");
+  const libmime = libmimeModule.module ? { module: libmimeModule.module.default } : libmimeModule;
 
   const raw = pseudoRandomBytes(size);
   const encoded = wrappedBase64(raw);
@@ -25,7 +29,45 @@ export async function cases(profile) {
   const qpText = libqp.module ? libqp.module.encode(Buffer.from(text)) : "";
   const qpWrapped = libqp.module ? Buffer.from(libqp.module.wrap(qpText, 76), "latin1") : Buffer.alloc(0);
 
+  const headerValues = encodedHeaderValues(profile === "smoke" ? 200 : 4000);
+  const headerBytes = headerValues.reduce((sum, value) => sum + value.length, 0);
+
   return [
+    {
+      group: "codecs",
+      name: `RFC 2047 decoding, ${headerValues.length} header values (B and Q, UTF-8 and ISO-8859-1)`,
+      unit: "MB/s",
+      target: "≥ 2× the best peer",
+      systems: [
+        {
+          name: "@smtpkit/mime",
+          role: "ours",
+          available: needs(mime, "decodeEncodedWords"),
+          run: () => {
+            for (const value of headerValues) mime.module.decodeEncodedWords(value);
+            return headerBytes;
+          },
+        },
+        {
+          name: "postal-mime",
+          role: "peer",
+          available: needs(postalWords, "decodeWords"),
+          run: () => {
+            for (const value of headerValues) postalWords.module.decodeWords(value);
+            return headerBytes;
+          },
+        },
+        {
+          name: "libmime",
+          role: "peer",
+          available: needs(libmime, "decodeWords"),
+          run: () => {
+            for (const value of headerValues) libmime.module.decodeWords(value);
+            return headerBytes;
+          },
+        },
+      ],
+    },
     {
       group: "codecs",
       name: `base64 decode, ${size / MB} MB of 76-column CRLF lines, one shot`,
@@ -150,6 +192,73 @@ export async function cases(profile) {
       ],
     },
   ];
+}
+
+// Realistic Subject, From and file-name values: plain text around encoded words,
+// long values split into several adjacent words (as mailers fold them), B and
+// Q, UTF-8 and ISO-8859-1, upper- and lower-case labels. Encoded here by hand
+// so that no decoder is measured on its own library's encoder.
+function encodedHeaderValues(count) {
+  const phrases = [
+    "Grüße aus dem Büro",
+    "Réunion de l'équipe à 14h",
+    "Ihre Bestellung Nr. 4711 wurde versandt",
+    "Année fiscale: résumé",
+    "Zoë Çelik",
+    "Привет, как дела?",
+    "日本語の件名です",
+    "Ünïcödé façade naïve café",
+    "Emoji 🎉 party invitation",
+    "Søren Kierkegaard Ærø",
+  ];
+  const random = pseudoRandomBytes(count * 4, 47);
+  const latin1Safe = (text) => [...text].every((character) => character.charCodeAt(0) <= 0xff);
+  const qEncode = (bytes) => {
+    let out = "";
+    for (const byte of bytes) {
+      if (byte === 0x20) out += "_";
+      else if ((byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a)) out += String.fromCharCode(byte);
+      else out += `=${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+    }
+    return out;
+  };
+  const words = (text, charset, encoding) => {
+    const bytes = charset === "UTF-8" ? Buffer.from(text, "utf8") : Buffer.from(text, "latin1");
+    // Split long values into several words of at most 30 bytes, on character boundaries.
+    const pieces = [];
+    let start = 0;
+    while (start < bytes.length) {
+      let end = Math.min(bytes.length, start + 30);
+      if (charset === "UTF-8") while (end < bytes.length && (bytes[end] & 0xc0) === 0x80) end -= 1;
+      pieces.push(bytes.subarray(start, end));
+      start = end;
+    }
+    const label = random[pieces.length % random.length] % 3 === 0 ? charset.toLowerCase() : charset;
+    return pieces
+      .map((piece) => `=?${label}?${encoding}?${encoding === "B" ? piece.toString("base64") : qEncode(piece)}?=`)
+      .join(random[start % random.length] % 2 === 0 ? " " : "  ");
+  };
+  const values = [];
+  for (let index = 0; index < count; index += 1) {
+    const phrase = phrases[random[index * 4] % phrases.length];
+    const charset = latin1Safe(phrase) && random[index * 4 + 1] % 2 === 0 ? "ISO-8859-1" : "UTF-8";
+    const encoding = random[index * 4 + 2] % 2 === 0 ? "B" : "Q";
+    const encoded = words(phrase, charset, encoding);
+    switch (random[index * 4 + 3] % 4) {
+      case 0:
+        values.push(encoded); // a whole Subject
+        break;
+      case 1:
+        values.push(`Re: ${encoded} [ticket #${index}]`); // text around a word
+        break;
+      case 2:
+        values.push(`${encoded} <user${index}@example.com>`); // a display name
+        break;
+      default:
+        values.push(`Fwd: plain ASCII subject number ${index}`); // no encoded word at all
+    }
+  }
+  return values;
 }
 
 function pathOf(packageName, file) {
