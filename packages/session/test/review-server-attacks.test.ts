@@ -128,6 +128,11 @@ describe("STARTTLS command injection (CVE-2011-0411)", () => {
     expect(h.startTls).toBe(0);
   });
 
+  it("receive with something other than bytes is a typed misuse error", () => {
+    const h = ready();
+    expect(() => h.session.receive("NOOP\r\n" as unknown as Uint8Array, h.now)).toThrow(expect.objectContaining({ reason: "invalid-argument" }));
+  });
+
   it("tlsEstablished outside a handshake is a typed misuse error", () => {
     const h = ready();
     expect(() => h.session.tlsEstablished({}, h.now)).toThrow(ServerSessionError);

@@ -18,7 +18,9 @@ export type ServerSessionErrorReason =
   /** An input was given in a state that cannot take it (`tlsEstablished` without STARTTLS, `connect` twice...). */
   | "wrong-state"
   /** A time input is not a finite number. */
-  | "invalid-time";
+  | "invalid-time"
+  /** An input of the wrong type (`receive` given something other than a `Uint8Array`). */
+  | "invalid-argument";
 
 /**
  * Thrown when the embedding program misuses a `ServerSession`.

@@ -283,10 +283,12 @@ export class ServerSession {
    *
    * @param bytes - what was read from the socket
    * @param now - the current time in milliseconds
-   * @throws {@link ServerSessionError} (`wrong-state`) before `connect`
+   * @throws {@link ServerSessionError} (`wrong-state`) before `connect`,
+   *   (`invalid-argument`) for anything but a `Uint8Array`
    */
   receive(bytes: Uint8Array, now: number): void {
     this.#tick(now);
+    if (!(bytes instanceof Uint8Array)) throw new ServerSessionError("invalid-argument", "receive takes a Uint8Array.");
     if (!this.#connected) throw new ServerSessionError("wrong-state", "receive before connect.");
     if (this.#state === "closed" || this.#ending || bytes.length === 0) return;
     if (this.#state === "tls-handshake") {
