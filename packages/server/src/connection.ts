@@ -41,6 +41,8 @@ export interface ConnectionEnvironment {
 /** The answer to a message plus the id to log. Internal. */
 export interface MessageOutcome {
   readonly decision: ServerDecision;
+  /** LMTP: the answers per recipient, in RCPT order (missing entries take `decision`). */
+  readonly perRecipient?: readonly ServerDecision[];
   readonly id?: string;
 }
 
@@ -91,6 +93,7 @@ export class Connection {
   #content: MessageContent | undefined;
   #message: Promise<MessageOutcome> | undefined;
   #messageId = "";
+  #lmtpAnswered = 0;
   #closed = false;
   #closeReason: string | undefined;
   readonly #closedPromise: Promise<void>;
@@ -434,6 +437,7 @@ export class Connection {
   #startMessage(envelope: Envelope, transport: "DATA" | "BDAT"): void {
     const environment = this.#environment;
     this.#messageId = `${this.context.id}${randomBytes(4).toString("hex")}`;
+    this.#lmtpAnswered = 0;
     const content = new MessageContent(environment.contentHighWaterMark, (paused) => (paused ? this.#pause("content") : this.#resume("content")));
     this.#content = content;
     const info: MessageInfo = { id: this.#messageId, receivedHeader: environment.receivedHeader(envelope, this.#messageId, this.context, this.#session.snapshot().hello?.verb !== "HELO"), transport };
@@ -473,7 +477,11 @@ export class Connection {
       this.#environment.log({ type: "hook-error", connectionId: this.context.id, hook: "onMessage", error: describe(error) });
       return { decision: { type: "reject", situation: "LocalError" } };
     });
-    void answered.then((outcome) => {
+    // LMTP's questions come one per recipient, in RCPT order (RFC 2033 §4.2).
+    const index = this.#lmtpAnswered;
+    this.#lmtpAnswered += 1;
+    void answered.then((whole) => {
+      const outcome = whole.perRecipient === undefined ? whole : { ...whole, decision: whole.perRecipient[index] ?? whole.decision };
       if (outcome.decision.type === "accept") {
         this.#environment.log({ type: "message-accepted", connectionId: this.context.id, id: outcome.id ?? id, size, recipients: envelope.recipients.length });
       } else {

@@ -44,6 +44,7 @@ export type {
   HookAnswer,
   MailFromRequest,
   MessageInfo,
+  PerRecipientAnswers,
   RcptToRequest,
   ServerHooks,
   ServerLogEvent,

@@ -29,6 +29,24 @@ import type { Envelope, SaslDecision, SaslDecisionRequest, ServerDecision } from
  */
 export type HookAnswer = ServerDecision | undefined | void;
 
+/**
+ * LMTP only (RFC 2033 §4.2): one answer per recipient, in RCPT order, for an
+ * `onMessage` that delivered to some mailboxes and not others. A missing
+ * entry accepts.
+ *
+ * @example
+ * ```ts
+ * import type { PerRecipientAnswers } from "@smtpkit/server";
+ * const answers: PerRecipientAnswers = { type: "per-recipient", answers: [undefined, { type: "reject", situation: "MailboxFull" }] };
+ * ```
+ */
+export interface PerRecipientAnswers {
+  /** The discriminant. */
+  readonly type: "per-recipient";
+  /** One answer per accepted recipient, in RCPT order. */
+  readonly answers: readonly HookAnswer[];
+}
+
 /** What the hooks know about one connection. Fields change as the session goes on (TLS, AUTH, PROXY). */
 export interface ConnectionContext {
   /** A unique id for logs. */
@@ -151,9 +169,9 @@ export interface ServerHooks {
    * @param content - the message bytes, dot-unstuffed, CRLF line ends, without trace headers
    * @param info - the queue id and the `Received:` header to prepend
    * @param connection - the connection
-   * @returns the answer (default 250 2.0.0); in LMTP mode it answers every recipient
+   * @returns the answer (default 250 2.0.0); in LMTP mode one answer for every recipient, or {@link PerRecipientAnswers}
    */
-  onMessage?(envelope: Envelope, content: AsyncIterable<Uint8Array>, info: MessageInfo, connection: ConnectionContext): Promise<HookAnswer>;
+  onMessage?(envelope: Envelope, content: AsyncIterable<Uint8Array>, info: MessageInfo, connection: ConnectionContext): Promise<HookAnswer | PerRecipientAnswers>;
 }
 
 /** A structured log event. Never holds a credential. */

@@ -361,6 +361,9 @@ export function createServer(options: ServerOptions): SmtpServer {
     onMessage: async (envelope, content, info, connection): Promise<MessageOutcome> => {
       if (hooks.onMessage !== undefined) {
         const answer = await hooks.onMessage(envelope, content, info, connection);
+        if (answer !== undefined && answer.type === "per-recipient") {
+          return { decision: accept, perRecipient: answer.answers.map((entry) => entry ?? accept) };
+        }
         return { decision: answer ?? accept };
       }
       const store = await getStore();

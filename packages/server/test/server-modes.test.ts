@@ -57,6 +57,31 @@ describe("LMTP (RFC 2033)", () => {
   });
 });
 
+describe("LMTP per-recipient answers (RFC 2033 §4.2)", () => {
+  it("answers each recipient with its own entry, in RCPT order", async () => {
+    const server = createServer({
+      ...base,
+      lmtp: true,
+      hooks: {
+        async onMessage(_envelope, content) {
+          for await (const chunk of content) void chunk;
+          return { type: "per-recipient", answers: [undefined, { type: "reject", situation: "MailboxFull" }, { type: "reject", situation: "StorageFailed" }] };
+        },
+      },
+    });
+    const pair = duplexPair();
+    void server.handleConnection(pair.server, { remoteAddress: "192.0.2.1" });
+    const client = new ReplyReader(pair.client);
+    await client.code();
+    await client.send("LHLO client.example\r\n");
+    await client.send("MAIL FROM:<a@example.net>\r\n");
+    for (const name of ["one", "two", "three"]) await client.send(`RCPT TO:<${name}@example.org>\r\n`);
+    expect(await client.send("DATA\r\n")).toBe(354);
+    pair.client.write("Subject: lmtp\r\n\r\nhi\r\n.\r\n");
+    expect([await client.reply(), await client.reply(), await client.reply()].map((reply) => reply.slice(0, 9))).toEqual(["250 2.0.0", "552 5.2.2", "451 4.3.0"]);
+  });
+});
+
 describe("CHUNKING (RFC 3030)", () => {
   it("streams BDAT chunks to onMessage; 250 after LAST", async () => {
     const messages: Buffer[] = [];
