@@ -112,7 +112,7 @@ export function assembleReply(lines: readonly ReplyLine[]): Reply {
  * ```ts
  * const result = parseReply("250-mx.example.com\r\n250 SIZE 1000\r\n");
  * if (result.ok) result.reply.lines; // ["mx.example.com", "SIZE 1000"]
- * parseReply("550 5.1.1 No such user").ok && "5.1.1"; // enhanced: "5.1.1"
+ * parseReply("550 5.1.1 No such user"); // { ok: true, reply: { code: 550, enhanced: "5.1.1", lines: ["No such user"] } }
  * ```
  */
 export function parseReply(input: string | Uint8Array): ReplyParseResult {
