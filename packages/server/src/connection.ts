@@ -94,6 +94,8 @@ export class Connection {
   #message: Promise<MessageOutcome> | undefined;
   #messageId = "";
   #lmtpAnswered = 0;
+  // Questions the hooks have not answered yet, with the temporary failure that ends them at close.
+  readonly #unanswered = new Map<number, { readonly fallback: ServerDecision | SaslDecision; readonly hook: string }>();
   #closed = false;
   #closeReason: string | undefined;
   readonly #closedPromise: Promise<void>;
@@ -182,9 +184,24 @@ export class Connection {
     this.#pump();
   }
 
-  /** The grace period is over: cut the connection (a message without its 250 is not acknowledged). */
+  /**
+   * The grace period is over. Questions still waiting for a hook get their
+   * temporary failure (451, or 454 for AUTH), after which the session, already
+   * shutting down, sends 421 and closes; a connection with nothing to answer
+   * (a message still streaming in) is cut. Either way no message was
+   * acknowledged without being stored.
+   */
   destroy(): void {
     if (this.#closed) return;
+    if (this.#unanswered.size > 0 && !this.#stream.destroyed) {
+      for (const [requestId, { fallback, hook }] of [...this.#unanswered]) {
+        this.#environment.log({ type: "hook-error", connectionId: this.context.id, hook, error: "not answered before the server closed" });
+        this.#decide(requestId, fallback, fallback, hook);
+      }
+      // The 421 is on its way; a peer that does not read it must not hold the close.
+      setTimeout(() => this.#stream.destroy(), 1_000).unref?.();
+      return;
+    }
     this.#session.peerClosed(Date.now());
     this.#pump();
     this.#stream.destroy();
@@ -322,7 +339,8 @@ export class Connection {
   }
 
   #decide(requestId: number, decision: ServerDecision | SaslDecision, fallback: ServerDecision | SaslDecision, hook: string): void {
-    if (this.#closed) return;
+    // Answer each question once: a hook that settles after the close already answered it must not answer again.
+    if (this.#closed || !this.#unanswered.delete(requestId)) return;
     try {
       this.#session.decide(requestId, decision);
     } catch (error) {
@@ -334,6 +352,7 @@ export class Connection {
   }
 
   #ask(requestId: number, hook: string, run: () => Promise<HookAnswer>, fallback: ServerDecision): void {
+    this.#unanswered.set(requestId, { fallback, hook });
     let answer: Promise<HookAnswer>;
     try {
       answer = run();
@@ -356,6 +375,7 @@ export class Connection {
       case "connection-requested":
         if (this.#refusal !== undefined) {
           const refusal = this.#refusal;
+          this.#unanswered.set(event.requestId, { fallback: refusal, hook: "limits" });
           this.#decide(event.requestId, refusal, refusal, "limits");
         } else {
           this.#ask(event.requestId, "onConnect", () => environment.onConnect(this.context), { type: "reject", situation: "ServiceClosing" });
@@ -370,6 +390,7 @@ export class Connection {
       case "auth-requested": {
         const onAuth = environment.onAuth;
         const fallback: SaslDecision = { type: "reject", situation: "AuthTemporaryFailure" };
+        this.#unanswered.set(event.requestId, { fallback, hook: "onAuth" });
         if (onAuth === undefined) {
           this.#decide(event.requestId, fallback, fallback, "onAuth");
           break;
@@ -465,6 +486,7 @@ export class Connection {
     const message = this.#message;
     const content = this.#content;
     const id = this.#messageId;
+    this.#unanswered.set(requestId, { fallback: { type: "reject", situation: "LocalError" }, hook: "onMessage" });
     if (message === undefined || content === undefined) {
       this.#decide(requestId, { type: "reject", situation: "LocalError" }, { type: "reject", situation: "LocalError" }, "onMessage");
       return;

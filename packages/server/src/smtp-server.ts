@@ -199,8 +199,10 @@ export interface SmtpServer {
   listen(options: ListenOptions): Promise<net.AddressInfo>;
   /**
    * Stops accepting, asks every session to end (421 4.3.2 at its next
-   * command, RFC 5321 §3.8; a message under way finishes first), then after
-   * `graceMs` cuts what remains. Resolves when every connection is closed.
+   * command, RFC 5321 §3.8; a message under way finishes first). After
+   * `graceMs`, questions still waiting for a hook get a temporary failure and
+   * then the 421; a message still streaming in is cut. Resolves when every
+   * connection is closed.
    *
    * @param options - the grace period
    */

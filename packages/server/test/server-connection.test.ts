@@ -372,6 +372,22 @@ describe("graceful close", () => {
     client.stream.write("Subject: stuck\r\n\r\n.\r\n");
     await server.close({ graceMs: 50 });
     await closed;
+    // The unanswered message gets a temporary failure, then the shutdown's 421; never a 250.
+    expect(client.text).not.toMatch(/^250 2\.0\.0/m);
+    expect(client.text).toMatch(/^451 4\.3\.0 .*\r\n421 4\.3\.2 /m);
+  });
+
+  it("cuts a message still streaming in when the grace period ends", async () => {
+    const server = createServer({ ...base, hooks: collectingHooks([]) });
+    const { client, closed } = connect(server);
+    await client.code();
+    await client.send("EHLO client.example\r\n");
+    await client.send("MAIL FROM:<a@example.net>\r\n");
+    await client.send("RCPT TO:<bob@example.org>\r\n");
+    await client.send("DATA\r\n");
+    client.stream.write("Subject: never ends\r\n\r\nstill typing");
+    await server.close({ graceMs: 50 });
+    await closed;
     expect(client.text).not.toMatch(/^250 2\.0\.0/m);
   });
 });
