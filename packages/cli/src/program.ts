@@ -12,10 +12,12 @@ import { processIo, type CliIo } from "./cli-io.js";
 import { createContext, raiseExitCode, type CommandContext, type CommandModule } from "./command-context.js";
 import { codeCommand } from "./commands/code.js";
 import { parseCommand } from "./commands/parse.js";
+import { sendCommand } from "./commands/send.js";
+import { serveCommand } from "./commands/serve.js";
 import { ExitCode } from "./exit-codes.js";
 
-/** Every command, in the order `--help` lists them. `serve`, `send` and `conform` join here. */
-const commandModules: readonly CommandModule[] = [parseCommand, codeCommand];
+/** Every command, in the order `--help` lists them. `conform` joins here. */
+const commandModules: readonly CommandModule[] = [serveCommand, sendCommand, parseCommand, codeCommand];
 
 function packageVersion(): string {
   // dist/program.js -> ../package.json, which every published copy ships.
@@ -26,18 +28,21 @@ function packageVersion(): string {
 
 const examples = `
 Examples:
+  $ smtpkit serve                         an SMTP server on 127.0.0.1:2525 storing mail in ./maildir
+  $ smtpkit send --from me@localhost --to you@localhost --text Hi   send it a message
   $ smtpkit parse message.eml             the MIME tree and a summary
   $ smtpkit parse --json - < message.eml  the same as JSON, from standard input
   $ smtpkit parse --extract out/ a.eml    save the attachments
   $ smtpkit code 550 5.7.1                what a reply means
   $ smtpkit code --command RCPT           the replies RCPT may get
 
-Exit codes: 0 ok, 1 the code or message looked at is bad (or a file failed), 2 usage error.
+Exit codes: 0 ok, 1 the code or message looked at is bad, a recipient was refused or a file or
+connection failed, 2 usage error.
 Colours: only on a terminal; NO_COLOR=1 or --no-color turns them off, FORCE_COLOR=1 or --color on.`;
 
 function createProgram(context: CommandContext): Command {
   const program = new Command("smtpkit")
-    .description("SMTP and MIME tools: read a message's structure, look up reply codes.")
+    .description("SMTP and MIME tools: run a test SMTP server, send mail, read a message's structure, look up reply codes.")
     .version(packageVersion(), "-V, --version", "print the version and exit")
     .helpOption("-h, --help", "print help and exit")
     // Declared so that commander accepts them; picocolors reads them from argv.

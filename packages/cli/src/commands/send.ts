@@ -1,0 +1,313 @@
+/**
+ * `smtpkit send`: the client of `@smtpkit/client` at the terminal. Composes a
+ * message with `@smtpkit/mime`'s `buildMessage` (from, to, cc, bcc, subject,
+ * text, HTML, attachments) or sends `.eml` files as they are, over one
+ * connection: STARTTLS (RFC 3207) required, opportunistic or off, or
+ * implicit TLS (RFC 8314); AUTH (RFC 4954) with the password read from a
+ * file, never from the command line; LMTP (RFC 2033).
+ *
+ * Prints each recipient's reply (code, enhanced code, text). Exit code 0 only
+ * when every recipient of every message was accepted, 1 when any was refused
+ * or the connection failed (with the reply that caused it), 2 for usage errors.
+ *
+ * Does not: look up MX records (it talks to the one server named), queue or
+ * retry, or sign messages.
+ *
+ * @module
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import process from "node:process";
+import { connect, SmtpClientError, ClientUsageError, type ConnectOptions, type SendResult, type SmtpClient } from "@smtpkit/client";
+import { buildMessage, MimeError, type AttachmentSpec } from "@smtpkit/mime";
+import cliProgress from "cli-progress";
+import { Option, type Command } from "commander";
+import { CliError } from "../cli-error.js";
+import { raiseExitCode, warn, type CommandContext, type CommandModule } from "../command-context.js";
+import { ExitCode } from "../exit-codes.js";
+import { printable } from "../text.js";
+import { collect, parseServerAddress, type ServerAddress } from "./option-parsers.js";
+
+/** Where `smtpkit send` connects by default: `smtpkit serve`'s address. */
+export const DEFAULT_SEND_SERVER = "127.0.0.1:2525";
+
+/** The largest `.eml` file or attachment read into memory: 100 MiB (the server's SIZE decides what it takes). */
+export const MAX_SEND_FILE_BYTES = 100 * 1024 * 1024;
+
+/** From how many messages a progress bar is shown (on a terminal only). */
+export const PROGRESS_BAR_THRESHOLD = 2;
+
+type TlsMode = "starttls-required" | "starttls" | "implicit" | "none";
+
+interface SendCommandOptions {
+  readonly from?: string;
+  readonly to: readonly string[];
+  readonly cc: readonly string[];
+  readonly bcc: readonly string[];
+  readonly subject?: string;
+  readonly text?: string;
+  readonly html?: string;
+  readonly attach: readonly string[];
+  readonly server: ServerAddress;
+  readonly tls?: TlsMode;
+  readonly insecure?: boolean;
+  readonly user?: string;
+  readonly passwordFile?: string;
+  readonly lmtp?: boolean;
+  readonly hostname?: string;
+  readonly timeout?: number;
+}
+
+interface Job {
+  readonly label: string;
+  readonly from: string;
+  readonly to: readonly string[];
+  readonly bytes: Uint8Array;
+}
+
+const examples = `
+Examples:
+  $ smtpkit send --from me@localhost --to you@localhost --subject Hi --text "Hello"
+  $ smtpkit send --to a@example.org --attach report.pdf --from me@example.org --text "See attached"
+  $ smtpkit send --from me@localhost --to you@localhost *.eml           each file as it is
+  $ smtpkit send --server smtp.example.org:587 --user me --password-file ~/.smtp-password ...
+
+TLS (--tls): starttls-required (default with --user), starttls (TLS when offered; the default
+otherwise), implicit (port 465 style), none. --insecure skips certificate checks (self-signed test servers).
+Exit codes: 0 every recipient accepted, 1 any refused or the connection failed, 2 usage error.`;
+
+async function readLimitedFile(file: string, what: string): Promise<Uint8Array> {
+  try {
+    const bytes = await readFile(file);
+    if (bytes.length > MAX_SEND_FILE_BYTES) throw new CliError(`${what} ${file} is larger than ${MAX_SEND_FILE_BYTES} bytes`);
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+  } catch (error) {
+    if (CliError.isInstance(error)) throw error;
+    throw new CliError(`cannot read ${what} ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+}
+
+async function readPassword(file: string): Promise<string> {
+  let text: string;
+  try {
+    if (file === "-") {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      text = Buffer.concat(chunks).toString("utf8");
+    } else {
+      text = await readFile(file, "utf8");
+    }
+  } catch (error) {
+    throw new CliError(`cannot read the password file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  // The first line, without its line end: `echo secret > file` writes one.
+  const password = text.split(/\r?\n/)[0] ?? "";
+  if (password === "") throw new CliError(`the password file ${file} is empty`, ExitCode.Usage);
+  return password;
+}
+
+function formatReply(code: number | undefined, enhanced: string | undefined, text: string | undefined): string {
+  if (code === undefined) return "(no reply)";
+  return [String(code), enhanced, text === undefined ? undefined : printable(text.replaceAll("\n", " / "))].filter((part) => part !== undefined && part !== "").join(" ");
+}
+
+function replyOf(error: SmtpClientError): string {
+  const reply = error.reply;
+  return reply === undefined ? "" : `: the server said "${formatReply(reply.code, reply.enhanced, reply.lines.join("\n"))}"`;
+}
+
+function causeOf(error: unknown): string {
+  const cause = (error as { cause?: unknown }).cause;
+  if (cause instanceof Error) return ` (${(cause as NodeJS.ErrnoException).code ?? cause.message}${(cause as NodeJS.ErrnoException).code === undefined ? "" : `: ${cause.message}`})`;
+  return "";
+}
+
+/** Turns a failed connection into one sentence that names the reply or the system error behind it. */
+function connectionFailure(error: SmtpClientError, where: string): CliError {
+  const reply = replyOf(error);
+  switch (error.reason) {
+    case "connection-failed":
+      return new CliError(`cannot connect to ${where}${causeOf(error)}${where.endsWith(":2525") ? "; is smtpkit serve running?" : ""}`);
+    case "connection-timeout":
+      return new CliError(`no connection to ${where} within the timeout${causeOf(error)}`);
+    case "greeting-refused":
+      return new CliError(`${where} refused the session${reply}`);
+    case "starttls-not-offered":
+      return new CliError(`${where} does not offer STARTTLS (use --tls starttls to send without TLS when it is missing, or --tls none)`);
+    case "starttls-refused":
+      return new CliError(`${where} refused STARTTLS${reply}`);
+    case "tls-handshake-failed":
+    case "certificate-pin-mismatch":
+      return new CliError(`TLS with ${where} failed${causeOf(error)}${reply}: ${error.message} (for a self-signed test server add --insecure)`);
+    case "auth-refused":
+      return new CliError(`authentication failed${reply}`);
+    case "auth-not-offered":
+      return new CliError(`${where} does not offer AUTH${error.reply === undefined ? "" : reply} (it may offer it only under TLS)`);
+    case "auth-needs-tls":
+      return new CliError(`${where} offers AUTH only without TLS here; refusing to send the password in clear text (use TLS)`);
+    case "auth-no-common-mechanism":
+      return new CliError(`${where} offers no AUTH mechanism this client uses${reply}`);
+    default:
+      return new CliError(`${where}: ${error.reason}: ${error.message}${reply}`);
+  }
+}
+
+async function composeJobs(options: SendCommandOptions, files: readonly string[]): Promise<Job[]> {
+  const composing = options.subject !== undefined || options.text !== undefined || options.html !== undefined || options.attach.length > 0;
+  if (files.length > 0 && composing) throw new CliError("give .eml files or --subject/--text/--html/--attach, not both", ExitCode.Usage);
+  if (options.from === undefined) throw new CliError("--from is required (the envelope sender)", ExitCode.Usage);
+  const recipients = [...options.to, ...options.cc, ...options.bcc];
+  if (recipients.length === 0) throw new CliError("no recipient: give --to, --cc or --bcc", ExitCode.Usage);
+  if (files.length > 0) {
+    const jobs: Job[] = [];
+    for (const file of files) jobs.push({ label: file, from: options.from, to: recipients, bytes: await readLimitedFile(file, "the message") });
+    return jobs;
+  }
+  const attachments: AttachmentSpec[] = [];
+  for (const file of options.attach) {
+    attachments.push({ filename: path.basename(file), content: await readLimitedFile(file, "the attachment") });
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = buildMessage({
+      from: options.from,
+      ...(options.to.length > 0 ? { to: options.to } : {}),
+      ...(options.cc.length > 0 ? { cc: options.cc } : {}),
+      ...(options.bcc.length > 0 ? { bcc: options.bcc } : {}),
+      ...(options.subject === undefined ? {} : { subject: options.subject }),
+      ...(options.text === undefined && options.html === undefined ? { text: "" } : {}),
+      ...(options.text === undefined ? {} : { text: options.text }),
+      ...(options.html === undefined ? {} : { html: options.html }),
+      ...(attachments.length > 0 ? { attachments } : {}),
+      date: new Date(),
+    });
+  } catch (error) {
+    if (MimeError.isInstance(error)) throw new CliError(`cannot build the message: ${error.message}`, ExitCode.Usage);
+    throw error;
+  }
+  return [{ label: "message", from: options.from, to: recipients, bytes }];
+}
+
+function connectOptions(options: SendCommandOptions, password: string | undefined, context: CommandContext): ConnectOptions {
+  const mode: TlsMode = options.tls ?? (options.user === undefined ? "starttls" : "starttls-required");
+  const implicit = mode === "implicit";
+  const port = options.server.port ?? (options.lmtp === true ? 24 : implicit ? 465 : 25);
+  if (options.user !== undefined && mode === "none") warn(context, "--tls none with --user: the password crosses the network in clear text");
+  return {
+    host: options.server.host,
+    port,
+    implicitTls: implicit,
+    startTls: mode === "starttls-required" ? "required" : mode === "starttls" ? "opportunistic" : "never",
+    ...(options.insecure === true ? { tls: { rejectUnauthorized: false } } : {}),
+    ...(options.hostname === undefined ? {} : { hostname: options.hostname }),
+    ...(options.lmtp === true ? { lmtp: true } : {}),
+    ...(options.user === undefined || password === undefined
+      ? {}
+      : { auth: { username: options.user, password, ...(mode === "none" ? { allowPlaintextAuth: true } : {}) } }),
+    ...(options.timeout === undefined ? {} : { connectTimeout: options.timeout }),
+  };
+}
+
+/** Prints one message's outcome; returns whether every recipient was accepted. */
+function report(job: Job, result: SendResult, context: CommandContext, many: boolean): boolean {
+  const { io, colors } = context;
+  const prefix = many ? `${printable(job.label)}: ` : "";
+  let allAccepted = result.status === "accepted";
+  for (const recipient of result.recipients) {
+    // LMTP: the per-recipient reply after the data decides; SMTP: a recipient is in only if the message is.
+    const ok = recipient.status === "accepted" && result.status === "accepted";
+    if (!ok) allAccepted = false;
+    const mark = ok ? colors.green("accepted") : recipient.temporary ? colors.yellow("deferred") : colors.red("refused ");
+    io.stdout.write(`${prefix}${mark} ${printable(recipient.address)}  ${formatReply(recipient.code, recipient.enhanced, recipient.text)}\n`);
+  }
+  if (result.status === "refused") {
+    io.stdout.write(`${prefix}${colors.red("not sent")}: ${result.refusal === undefined ? "refused by the client" : JSON.stringify(result.refusal)}\n`);
+  } else if (!(result.status === "rejected" && result.code === undefined)) {
+    const mark = result.status === "accepted" ? colors.green("message") : colors.red("message");
+    io.stdout.write(`${prefix}${mark}  ${formatReply(result.code, result.enhanced, result.text)}\n`);
+  }
+  return allAccepted;
+}
+
+async function send(files: readonly string[], options: SendCommandOptions, context: CommandContext): Promise<void> {
+  if (options.user === undefined && options.passwordFile !== undefined) throw new CliError("--password-file needs --user", ExitCode.Usage);
+  if (options.user !== undefined && options.passwordFile === undefined) throw new CliError("--user needs --password-file (a password is never taken on the command line)", ExitCode.Usage);
+  const jobs = await composeJobs(options, files);
+  const password = options.passwordFile === undefined ? undefined : await readPassword(options.passwordFile);
+  const connection = connectOptions(options, password, context);
+  const where = `${options.server.host.includes(":") ? `[${options.server.host}]` : options.server.host}:${String(connection.port)}`;
+
+  let client: SmtpClient;
+  try {
+    client = await connect(connection);
+  } catch (error) {
+    if (SmtpClientError.isInstance(error)) throw connectionFailure(error, where);
+    if (ClientUsageError.isInstance(error)) throw new CliError(error.message, ExitCode.Usage);
+    throw error;
+  }
+
+  const many = jobs.length > 1;
+  const showBar = jobs.length >= PROGRESS_BAR_THRESHOLD && process.stderr.isTTY === true && context.io.stderr === process.stderr;
+  const bar = showBar
+    ? new cliProgress.SingleBar({ stream: process.stderr, format: "sending [{bar}] {value}/{total} messages, {refused} refused", hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic)
+    : undefined;
+  bar?.start(jobs.length, 0, { refused: 0 });
+  const outcomes: { job: Job; result: SendResult }[] = [];
+  let refused = 0;
+  try {
+    for (const job of jobs) {
+      let result: SendResult;
+      try {
+        result = await client.send({ from: job.from, to: job.to, message: job.bytes });
+      } catch (error) {
+        if (SmtpClientError.isInstance(error)) {
+          const lost = error.result?.dataSent === true ? " after the message was sent: it may have been delivered" : "";
+          throw new CliError(`${printable(job.label)}: the connection to ${where} failed${lost}: ${error.reason}${replyOf(error)}`);
+        }
+        if (ClientUsageError.isInstance(error)) throw new CliError(`${printable(job.label)}: ${error.message}`, ExitCode.Usage);
+        throw error;
+      }
+      if (bar === undefined) {
+        if (!report(job, result, context, many)) raiseExitCode(context, ExitCode.Finding);
+      } else {
+        outcomes.push({ job, result });
+        if (result.status !== "accepted" || result.rejected.length > 0) refused++;
+        bar.increment(1, { refused });
+      }
+    }
+  } finally {
+    bar?.stop();
+    for (const { job, result } of outcomes) {
+      if (!report(job, result, context, many)) raiseExitCode(context, ExitCode.Finding);
+    }
+    await client.close().catch(() => undefined);
+  }
+}
+
+/** `smtpkit send`. */
+export const sendCommand: CommandModule = {
+  name: "send",
+  register(program: Command, context: CommandContext): void {
+    program
+      .command("send")
+      .description("send a message (composed from options, or .eml files) to an SMTP or LMTP server")
+      .argument("[files...]", ".eml files to send as they are")
+      .option("-f, --from <address>", "the sender (envelope and From:)")
+      .option("-t, --to <address>", "a recipient (repeatable)", collect, [] as string[])
+      .option("--cc <address>", "a Cc recipient (repeatable)", collect, [] as string[])
+      .option("--bcc <address>", "a Bcc recipient: envelope only (repeatable)", collect, [] as string[])
+      .option("-s, --subject <text>", "the subject")
+      .option("--text <text>", "the plain-text body")
+      .option("--html <html>", "the HTML body")
+      .option("-a, --attach <file>", "attach a file (repeatable)", collect, [] as string[])
+      .option("--server <host:port>", "the server", parseServerAddress, parseServerAddress(DEFAULT_SEND_SERVER))
+      .addOption(new Option("--tls <mode>", "TLS: starttls-required, starttls, implicit or none").choices(["starttls-required", "starttls", "implicit", "none"]))
+      .option("-k, --insecure", "do not check the server's certificate (self-signed test servers)")
+      .option("-u, --user <name>", "authenticate as this user (needs --password-file)")
+      .option("--password-file <file>", "read the password from the first line of this file (- for standard input)")
+      .option("--lmtp", "speak LMTP (RFC 2033): one reply per recipient after the message")
+      .option("--hostname <name>", "the name to give in EHLO (default: the machine's)")
+      .addHelpText("after", examples)
+      .action(async (files: string[], options: SendCommandOptions) => send(files, options, context));
+  },
+};

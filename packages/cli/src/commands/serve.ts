@@ -1,0 +1,265 @@
+/**
+ * `smtpkit serve`: the reference server of `@smtpkit/server` at the
+ * terminal. Listens on 127.0.0.1:2525 and delivers mail for `localhost` and
+ * every `--domain` to a Maildir tree (`./maildir/<domain>/<user>/new/`), with
+ * `Return-Path:` and `Received:` (RFC 5321 §4.4), fsynced before the 250
+ * (RFC 5321 §6.1). Mail for other domains is refused with 550 5.7.1: it is
+ * never an open relay, also not for authenticated users (there is no queue).
+ *
+ * STARTTLS (RFC 3207) or implicit TLS (RFC 8314) with `--tls-key` and
+ * `--tls-cert`; AUTH (RFC 4954: PLAIN, LOGIN, SCRAM-SHA-256) with a users file,
+ * offered only under TLS unless `--allow-insecure-auth`. SIGINT and SIGTERM
+ * close it gracefully: no new connections, sessions finish, then 421.
+ *
+ * Does not: relay, queue, or run as a daemon (run it under a supervisor).
+ *
+ * @module
+ */
+import { readFile } from "node:fs/promises";
+import { hostname as systemHostname } from "node:os";
+import path from "node:path";
+import process from "node:process";
+import { createInterface } from "node:readline";
+import { createServer, ServerUsageError, type ServerLogEvent, type ServerOptions, type SmtpServer } from "@smtpkit/server";
+import { Option, type Command } from "commander";
+import { CliError } from "../cli-error.js";
+import type { CommandContext, CommandModule } from "../command-context.js";
+import { warn } from "../command-context.js";
+import { ExitCode } from "../exit-codes.js";
+import { formatVerifier, parseUsersFile, usersAuthHook } from "../serve/users-file.js";
+import { collect, parseByteSize, parsePort } from "./option-parsers.js";
+
+/** The port `smtpkit serve` listens on by default: 2525, a common unprivileged SMTP test port. */
+export const DEFAULT_SERVE_PORT = 2525;
+
+/** How long SIGINT/SIGTERM lets sessions finish before they are cut: 10 seconds (a second signal cuts at once). */
+export const SERVE_CLOSE_GRACE_MILLISECONDS = 10_000;
+
+interface ServeOptions {
+  readonly port: number;
+  readonly host: string;
+  readonly domain: readonly string[];
+  readonly maildir: string;
+  readonly hostname?: string;
+  readonly tlsKey?: string;
+  readonly tlsCert?: string;
+  readonly implicitTls?: boolean;
+  readonly requireTls?: boolean;
+  readonly users?: string;
+  readonly sizeLimit?: number;
+  readonly allowInsecureAuth?: boolean;
+  readonly logFormat: "text" | "json" | "none";
+  readonly hashPassword?: boolean;
+}
+
+const examples = `
+Examples:
+  $ smtpkit serve                                   127.0.0.1:2525, mail for localhost into ./maildir
+  $ smtpkit serve --domain example.org --port 2526  also accept mail for example.org
+  $ smtpkit serve --tls-key key.pem --tls-cert cert.pem --users users.txt
+  $ smtpkit serve --hash-password < password.txt    a users-file credential (no password kept)
+
+Users file (--users): one "name:credential" a line, # for comments, where credential is
+  SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>  (from --hash-password; preferred)
+  {plain}<password>                                             (test setups only)`;
+
+function describeEndpoint(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+async function readTlsFile(file: string, what: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    throw new CliError(`cannot read the TLS ${what} ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+}
+
+function listenError(error: unknown, host: string, port: number): CliError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const where = describeEndpoint(host, port);
+  if (code === "EADDRINUSE") return new CliError(`${where} is already in use (another server is listening there; choose another with --port)`);
+  if (code === "EACCES" || code === "EPERM") {
+    return new CliError(`permission denied listening on ${where}${port < 1024 ? " (ports below 1024 need privileges; use --port 2525)" : ""}`);
+  }
+  if (code === "EADDRNOTAVAIL") return new CliError(`${host} is not an address of this machine (--host)`);
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return new CliError(`cannot resolve --host ${host}`);
+  const message = error instanceof Error ? error.message : String(error);
+  return new CliError(`cannot start the server on ${where}: ${message}`);
+}
+
+function logLine(event: ServerLogEvent): string {
+  const { type, ...rest } = event as ServerLogEvent & Record<string, unknown>;
+  const connection = "connectionId" in rest ? `[${String(rest["connectionId"])}] ` : "";
+  delete (rest as Record<string, unknown>)["connectionId"];
+  if (type === "command") return `${connection}C: ${String(rest["line"])}`;
+  if (type === "reply") return `${connection}S: ${String(rest["code"])}${rest["enhanced"] === undefined ? "" : ` ${String(rest["enhanced"])}`} ${String(rest["text"]).replaceAll("\n", " / ")}`;
+  const fields = Object.entries(rest)
+    .filter(([, value]) => value !== undefined)
+    .map(([name, value]) => `${name}=${typeof value === "string" ? value : JSON.stringify(value)}`)
+    .join(" ");
+  return `${connection}${type} ${fields}`;
+}
+
+async function hashPassword(context: CommandContext): Promise<void> {
+  const lines = createInterface({ input: process.stdin, terminal: false });
+  if (process.stdin.isTTY === true) context.io.stderr.write("password (input is shown): ");
+  let password: string | undefined;
+  for await (const line of lines) {
+    password = line;
+    break;
+  }
+  lines.close();
+  if (password === undefined || password === "") throw new CliError("--hash-password reads the password from standard input; it got none", ExitCode.Usage);
+  context.io.stdout.write(`${formatVerifier(password)}\n`);
+}
+
+async function serve(options: ServeOptions, context: CommandContext): Promise<void> {
+  const { io, colors } = context;
+  if ((options.tlsKey === undefined) !== (options.tlsCert === undefined)) throw new CliError("--tls-key and --tls-cert go together", ExitCode.Usage);
+  if (options.implicitTls === true && options.tlsKey === undefined) throw new CliError("--implicit-tls needs --tls-key and --tls-cert", ExitCode.Usage);
+  if (options.requireTls === true && options.tlsKey === undefined) throw new CliError("--require-tls needs --tls-key and --tls-cert", ExitCode.Usage);
+  if (options.requireTls === true && options.implicitTls === true) throw new CliError("--require-tls is for STARTTLS; with --implicit-tls every connection is under TLS", ExitCode.Usage);
+
+  const domains = ["localhost", ...options.domain.filter((domain) => domain.toLowerCase() !== "localhost")];
+  const maildir = path.resolve(options.maildir);
+  const hostname = options.hostname ?? systemHostname();
+
+  const tls =
+    options.tlsKey === undefined || options.tlsCert === undefined
+      ? undefined
+      : { key: await readTlsFile(options.tlsKey, "key"), cert: await readTlsFile(options.tlsCert, "certificate"), implicit: options.implicitTls === true };
+
+  let onAuth: ReturnType<typeof usersAuthHook> | undefined;
+  if (options.users !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(options.users, "utf8");
+    } catch (error) {
+      throw new CliError(`cannot read the users file ${options.users}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+    const table = parseUsersFile(text, options.users);
+    for (const name of table.plaintextUsers) warn(context, `${options.users}: user ${JSON.stringify(name)} has a plaintext password; prefer a verifier from --hash-password`);
+    onAuth = usersAuthHook(table.users);
+    if (tls === undefined && options.allowInsecureAuth !== true) warn(context, "--users without --tls-key/--tls-cert: AUTH is offered only under TLS, so nobody can log in (--allow-insecure-auth for tests)");
+  }
+  if (options.allowInsecureAuth === true) warn(context, "--allow-insecure-auth: passwords may cross the network in clear text (for tests only)");
+
+  const format = options.logFormat;
+  const logger =
+    format === "none"
+      ? undefined
+      : (event: ServerLogEvent): void => {
+          const time = new Date().toISOString();
+          io.stderr.write(format === "json" ? `${JSON.stringify({ time, ...event })}\n` : `${time} ${logLine(event)}\n`);
+        };
+
+  const serverOptions: ServerOptions = {
+    hostname,
+    localDomains: domains,
+    maildir,
+    ...(tls === undefined ? {} : { tls }),
+    ...(options.requireTls === true ? { requireTls: true } : {}),
+    ...(onAuth === undefined ? {} : { hooks: { onAuth }, auth: { mechanisms: ["SCRAM-SHA-256", "PLAIN", "LOGIN"], allowInsecureAuth: options.allowInsecureAuth === true } }),
+    ...(options.sizeLimit === undefined ? {} : { limits: { maxMessageSize: options.sizeLimit } }),
+    ...(logger === undefined ? {} : { logger }),
+  };
+
+  let server: SmtpServer;
+  try {
+    server = createServer(serverOptions);
+  } catch (error) {
+    if (ServerUsageError.isInstance(error)) throw new CliError(error.message, ExitCode.Usage);
+    const message = error instanceof Error ? error.message : String(error);
+    // tls.createSecureContext refuses a key or certificate it cannot read, or a pair that does not match.
+    if (tls !== undefined) throw new CliError(`the TLS key or certificate is not usable: ${message}`);
+    throw new CliError(`cannot create the server: ${message}`, ExitCode.Usage);
+  }
+
+  let address;
+  try {
+    address = await server.listen({ host: options.host, port: options.port });
+  } catch (error) {
+    throw listenError(error, options.host, options.port);
+  }
+
+  const endpoint = describeEndpoint(address.address, address.port);
+  const mode = tls === undefined ? "SMTP" : tls.implicit ? "SMTP over implicit TLS" : options.requireTls === true ? "SMTP, STARTTLS required" : "SMTP with STARTTLS";
+  const auth = onAuth === undefined ? "off" : `PLAIN, LOGIN, SCRAM-SHA-256 ${options.allowInsecureAuth === true ? "(also without TLS)" : "(under TLS only)"}`;
+  const to = "test@localhost";
+  const serverArgument = describeEndpoint(address.address, address.port);
+  const swaksTls = tls === undefined ? "" : tls.implicit ? " --tlsc" : " --tls";
+  const sendTls = tls === undefined ? " --tls none" : tls.implicit ? " --tls implicit --insecure" : " --tls starttls-required --insecure";
+  io.stdout.write(
+    [
+      `${colors.bold("smtpkit serve")} listening on ${colors.cyan(endpoint)} (${mode})`,
+      `  mail for   ${domains.join(", ")} (anything else: 550 5.7.1, no relaying)`,
+      `  stored in  ${maildir}${path.sep}<domain>${path.sep}<user>${path.sep}new${path.sep}  (Maildir)`,
+      `  AUTH       ${auth}`,
+      `  size limit ${options.sizeLimit === undefined ? "10 MiB (default)" : `${options.sizeLimit} bytes`}`,
+      "",
+      "Send it a message:",
+      `  swaks --server ${serverArgument}${swaksTls} --to ${to}`,
+      `  smtpkit send --server ${serverArgument}${sendTls} --from you@localhost --to ${to} --subject Hello --text "It works"`,
+      "",
+      "Stop with Ctrl-C (SIGINT) or SIGTERM.",
+      "",
+    ].join("\n"),
+  );
+
+  await new Promise<void>((resolve) => {
+    let closing = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (closing) {
+        io.stderr.write(`${signal} again: cutting the remaining connections\n`);
+        process.exit(128 + (signal === "SIGINT" ? 2 : 15));
+      }
+      closing = true;
+      io.stderr.write(`${signal}: closing (sessions get ${SERVE_CLOSE_GRACE_MILLISECONDS / 1000} s to finish)\n`);
+      server.close({ graceMs: SERVE_CLOSE_GRACE_MILLISECONDS }).then(
+        () => {
+          process.off("SIGINT", onSignal);
+          process.off("SIGTERM", onSignal);
+          io.stderr.write("closed\n");
+          resolve();
+        },
+        (error: unknown) => {
+          io.stderr.write(`error while closing: ${error instanceof Error ? error.message : String(error)}\n`);
+          context.exitCode = ExitCode.Finding;
+          resolve();
+        },
+      );
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+}
+
+/** `smtpkit serve`. */
+export const serveCommand: CommandModule = {
+  name: "serve",
+  register(program: Command, context: CommandContext): void {
+    program
+      .command("serve")
+      .description("run the reference SMTP server, delivering to a Maildir (127.0.0.1:2525, ./maildir)")
+      .option("-p, --port <port>", "the port to listen on (0: any free port)", parsePort, DEFAULT_SERVE_PORT)
+      .option("--host <address>", "the address to listen on", "127.0.0.1")
+      .option("-d, --domain <domain>", "accept mail for this domain too (repeatable; localhost always)", collect, [] as string[])
+      .option("-m, --maildir <dir>", "where mail is stored", "./maildir")
+      .option("--hostname <name>", "this server's name in the greeting and Received: (default: the machine's)")
+      .option("--tls-key <file>", "the TLS private key (PEM): offers STARTTLS")
+      .option("--tls-cert <file>", "the TLS certificate chain (PEM)")
+      .option("--implicit-tls", "TLS from the first byte (port 465 style) instead of STARTTLS")
+      .option("--require-tls", "refuse MAIL before STARTTLS (530)")
+      .option("--users <file>", "enable AUTH with this users file (see below)")
+      .option("--size-limit <bytes>", "the largest message accepted, e.g. 10485760, 25M, 512K (default 10 MiB)", parseByteSize)
+      .option("--allow-insecure-auth", "offer AUTH without TLS (tests only)")
+      .addOption(new Option("--log-format <format>", "the log on standard error").choices(["text", "json", "none"]).default("text"))
+      .option("--hash-password", "read a password on standard input, print its users-file credential and exit")
+      .addHelpText("after", examples)
+      .action(async (options: ServeOptions) => {
+        if (options.hashPassword === true) return hashPassword(context);
+        return serve(options, context);
+      });
+  },
+};
