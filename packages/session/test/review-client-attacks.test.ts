@@ -173,6 +173,25 @@ describe("a server that lies", () => {
     expect(JSON.stringify(result)).toContain("552");
   });
 
+  it("content with a NUL (not BINARYMIME) is aborted before the end of data: no smuggling through a NUL-dropping receiver", () => {
+    for (const chunking of [false, true]) {
+      const driver = new Driver({ chunking }).connect();
+      driver.session.send({ from: alice, recipients: [{ address: bob }], body: "8BITMIME" });
+      driver.server(greeting);
+      driver.server(ehlo("PIPELINING", "8BITMIME", "CHUNKING"));
+      driver.server("250 ok\r\n250 ok\r\n");
+      if (!chunking) driver.server("354 go\r\n");
+      const before = driver.written;
+      const taken = driver.session.provideMessage(new TextEncoder().encode("a\r\n\x00.\r\nMAIL FROM:<evil@example.com>\r\n"));
+      driver.pump();
+      expect(taken).toBe(false);
+      expect(driver.session.failure).toMatchObject({ reason: "nul-content", fault: "local" });
+      expect(driver.written.slice(before)).not.toContain("MAIL FROM:<evil");
+      expect(driver.written).not.toContain("\r\n.\r\n");
+      expect(driver.closed).toBe(true);
+    }
+  });
+
   it("misuse of the session is a typed error", () => {
     const driver = new Driver();
     expect(() => driver.session.receive(new Uint8Array([50]), 0)).toThrow(ClientSessionError);

@@ -53,7 +53,7 @@ import type {
   TlsInfo,
   TransactionResult,
 } from "./client-types.js";
-import { hasEightBitOctet, LineEndingRepair } from "./line-endings.js";
+import { hasEightBitOctet, hasNulOctet, LineEndingRepair } from "./line-endings.js";
 import { checkTransaction, planTransaction, type TransactionPlan } from "./transaction-plan.js";
 import { findTransition, nextState, type SessionInput, type SessionState } from "../transition-table.js";
 
@@ -490,6 +490,13 @@ export class ClientSession {
         "The content has 8-bit octets but was not declared 8BITMIME, and the server lacks 8BITMIME.",
         "close",
       );
+      return false;
+    }
+    if (active.transaction.body !== "BINARYMIME" && hasNulOctet(chunk)) {
+      // RFC 5321 §4.5.2 / RFC 6152: no NUL outside BINARYMIME. A relay that passed it on would let a
+      // NUL-dropping receiver see "<CRLF>NUL.<CRLF>" as the end of data (SMTP smuggling); the end of
+      // data is never sent, so the server cannot deliver it.
+      this.#fail("nul-content", "local", "The content has a NUL octet, which only BINARYMIME content may carry.", "close");
       return false;
     }
     if (active.encoder !== undefined) {

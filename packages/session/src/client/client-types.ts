@@ -285,7 +285,13 @@ export type ClientFailureReason =
   /** The session was about to send something the transition table does not allow (a bug; nothing was sent). */
   | "out-of-sequence"
   /** An 8-bit octet in content declared 7-bit for a server without 8BITMIME; aborted so it cannot be delivered corrupt. */
-  | "8bit-content-undeclared";
+  | "8bit-content-undeclared"
+  /**
+   * A NUL octet in content that is not BINARYMIME (RFC 5321 §4.5.2 allows no NUL in SMTP text, RFC 6152
+   * none in 8BITMIME): aborted before the end of data, since a receiver that drops NULs would read
+   * `<CRLF>NUL.<CRLF>` as the end and what follows as commands (SMTP smuggling).
+   */
+  | "nul-content";
 
 /**
  * Why a session ended early, and who is to blame.

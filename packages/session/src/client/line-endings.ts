@@ -95,3 +95,11 @@ export function hasEightBitOctet(chunk: Uint8Array): boolean {
   for (let i = 0; i < chunk.length; i += 1) if ((chunk[i] as number) >= 0x80) return true;
   return false;
 }
+
+/**
+ * Whether any octet is NUL (allowed only in BINARYMIME content, RFC 3030 §3).
+ * Internal.
+ */
+export function hasNulOctet(chunk: Uint8Array): boolean {
+  return chunk.indexOf(0) >= 0;
+}
