@@ -292,10 +292,11 @@ describe("slowloris and deadlines (RFC 5321 §4.5.3.2)", () => {
     expect(h.codes().at(-1)).toBe(421);
   });
 
-  it("BDAT sizes beyond Number.MAX_SAFE_INTEGER are a syntax error, not a wrapped number", () => {
+  it("BDAT sizes beyond Number.MAX_SAFE_INTEGER are refused (501, or 552 as too big), never a rounded number of octets to read", () => {
     const h = ready({ extensions: { chunking: true } });
     h.send("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nBDAT 99999999999999999999999 LAST\r\nNOOP\r\n");
-    expect(h.codes().slice(-2)).toEqual([501, 250]);
+    expect([501, 552]).toContain(h.codes().at(-2));
+    expect(h.codes().at(-1)).toBe(250);
   });
 });
 
