@@ -21,6 +21,18 @@ describe("STARTTLS response injection (RFC 3207 §5)", () => {
     expect(driver.outputs.at(-1)).toEqual({ type: "start-tls" });
   });
 
+  it.each([["an empty line", "\r\n"], ["a bare LF", "\n"], ["a lone CR", "\r"], ["a space", " "], ["a NUL", "\x00"]])(
+    "even %s after the 220 in the same read is injection: no start-tls",
+    (_name, tail) => {
+      const driver = new Driver().connect();
+      driver.server(greeting);
+      driver.server(ehlo("STARTTLS"));
+      driver.server(`220 go\r\n${tail}`);
+      expect(driver.session.failure).toMatchObject({ reason: "starttls-injection", fault: "remote" });
+      expect(driver.outputs.some((output) => output.type === "start-tls")).toBe(false);
+    },
+  );
+
   it("bytes in a later read, before tlsEstablished, abort the session; tlsEstablished afterwards is ignored", () => {
     const driver = new Driver({ auth: { credentials } }).connect();
     driver.session.send({ from: alice, recipients: [{ address: bob }] });
