@@ -222,8 +222,63 @@ function shortUtf8(bytes: Uint8Array): string | undefined {
   return text;
 }
 
+/**
+ * Whether `bytes` are well-formed UTF-8 (RFC 3629 §4: no overlong forms, no
+ * surrogates, nothing past U+10FFFF), exactly what a fatal TextDecoder accepts.
+ * @internal
+ */
+export function isWellFormedUtf8(bytes: Uint8Array): boolean {
+  const length = bytes.length;
+  let index = 0;
+  while (index < length) {
+    const first = bytes[index] as number;
+    if (first < 0x80) {
+      index++;
+      continue;
+    }
+    let needed: number;
+    let lower = 0x80;
+    let upper = 0xbf;
+    if (first >= 0xc2 && first <= 0xdf) {
+      needed = 1;
+    } else if (first >= 0xe0 && first <= 0xef) {
+      needed = 2;
+      if (first === 0xe0) lower = 0xa0;
+      if (first === 0xed) upper = 0x9f;
+    } else if (first >= 0xf0 && first <= 0xf4) {
+      needed = 3;
+      if (first === 0xf0) lower = 0x90;
+      if (first === 0xf4) upper = 0x8f;
+    } else {
+      return false;
+    }
+    if (index + needed >= length) return false;
+    for (let offset = 1; offset <= needed; offset++) {
+      const next = bytes[index + offset] as number;
+      if (next < lower || next > upper) return false;
+      lower = 0x80;
+      upper = 0xbf;
+    }
+    index += needed + 1;
+  }
+  return true;
+}
+
+/**
+ * Up to this many bytes, {@link decodeUnknown} checks UTF-8 well-formedness
+ * itself instead of letting a fatal TextDecoder throw: an exception costs
+ * microseconds, as much as decoding a header field many times over, and
+ * 8-bit header fields from old mailers are common. Longer input (bodies)
+ * takes one exception at most, which its size amortizes.
+ */
+const checkedDecodeLimit = 4096;
+
 /** UTF-8 if the bytes are valid UTF-8, else windows-1252 (what mail clients guess). @internal */
 export function decodeUnknown(bytes: Uint8Array): string {
+  if (bytes.length <= checkedDecodeLimit) {
+    // Both decoders drop a leading byte order mark alike, so valid input reads the same.
+    return isWellFormedUtf8(bytes) ? lenientUtf8.decode(bytes) : decodeSingleByte(bytes, singleByteTable("windows-1252") as Uint16Array);
+  }
   try {
     return strictUtf8.decode(bytes);
   } catch {
