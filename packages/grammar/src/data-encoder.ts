@@ -20,6 +20,7 @@
  */
 
 import { indexOfByte, lineEndScanner } from "./byte-search.js";
+import { GrammarError } from "./errors.js";
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -28,6 +29,23 @@ const DOT = 0x2e;
 const terminatorAtLineStart = Uint8Array.of(DOT, CR, LF);
 const terminatorMidLine = Uint8Array.of(CR, LF, DOT, CR, LF);
 const terminatorAfterCr = Uint8Array.of(LF, DOT, CR, LF);
+
+/** Options of {@link DataEncoder}. */
+export interface DataEncoderOptions {
+  /**
+   * What to do with a NUL octet in the content. RFC 5322 §2.3 forbids it in
+   * messages, and a receiver that drops NULs would read `<CRLF><NUL>.<CRLF>`
+   * as the end of data (SMTP smuggling); no encoding of it is faithful.
+   * `"flag"` (the default) passes it on and sets
+   * {@link DataEncoder.containsNul}, for the caller to refuse or switch to
+   * BDAT; `"reject"` makes `push` throw a {@link GrammarError}
+   * (`invalid-argument`) before emitting anything of that chunk.
+   */
+  readonly nul?: "flag" | "reject";
+}
+
+/** Initial room for the insertion points of one chunk (grows as needed, shrinks back after a large chunk). */
+const initialInsertions = 64;
 
 /**
  * Encodes message content for DATA, incrementally.
@@ -44,10 +62,33 @@ const terminatorAfterCr = Uint8Array.of(LF, DOT, CR, LF);
 export class DataEncoder {
   #lineStart = true;
   #pendingCr = false;
-  /** Insertion points of the current chunk: position × 4 + kind (0 ".", 1 CR, 2 LF). */
-  readonly #insertions: number[] = [];
+  /** Insertion points of the current chunk: position × 4 + kind (0 ".", 1 CR, 2 LF); `#count` of them. */
+  #insertions = new Uint32Array(initialInsertions);
+  #count = 0;
   #nul = false;
   #ended = false;
+  readonly #rejectNul: boolean;
+
+  /**
+   * @param options - what to do with NUL octets (see {@link DataEncoderOptions})
+   * @throws {@link GrammarError} (`invalid-argument`) for an unknown `nul` value
+   */
+  constructor(options: DataEncoderOptions = {}) {
+    const nul = options.nul ?? "flag";
+    if (nul !== "flag" && nul !== "reject") {
+      throw new GrammarError("invalid-argument", `DataEncoder option nul must be "flag" or "reject", not ${JSON.stringify(nul)}`);
+    }
+    this.#rejectNul = nul === "reject";
+  }
+
+  #insert(entry: number): void {
+    if (this.#count === this.#insertions.length) {
+      const grown = new Uint32Array(this.#insertions.length * 2);
+      grown.set(this.#insertions);
+      this.#insertions = grown;
+    }
+    this.#insertions[this.#count++] = entry;
+  }
 
   /**
    * Whether the message (since the last `end()`, which leaves it readable) held a NUL octet. RFC 5322 §2.3 forbids NUL
@@ -64,6 +105,7 @@ export class DataEncoder {
    *
    * @param chunk - message octets (any split; a CRLF may straddle two chunks)
    * @returns the octets to send: `chunk` itself when nothing had to change
+   * @throws {@link GrammarError} (`invalid-argument`) for a NUL octet under `nul: "reject"`, before emitting any of `chunk`
    */
   push(chunk: Uint8Array): Uint8Array {
     const length = chunk.length;
@@ -72,9 +114,11 @@ export class DataEncoder {
       this.#nul = false;
     }
     if (length === 0) return chunk;
-    if (!this.#nul && indexOfByte(chunk, 0, 0) >= 0) this.#nul = true;
-    const insertions = this.#insertions;
-    insertions.length = 0;
+    if ((this.#rejectNul || !this.#nul) && indexOfByte(chunk, 0, 0) >= 0) {
+      if (this.#rejectNul) throw new GrammarError("invalid-argument", "DATA content holds a NUL octet (RFC 5322 §2.3); refused");
+      this.#nul = true;
+    }
+    this.#count = 0;
     let i = 0;
     let lineStart = this.#lineStart;
     if (this.#pendingCr) {
@@ -82,13 +126,13 @@ export class DataEncoder {
       if (chunk[0] === LF) {
         i = 1;
       } else {
-        insertions.push(2); // bare CR: add its LF before position 0
+        this.#insert(2); // bare CR: add its LF before position 0
       }
       lineStart = true;
     }
     if (lineStart) {
       if (i < length) {
-        if (chunk[i] === DOT) insertions.push(i * 4);
+        if (chunk[i] === DOT) this.#insert(i * 4);
         lineStart = false;
       }
     }
@@ -99,9 +143,9 @@ export class DataEncoder {
     if (scanner !== undefined && length - i >= 2 && length - i <= scanner.capacity && chunk[i] !== LF) {
       const count = length - i;
       scanner.memory.set(chunk.subarray(i), 0);
-      const before = insertions.length;
+      const before = this.#count;
       scanner.takeMismatch();
-      for (let at = scanner.find(0, count); at >= 0; at = scanner.find(at + 2, count)) insertions.push((at + i + 2) * 4);
+      for (let at = scanner.find(0, count); at >= 0; at = scanner.find(at + 2, count)) this.#insert((at + i + 2) * 4);
       if (scanner.takeMismatch() === 0) {
         // Every CR inside is followed by LF and every LF inside preceded by CR;
         // the first byte is not an LF; a CR last waits for the next chunk.
@@ -110,7 +154,7 @@ export class DataEncoder {
         lineStart = last === LF;
         i = length;
       } else {
-        insertions.length = before;
+        this.#count = before;
       }
     }
     let cr = -2;
@@ -130,36 +174,45 @@ export class DataEncoder {
           next = cr + 2;
         } else {
           next = cr + 1;
-          insertions.push(next * 4 + 2); // bare CR: add LF after it
+          this.#insert(next * 4 + 2); // bare CR: add LF after it
         }
       } else if (lf >= 0) {
-        insertions.push(lf * 4 + 1); // bare LF: add CR before it
+        this.#insert(lf * 4 + 1); // bare LF: add CR before it
         next = lf + 1;
       } else {
         break;
       }
       if (next < length) {
-        if (chunk[next] === DOT) insertions.push(next * 4);
+        if (chunk[next] === DOT) this.#insert(next * 4);
       } else {
         lineStart = true;
       }
       i = next;
     }
     this.#lineStart = lineStart && !this.#pendingCr;
-    if (insertions.length === 0) return chunk;
-    const out = new Uint8Array(length + insertions.length);
+    const count = this.#count;
+    if (count === 0) return chunk;
+    const insertions = this.#insertions;
+    const out = new Uint8Array(length + count);
     let from = 0;
     let o = 0;
-    for (const entry of insertions) {
+    for (let k = 0; k < count; k += 1) {
+      const entry = insertions[k] as number;
       const at = entry >>> 2;
       if (at > from) {
-        out.set(chunk.subarray(from, at), o);
-        o += at - from;
+        // Short runs byte by byte: no view allocated per insertion in a dense run.
+        if (at - from < 32) {
+          for (let b = from; b < at; b += 1) out[o++] = chunk[b] as number;
+        } else {
+          out.set(chunk.subarray(from, at), o);
+          o += at - from;
+        }
         from = at;
       }
       const kind = entry & 3;
       out[o++] = kind === 0 ? DOT : kind === 1 ? CR : LF;
     }
+    if (insertions.length > 64 * 1024) this.#insertions = new Uint32Array(initialInsertions);
     out.set(chunk.subarray(from), o);
     return out;
   }
@@ -193,15 +246,17 @@ export class DataEncoder {
  * Encodes a whole message for DATA: dot-stuffed, CRLF only, terminated.
  *
  * @param content - the message (headers, blank line, body)
+ * @param options - what to do with NUL octets (see {@link DataEncoderOptions})
  * @returns the octets to send after the 354 reply
+ * @throws {@link GrammarError} (`invalid-argument`) for a NUL under `nul: "reject"`, or an unknown option value
  * @example
  * ```ts
  * const out = encodeData(new TextEncoder().encode("a\n.\nb"));
  * new TextDecoder().decode(out); // "a\r\n..\r\nb\r\n.\r\n"
  * ```
  */
-export function encodeData(content: Uint8Array): Uint8Array {
-  const encoder = new DataEncoder();
+export function encodeData(content: Uint8Array, options: DataEncoderOptions = {}): Uint8Array {
+  const encoder = new DataEncoder(options);
   const body = encoder.push(content);
   const tail = encoder.end();
   const out = new Uint8Array(body.length + tail.length);
@@ -211,15 +266,17 @@ export function encodeData(content: Uint8Array): Uint8Array {
 }
 
 /**
- * Creates a {@link DataEncoder}; the same as `new DataEncoder()`.
+ * Creates a {@link DataEncoder}; the same as `new DataEncoder(options)`.
  *
+ * @param options - what to do with NUL octets (see {@link DataEncoderOptions})
  * @returns an encoder at the start of a message
+ * @throws {@link GrammarError} (`invalid-argument`) for an unknown option value
  * @example
  * ```ts
  * const encoder = createDataEncoder();
  * encoder.push(new TextEncoder().encode(".\n")); // "..\r\n"
  * ```
  */
-export function createDataEncoder(): DataEncoder {
-  return new DataEncoder();
+export function createDataEncoder(options: DataEncoderOptions = {}): DataEncoder {
+  return new DataEncoder(options);
 }

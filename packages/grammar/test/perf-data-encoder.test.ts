@@ -4,7 +4,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { lineEndScanner } from "../src/byte-search.js";
-import { DataEncoder } from "../src/data-encoder.js";
+import { createDataEncoder, DataEncoder, encodeData, type DataEncoderOptions } from "../src/data-encoder.js";
+import { GrammarError } from "../src/errors.js";
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -103,5 +104,43 @@ describe("DATA encoder fast path against a byte-at-a-time reference", () => {
     const big = bytesOf(`${"some text\r\n.dot\r\n".repeat(20_000)}x\ny`);
     expect(encode([big]).out).toEqual(reference(big));
     expect(encode(split(big, [65_536, 131_072, 262_144, 300_001])).out).toEqual(reference(big));
+  });
+});
+
+describe('DATA encoder nul: "reject"', () => {
+  it("throws a typed error for a NUL before emitting any of that chunk, and keeps encoding after it", () => {
+    const encoder = new DataEncoder({ nul: "reject" });
+    expect(encoder.push(bytesOf("a\r\n"))).toEqual(bytesOf("a\r\n"));
+    expect(() => encoder.push(bytesOf("b\r\n\0.\r\nMAIL FROM:<x@y>\r\n"))).toThrow(GrammarError);
+    try {
+      encoder.push(bytesOf("\0"));
+    } catch (error) {
+      expect(GrammarError.isInstance(error) && error.reason).toBe("invalid-argument");
+    }
+    expect(encoder.containsNul).toBe(false);
+    const rest = encode([bytesOf(".c")], encoder).out;
+    expect(rest).toEqual(bytesOf("..c\r\n.\r\n"));
+    expect(() => encodeData(bytesOf("x\0"), { nul: "reject" })).toThrow(GrammarError);
+  });
+
+  it("refuses an unknown value; the default flags", () => {
+    for (const nul of ["strip", "", "REJECT"]) {
+      expect(() => new DataEncoder({ nul } as unknown as DataEncoderOptions)).toThrow(GrammarError);
+      expect(() => createDataEncoder({ nul } as unknown as DataEncoderOptions)).toThrow(GrammarError);
+    }
+    fc.assert(
+      fc.property(body, (text) => {
+        const content = bytesOf(text);
+        expect(encode([content], new DataEncoder({ nul: "flag" })).out).toEqual(reference(content));
+        expect(encodeData(content)).toEqual(reference(content));
+      }),
+    );
+  });
+
+  it("dense insertions (every byte a bare CR or LF) encode like the reference", () => {
+    for (const byte of [CR, LF]) {
+      const content = new Uint8Array(100_000).fill(byte);
+      expect(encodeData(content)).toEqual(reference(content));
+    }
   });
 });
