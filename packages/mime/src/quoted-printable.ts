@@ -37,11 +37,14 @@ for (let letter = 0; letter < 6; letter++) {
   hexValue[0x61 + letter] = 10 + letter;
 }
 
-/** The bytes the decoder must look at: "=", CR and LF; every other byte stands for itself. */
-const special = new Uint8Array(256);
-special[EQUALS] = 1;
-special[CR] = 1;
-special[LF] = 1;
+/**
+ * Whether the decoder can copy `byte` without looking further: everything but
+ * "=", CR and LF. Two comparisons for the common printable bytes (measured
+ * faster than a table look-up in the copy loop).
+ */
+function isOrdinary(byte: number): boolean {
+  return byte > CR ? byte !== EQUALS : byte !== LF && byte !== CR;
+}
 
 interface DecodeState {
   /** Length of the run of literal spaces and tabs that ends the output so far. */
@@ -64,14 +67,14 @@ function decodeSome(input: Uint8Array, state: DecodeState, final: boolean): { ou
   let index = 0;
   while (index < length) {
     let byte = input[index] as number;
-    if (special[byte] === 0) {
+    if (isOrdinary(byte)) {
       // The common case: a run of bytes that stand for themselves (spaces and tabs too).
       const runStart = written;
       do {
         output[written++] = byte;
         if (++index === length) break;
         byte = input[index] as number;
-      } while (special[byte] === 0);
+      } while (isOrdinary(byte));
       // The spaces and tabs that end the run, for rule 3 at the next line end.
       let blank = written;
       while (blank > runStart && (output[blank - 1] === SPACE || output[blank - 1] === TAB)) blank--;
