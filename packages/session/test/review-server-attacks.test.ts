@@ -335,6 +335,29 @@ describe("sizes and limits", () => {
     expect(h.closed).toBe(true);
   });
 
+  it("an embedder's 421 to MAIL, RCPT or the message closes the session after it is written (RFC 5321 §3.8)", () => {
+    const mail = ready({}, (event) => (event.type === "mail-requested" ? { type: "reject", situation: "ShuttingDown" } : { type: "accept" }));
+    mail.send("MAIL FROM:<a@example.com>\r\nNOOP\r\n");
+    expect(mail.codes().slice(2)).toEqual([421]);
+    expect(mail.closed).toBe(true);
+
+    const rcpt = ready({}, (event) => {
+      if (event.type !== "recipient-requested") return { type: "accept" };
+      return event.to.localPart === "c" ? { type: "reject", reply: { code: 421, enhanced: "4.3.2", text: "bye" } } : undefined;
+    });
+    rcpt.send("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nRCPT TO:<c@example.org>\r\nRCPT TO:<d@example.org>\r\n");
+    expect(rcpt.closed).toBe(false); // the 421 waits for the reply owed before it
+    rcpt.decide(rcpt.pending.find((event) => event.type === "recipient-requested" && event.to.localPart === "b")!.requestId, { type: "accept" });
+    expect(rcpt.codes().slice(2)).toEqual([250, 250, 421]);
+    expect(rcpt.closed).toBe(true);
+
+    const message = inData({}, (event) => (event.type === "message-end" ? { type: "reject", situation: "ServiceClosing" } : { type: "accept" }));
+    message.send("hi\r\n.\r\nMAIL FROM:<a@example.com>\r\n");
+    expect(message.codes().at(-1)).toBe(421);
+    expect(message.eventsOf("mail-requested")).toHaveLength(1);
+    expect(message.closed).toBe(true);
+  });
+
   it("maxErrors error replies give 421 and close", () => {
     const h = ready({ limits: { maxErrors: 4 } });
     h.send("XYZZY\r\nXYZZY\r\nXYZZY\r\nXYZZY\r\nXYZZY\r\n");

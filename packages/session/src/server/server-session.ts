@@ -656,6 +656,9 @@ export class ServerSession {
   #reply(slot: Slot, reply: Reply | Uint8Array, counted = true): void {
     slot.reply = reply;
     if (reply instanceof Uint8Array) return;
+    // RFC 5321 §3.8, §4.2.3: 421 is "closing transmission channel", so an embedder's 421 (to MAIL, RCPT or
+    // the message) ends the session once it is written; nothing after it is read or answered.
+    if (reply.code === 421 && !this.#ending) this.#endWith(slot, "refused");
     if (counted && reply.code >= 400 && reply.code !== 421 && slot.to !== "none") this.#countError();
   }
 
