@@ -208,6 +208,23 @@ function connectOptions(options: SendCommandOptions, password: string | undefine
   };
 }
 
+function refusalText(refusal: SendResult["refusal"], size: number): string {
+  switch (refusal) {
+    case "size-exceeds-limit":
+      return `the message (${size} bytes) is larger than the server's SIZE limit (RFC 1870)`;
+    case "8bit-not-supported":
+      return "the message has 8-bit bytes and the server does not offer 8BITMIME (RFC 6152)";
+    case "smtputf8-not-supported":
+      return "a non-ASCII address needs SMTPUTF8, which the server does not offer (RFC 6531)";
+    case "binarymime-not-supported":
+      return "BINARYMIME needs BINARYMIME and CHUNKING, which the server does not offer (RFC 3030)";
+    case "requiretls-not-supported":
+      return "REQUIRETLS needs TLS and a server that offers it (RFC 8689)";
+    default:
+      return "refused by the client before sending";
+  }
+}
+
 /** Prints one message's outcome; returns whether every recipient was accepted. */
 function report(job: Job, result: SendResult, context: CommandContext, many: boolean): boolean {
   const { io, colors } = context;
@@ -217,11 +234,17 @@ function report(job: Job, result: SendResult, context: CommandContext, many: boo
     // LMTP: the per-recipient reply after the data decides; SMTP: a recipient is in only if the message is.
     const ok = recipient.status === "accepted" && result.status === "accepted";
     if (!ok) allAccepted = false;
-    const mark = ok ? colors.green("accepted") : recipient.temporary ? colors.yellow("deferred") : colors.red("refused ");
+    const mark = ok
+      ? colors.green("accepted")
+      : recipient.status === "not-attempted" || (recipient.status === "accepted" && result.status !== "accepted")
+        ? colors.red("not sent")
+        : recipient.temporary
+          ? colors.yellow("deferred")
+          : colors.red("refused ");
     io.stdout.write(`${prefix}${mark} ${printable(recipient.address)}  ${formatReply(recipient.code, recipient.enhanced, recipient.text)}\n`);
   }
   if (result.status === "refused") {
-    io.stdout.write(`${prefix}${colors.red("not sent")}: ${result.refusal === undefined ? "refused by the client" : JSON.stringify(result.refusal)}\n`);
+    io.stdout.write(`${prefix}${colors.red("not sent")}: ${refusalText(result.refusal, job.bytes.length)}\n`);
   } else if (!(result.status === "rejected" && result.code === undefined)) {
     const mark = result.status === "accepted" ? colors.green("message") : colors.red("message");
     io.stdout.write(`${prefix}${mark}  ${formatReply(result.code, result.enhanced, result.text)}\n`);

@@ -183,31 +183,8 @@ async function serve(options: ServeOptions, context: CommandContext): Promise<vo
     throw listenError(error, options.host, options.port);
   }
 
-  const endpoint = describeEndpoint(address.address, address.port);
-  const mode = tls === undefined ? "SMTP" : tls.implicit ? "SMTP over implicit TLS" : options.requireTls === true ? "SMTP, STARTTLS required" : "SMTP with STARTTLS";
-  const auth = onAuth === undefined ? "off" : `PLAIN, LOGIN, SCRAM-SHA-256 ${options.allowInsecureAuth === true ? "(also without TLS)" : "(under TLS only)"}`;
-  const to = "test@localhost";
-  const serverArgument = describeEndpoint(address.address, address.port);
-  const swaksTls = tls === undefined ? "" : tls.implicit ? " --tlsc" : " --tls";
-  const sendTls = tls === undefined ? " --tls none" : tls.implicit ? " --tls implicit --insecure" : " --tls starttls-required --insecure";
-  io.stdout.write(
-    [
-      `${colors.bold("smtpkit serve")} listening on ${colors.cyan(endpoint)} (${mode})`,
-      `  mail for   ${domains.join(", ")} (anything else: 550 5.7.1, no relaying)`,
-      `  stored in  ${maildir}${path.sep}<domain>${path.sep}<user>${path.sep}new${path.sep}  (Maildir)`,
-      `  AUTH       ${auth}`,
-      `  size limit ${options.sizeLimit === undefined ? "10 MiB (default)" : `${options.sizeLimit} bytes`}`,
-      "",
-      "Send it a message:",
-      `  swaks --server ${serverArgument}${swaksTls} --to ${to}`,
-      `  smtpkit send --server ${serverArgument}${sendTls} --from you@localhost --to ${to} --subject Hello --text "It works"`,
-      "",
-      "Stop with Ctrl-C (SIGINT) or SIGTERM.",
-      "",
-    ].join("\n"),
-  );
-
-  await new Promise<void>((resolve) => {
+  // Signals are caught before the banner, so that whoever reads it may signal at once.
+  const closed = new Promise<void>((resolve) => {
     let closing = false;
     const onSignal = (signal: NodeJS.Signals): void => {
       if (closing) {
@@ -233,6 +210,32 @@ async function serve(options: ServeOptions, context: CommandContext): Promise<vo
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
   });
+
+  const endpoint = describeEndpoint(address.address, address.port);
+  const mode = tls === undefined ? "SMTP" : tls.implicit ? "SMTP over implicit TLS" : options.requireTls === true ? "SMTP, STARTTLS required" : "SMTP with STARTTLS";
+  const auth = onAuth === undefined ? "off" : `PLAIN, LOGIN, SCRAM-SHA-256 ${options.allowInsecureAuth === true ? "(also without TLS)" : "(under TLS only)"}`;
+  const to = "test@localhost";
+  const serverArgument = describeEndpoint(address.address, address.port);
+  const swaksTls = tls === undefined ? "" : tls.implicit ? " --tlsc" : " --tls";
+  const sendTls = tls === undefined ? " --tls none" : tls.implicit ? " --tls implicit --insecure" : " --tls starttls-required --insecure";
+  io.stdout.write(
+    [
+      `${colors.bold("smtpkit serve")} listening on ${colors.cyan(endpoint)} (${mode})`,
+      `  mail for   ${domains.join(", ")} (anything else: 550 5.7.1, no relaying)`,
+      `  stored in  ${maildir}${path.sep}<domain>${path.sep}<user>${path.sep}new${path.sep}  (Maildir)`,
+      `  AUTH       ${auth}`,
+      `  size limit ${options.sizeLimit === undefined ? "10 MiB (default)" : `${options.sizeLimit} bytes`}`,
+      "",
+      "Send it a message:",
+      `  swaks --server ${serverArgument}${swaksTls} --to ${to}`,
+      `  smtpkit send --server ${serverArgument}${sendTls} --from you@localhost --to ${to} --subject Hello --text "It works"`,
+      "",
+      "Stop with Ctrl-C (SIGINT) or SIGTERM.",
+      "",
+    ].join("\n"),
+  );
+
+  await closed;
 }
 
 /** `smtpkit serve`. */
