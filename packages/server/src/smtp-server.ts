@@ -318,14 +318,20 @@ export function createServer(options: ServerOptions): SmtpServer {
   // Validate once, now: a bad option throws here rather than on the first connection.
   createServerSession(sessionConfig);
 
-  const relay = createRelayPolicy({ localDomains: options.localDomains ?? ["localhost"], ...(options.trustedNetworks === undefined ? {} : { trustedNetworks: options.trustedNetworks }) });
+  const localDomains = options.localDomains ?? ["localhost"];
+  const relay = createRelayPolicy({ localDomains, ...(options.trustedNetworks === undefined ? {} : { trustedNetworks: options.trustedNetworks }) });
 
   const useDefaultStore = hooks.onMessage === undefined;
   let storePromise: Promise<MaildirStore> | undefined;
   const getStore = (): Promise<MaildirStore> => {
     if (storePromise === undefined) {
       const maildir = options.maildir ?? "maildir";
-      const storeOptions: MaildirStoreOptions = typeof maildir === "string" ? { root: resolve(maildir), hostname: options.hostname } : maildir;
+      // RFC 5321 §4.1.1.3: the bare <Postmaster> must be accepted; it goes to postmaster@ the first local domain.
+      const postmasterDomain = localDomains[0];
+      const storeOptions: MaildirStoreOptions =
+        typeof maildir === "string"
+          ? { root: resolve(maildir), hostname: options.hostname, ...(postmasterDomain === undefined ? {} : { postmasterDomain }) }
+          : { ...(postmasterDomain === undefined ? {} : { postmasterDomain }), ...maildir };
       storePromise = openMaildirStore(storeOptions);
       // A failed open is retried by the next delivery, not cached forever.
       storePromise.catch(() => {
@@ -385,8 +391,10 @@ export function createServer(options: ServerOptions): SmtpServer {
       return { decision: { type: "reject", situation } };
     },
     receivedHeader: (envelope, id, connection, extended) => {
-      const single = envelope.recipients.length === 1 ? envelope.recipients[0] : undefined;
-      const received = formatReceived({
+      // RFC 5321 §7.6: name the recipient only for a single one; the bare <Postmaster> has no mailbox to name.
+      const single = envelope.recipients.length === 1 && envelope.recipients[0]?.to.domain !== "" ? envelope.recipients[0] : undefined;
+      const time = new Date();
+      const fields = {
         from: { helo: connection.helo ?? "unknown", address: connection.remoteAddress },
         by: options.hostname,
         via: "TCP",
@@ -400,9 +408,22 @@ export function createServer(options: ServerOptions): SmtpServer {
         id,
         ...(single === undefined ? {} : { for: mailboxText(single.to) }),
         ...(connection.tlsInfo === undefined ? {} : { tls: connection.tlsInfo }),
-        time: new Date(),
-      });
-      return received.ok ? received.header : "";
+        time,
+      };
+      let received = formatReceived(fields);
+      // A field the header cannot carry (a HELO name under lenient syntax, a recipient it cannot name) costs
+      // that clause, not the whole trace; an address it cannot write (from handleConnection) is logged.
+      if (!received.ok) {
+        const { for: _recipient, tls: _tls, ...rest } = fields as typeof fields & { for?: string; tls?: unknown };
+        void _recipient;
+        void _tls;
+        received = formatReceived({ ...rest, from: { helo: "unknown", address: connection.remoteAddress } });
+      }
+      if (!received.ok) {
+        log({ type: "hook-error", connectionId: connection.id, hook: "received-header", error: `${received.error.field}: ${received.error.reason}` });
+        return "";
+      }
+      return received.header;
     },
   };
 

@@ -433,6 +433,24 @@ describe("the default Maildir store", () => {
     expect(files[0]).toMatch(new RegExp(`,S=${Buffer.byteLength(stored)}$`));
   });
 
+  it("accepts the bare <Postmaster> (RFC 5321 §4.1.1.3) into postmaster@ the first local domain", async () => {
+    const root = join(sandbox, "mail-postmaster");
+    const server = createServer({ ...base, maildir: root });
+    const { client, closed } = connect(server);
+    await client.code();
+    await client.send("EHLO client.example\r\n");
+    await client.send("MAIL FROM:<>\r\n");
+    expect(await client.send("RCPT TO:<Postmaster>\r\n")).toBe(250);
+    await client.send("DATA\r\n");
+    expect(await client.send("Subject: to the postmaster\r\n\r\n.\r\n")).toBe(250);
+    await client.send("QUIT\r\n");
+    await closed;
+    const files = await readdir(join(root, "example.org", "postmaster", "new"));
+    expect(files).toHaveLength(1);
+    const stored = await readFile(join(root, "example.org", "postmaster", "new", files[0]!), "latin1");
+    expect(stored.startsWith("Return-Path: <>\r\nReceived: ")).toBe(true);
+  });
+
   it("a full disk answers 452 4.3.1 and a storage error 451 4.3.0, never 250", async () => {
     for (const [code, expected] of [
       ["ENOSPC", "452"],

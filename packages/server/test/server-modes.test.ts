@@ -327,3 +327,37 @@ describe("policies passed to the session", () => {
     expect(await client.send("MAIL FROM:<a@example.net>\r\n")).toBe(250);
   });
 });
+
+describe("the Received header never goes missing silently", () => {
+  it("is written without the clauses it cannot carry, and logged when it cannot be written at all", async () => {
+    const headers: string[] = [];
+    const events: import("@smtpkit/server").ServerLogEvent[] = [];
+    const server = createServer({
+      ...base,
+      logger: (event) => events.push(event),
+      hooks: {
+        async onMessage(_envelope, content, info) {
+          for await (const chunk of content) void chunk;
+          headers.push(info.receivedHeader);
+          return undefined;
+        },
+      },
+    });
+    for (const remoteAddress of ["192.0.2.1", "not an address"]) {
+      const pair = duplexPair();
+      void server.handleConnection(pair.server, { remoteAddress });
+      const client = new ReplyReader(pair.client);
+      await client.code();
+      await client.send("EHLO client.example\r\n");
+      await client.send("MAIL FROM:<a@example.net>\r\n");
+      await client.send("RCPT TO:<Postmaster>\r\n");
+      await client.send("DATA\r\n");
+      expect(await client.send("Subject: p\r\n\r\n.\r\n")).toBe(250);
+      await client.send("QUIT\r\n");
+    }
+    expect(headers[0]).toMatch(/^Received: from client\.example \(\[192\.0\.2\.1\]\)/);
+    expect(headers[0]).not.toContain(" for ");
+    expect(headers[1]).toBe("");
+    expect(events).toContainEqual(expect.objectContaining({ type: "hook-error", hook: "received-header" }));
+  });
+});
