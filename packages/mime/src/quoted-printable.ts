@@ -58,10 +58,22 @@ interface DecodeState {
  * reports how much it consumed; the rest waits for the next chunk.
  */
 function decodeSome(input: Uint8Array, state: DecodeState, final: boolean): { output: Uint8Array; consumed: number } {
-  let lineFeeds = 0;
-  for (let at = input.indexOf(LF); at !== -1; at = input.indexOf(LF, at + 1)) lineFeeds++;
-  const output = new Uint8Array(input.length + lineFeeds);
   const length = input.length;
+  let lineFeeds = 0;
+  // Text that needs no decoding at all (no "=", every line end a CRLF with no
+  // whitespace before it) is common in quoted-printable bodies: it is copied
+  // natively instead of byte by byte.
+  let verbatim = state.whitespace === 0 && input.indexOf(EQUALS) === -1;
+  for (let at = input.indexOf(LF); at !== -1; at = input.indexOf(LF, at + 1)) {
+    lineFeeds++;
+    if (verbatim && (input[at - 1] !== CR || input[at - 2] === SPACE || input[at - 2] === TAB)) verbatim = false;
+  }
+  if (verbatim && length > 0) {
+    const last = input[length - 1];
+    // The end must decide nothing: no whitespace that may be trailing, no CR that may start a line end.
+    if (last !== SPACE && last !== TAB && (final || last !== CR)) return { output: input.slice(), consumed: length };
+  }
+  const output = new Uint8Array(length + lineFeeds);
   let written = 0;
   let whitespace = state.whitespace;
   let index = 0;

@@ -90,6 +90,11 @@ const qpish = fc
   })
   .map((parts) => bytesOf(parts.join("")));
 
+/** Input without any "=": often needs no decoding at all (the decoder copies it whole), sometimes does (bare LF, trailing blanks). */
+const plainish = fc
+  .array(fc.constantFrom("a", "word ", "Zz", " ", "\t", "  \r\n", "\r\n", "\r\n", "\r\n", "\n", "\r", "\xe9"), { maxLength: 40 })
+  .map((parts) => bytesOf(parts.join("")));
+
 const textish = fc
   .array(fc.constantFrom("a", "Some words, ", ".", "=", " ", "\t", "\r\n", "\r", "\n", "\xe9", "\x00", "x".repeat(90)), { maxLength: 60 })
   .map((parts) => bytesOf(parts.join("")));
@@ -100,6 +105,23 @@ describe("quoted-printable codecs against byte-at-a-time references", () => {
       fc.property(qpish, fc.array(fc.nat(), { maxLength: 8 }), (input, cuts) => {
         const want = referenceDecode(input);
         expect(quotedPrintableDecode(input)).toEqual(want);
+        const decoder = createQuotedPrintableDecoder();
+        const pieces = splitAt(input, cuts.map((cut) => cut % (input.length + 1))).map((chunk) => decoder.update(chunk));
+        pieces.push(decoder.finish());
+        expect(concat(pieces)).toEqual(want);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it("decoding text without escapes, whole and in arbitrary chunks, equals the reference", () => {
+    fc.assert(
+      fc.property(plainish, fc.array(fc.nat(), { maxLength: 8 }), (input, cuts) => {
+        const want = referenceDecode(input);
+        const whole = quotedPrintableDecode(input);
+        expect(whole).toEqual(want);
+        // Never a view of the caller's bytes.
+        if (whole.length > 0) expect(whole.buffer).not.toBe(input.buffer);
         const decoder = createQuotedPrintableDecoder();
         const pieces = splitAt(input, cuts.map((cut) => cut % (input.length + 1))).map((chunk) => decoder.update(chunk));
         pieces.push(decoder.finish());
