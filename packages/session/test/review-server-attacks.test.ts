@@ -282,6 +282,35 @@ describe("slowloris and deadlines (RFC 5321 §4.5.3.2)", () => {
     expect(steps).toBeLessThan(100);
   });
 
+  it("BDAT: empty or tiny chunks every few minutes cannot hold the connection; the minimum data rate applies to the whole message", () => {
+    for (const chunk of ["BDAT 0\r\n", "BDAT 1\r\nx"]) {
+      const h = ready({ extensions: { chunking: true } });
+      h.send("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\n");
+      let rounds = 0;
+      while (!h.closed && rounds < 100) {
+        h.tick(h.now + 60_000);
+        if (!h.closed) h.send(chunk);
+        rounds += 1;
+      }
+      expect(h.closed, chunk).toBe(true);
+      expect(h.codes().at(-1)).toBe(421);
+      expect(rounds).toBeLessThanOrEqual(5); // the first chunk at 1 minute, then 3 minutes of data clock
+    }
+  });
+
+  it("BDAT: a message sent in chunks at a fair rate is not cut off", () => {
+    const h = ready({ extensions: { chunking: true } });
+    h.send("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\n");
+    const piece = "y".repeat(50_000);
+    for (let i = 0; i < 20; i += 1) {
+      h.tick(h.now + 60_000); // 50 000 octets a minute, well above 500 octets a second
+      h.send(`BDAT ${piece.length}\r\n${piece}`);
+    }
+    h.send("BDAT 0 LAST\r\n");
+    expect(h.closed).toBe(false);
+    expect(h.codes().slice(4)).toEqual([...Array(20).fill(250), 250]);
+  });
+
   it("a BDAT chunk of a huge declared size is refused 552 up front and its bytes read on the data clock", () => {
     const h = ready({ extensions: { chunking: true }, limits: { maxMessageSize: 1000 } });
     h.send("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nBDAT 900000000000 LAST\r\n");

@@ -227,6 +227,9 @@ export class ServerSession {
   #waitingSince: number | undefined;
   #dataStart: number | undefined;
   #dataBytes = 0;
+  /** When the current BDAT message's first chunk was announced, and its octets since: one data clock per message. */
+  #bdatStart: number | undefined;
+  #bdatBytes = 0;
 
   /**
    * @param config - see {@link ServerSessionConfig}
@@ -463,9 +466,15 @@ export class ServerSession {
   deadline(): number | undefined {
     if (this.#ending || this.#pending.size > 0 || this.#state === "greeting") return undefined;
     const { timeouts } = this.#config;
-    if (this.#dataStart !== undefined) return this.#dataStart + timeouts.data + Math.floor((this.#dataBytes * 1000) / timeouts.minDataRate);
-    if (this.#waitingSince !== undefined) return this.#waitingSince + timeouts.command;
-    return undefined;
+    let deadline: number | undefined;
+    if (this.#dataStart !== undefined) deadline = this.#dataStart + timeouts.data + Math.floor((this.#dataBytes * 1000) / timeouts.minDataRate);
+    else if (this.#waitingSince !== undefined) deadline = this.#waitingSince + timeouts.command;
+    // A BDAT message is one DATA block cut into chunks: the minimum data rate applies to the whole message,
+    // or a client could hold the connection forever with a tiny (or empty) chunk every few minutes.
+    if (deadline !== undefined && this.#bdatStart !== undefined && this.#transaction?.transport === "BDAT") {
+      deadline = Math.min(deadline, this.#bdatStart + timeouts.data + Math.floor((this.#bdatBytes * 1000) / timeouts.minDataRate));
+    }
+    return deadline;
   }
 
   /** The state of the transition table. */
@@ -1027,6 +1036,8 @@ export class ServerSession {
     if (!this.#advertised.has("CHUNKING")) return this.#refuse(command, "CommandNotImplemented");
     if (transaction.transport === undefined) {
       transaction.transport = "BDAT";
+      this.#bdatStart = this.#now;
+      this.#bdatBytes = 0;
       this.#emit({ type: "message-start", envelope: this.#envelope(transaction), transport: "BDAT" });
     }
     if (transaction.size + command.size > this.#config.limits.maxMessageSize) {
@@ -1046,6 +1057,7 @@ export class ServerSession {
 
   #content(data: Uint8Array): void {
     this.#dataBytes += data.length;
+    this.#bdatBytes += data.length;
     if (this.#discardingChunk) return;
     const transaction = this.#transaction;
     if (transaction === undefined || transaction.tooBig) return;
