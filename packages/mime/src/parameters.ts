@@ -19,6 +19,15 @@ import { MimeError } from "./mime-error.js";
 
 /** The most parameters read from one header value; the rest are ignored. */
 const maxParameters = 128;
+/**
+ * The most RFC 2231 continuation segments read from one header value. Counted
+ * apart from {@link maxParameters}: a long non-ASCII file name legitimately
+ * takes a few hundred segments (each percent-encoded byte is three
+ * characters, and our own encoder writes about 50 per segment), and cutting it
+ * short would cut a UTF-8 sequence in half. The header block limit bounds the
+ * work in any case.
+ */
+const maxSegments = 4096;
 
 /** A value with its parameters, as in `text/plain; charset=utf-8`. */
 export interface ParameterizedValue {
@@ -110,7 +119,8 @@ export function parseParameters(header: string): ParameterizedValue {
   const segments = new Map<string, Segment[]>();
   let index = valueEnd;
   let count = 0;
-  while (index < header.length && count < maxParameters) {
+  let segmentCount = 0;
+  while (index < header.length && count < maxParameters && segmentCount < maxSegments) {
     while (index < header.length && (isSpace(header.charCodeAt(index)) || header.charCodeAt(index) === 0x3b)) index++;
     if (index >= header.length) break;
     const nameStart = index;
@@ -133,13 +143,14 @@ export function parseParameters(header: string): ParameterizedValue {
       if (text.length === 0) continue;
     }
     if (rawName.length === 0) continue;
-    count++;
     // RFC 2231 §3-§4: name*N, name*N*, name*.
     const star = rawName.indexOf("*");
     if (star === -1) {
+      count++;
       if (!plain.has(rawName)) plain.set(rawName, text);
       continue;
     }
+    segmentCount++;
     const base = rawName.slice(0, star).trim();
     const rest = rawName.slice(star + 1).trim();
     let segment: Segment | undefined;
@@ -150,7 +161,11 @@ export function parseParameters(header: string): ParameterizedValue {
     }
     if (segment === undefined || base.length === 0) continue;
     let list = segments.get(base);
-    if (list === undefined) segments.set(base, (list = []));
+    if (list === undefined) {
+      if (segments.size + plain.size >= maxParameters) continue;
+      segments.set(base, (list = []));
+      count++;
+    }
     if (!list.some((existing) => existing.index === segment.index)) list.push(segment);
   }
   for (const [name, text] of plain) {
