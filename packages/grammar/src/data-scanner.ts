@@ -121,9 +121,6 @@ const maxPiecesPerInput = 16;
 /** See `maxPiecesPerInput`: at most one event per this many octets of input beyond the first 16. */
 const minBytesPerPiece = 512;
 
-const crLf = Uint8Array.of(CR, LF);
-const lfOnly = Uint8Array.of(LF);
-const crOnly = Uint8Array.of(CR);
 
 /** Scans DATA content. Internal; driven by the command reader. */
 export class DataScanner {
@@ -162,12 +159,63 @@ export class DataScanner {
     this.#carry = 0;
   }
 
-  #piece(data: Uint8Array): void {
-    if (data.length > 0) this.#pieces.push(data);
+  /**
+   * Under `normalize`, once an input needs a byte inserted, its content is
+   * written here instead of being handed out as pieces (2 × the input + 4
+   * octets at most): a run of bare line endings costs no piece per byte.
+   */
+  #out: Uint8Array | undefined = undefined;
+  #outLength = 0;
+  /** The length of the input being scanned. */
+  #inputLength = 0;
+
+  /** Hands out `buf[from..to)` (a view, or copied into `#out`). */
+  #copy(buf: Uint8Array, from: number, to: number): void {
+    if (to <= from) return;
+    const out = this.#out;
+    if (out === undefined) {
+      this.#pieces.push(buf.subarray(from, to));
+    } else if (to - from < 32) {
+      let o = this.#outLength;
+      for (let k = from; k < to; k += 1) out[o++] = buf[k] as number;
+      this.#outLength = o;
+    } else {
+      out.set(buf.subarray(from, to), this.#outLength);
+      this.#outLength += to - from;
+    }
+  }
+
+  /** Adds one or two octets that are not in the input (normalizing, or a held CR). */
+  #put(first: number, second = -1): void {
+    let out = this.#out;
+    if (out === undefined) {
+      // Everything handed out from this input so far moves into the buffer.
+      out = new Uint8Array(2 * this.#inputLength + 4);
+      let o = 0;
+      for (const piece of this.#pieces) {
+        out.set(piece, o);
+        o += piece.length;
+      }
+      this.#pieces = [];
+      this.#out = out;
+      this.#outLength = o;
+    }
+    out[this.#outLength++] = first;
+    if (second >= 0) out[this.#outLength++] = second;
   }
 
   /** Hands out the pieces of this input as events (merged when there are many). */
   #flush(events: (DataChunkEvent | DataEndEvent)[], inputLength: number): void {
+    const out = this.#out;
+    if (out !== undefined) {
+      this.#out = undefined;
+      const data = out.subarray(0, this.#outLength);
+      if (data.length > 0) {
+        this.#size += data.length;
+        events.push({ type: "data-chunk", data });
+      }
+      return;
+    }
     const pieces = this.#pieces;
     if (pieces.length === 0) return;
     if (pieces.length <= maxPiecesPerInput || pieces.length <= Math.floor(inputLength / minBytesPerPiece)) {
@@ -291,6 +339,7 @@ export class DataScanner {
 
   #scanLines(buf: Uint8Array, events: (DataChunkEvent | DataEndEvent)[]): number {
     const length = buf.length;
+    this.#inputLength = length;
     this.#begin = 0;
     let i = 0; // where scanning resumes
     let segment = 0; // start of the content not yet handed out
@@ -308,7 +357,7 @@ export class DataScanner {
           }
         } else if (this.#check) {
           this.#bareCr += 1;
-          if (this.#normalize) this.#piece(lfOnly.slice());
+          if (this.#normalize) this.#put(LF);
         }
         break;
       case Tail.LineStart:
@@ -334,7 +383,8 @@ export class DataScanner {
         }
         // ".<CR>x": the dot was stuffing, the CR is bare content.
         if (this.#check) this.#bareCr += 1;
-        this.#piece(this.#normalize ? crLf.slice() : crOnly.slice());
+        if (this.#normalize) this.#put(CR, LF);
+        else this.#put(CR);
         break;
     }
     this.#tail = Tail.None;
@@ -355,12 +405,12 @@ export class DataScanner {
         const d = lineStart;
         lineStart = -1;
         if (d === length) {
-          this.#piece(buf.subarray(segment, length));
+          this.#copy(buf, segment, length);
           this.#tail = Tail.LineStart;
           return length;
         }
         if (buf[d] === DOT) {
-          this.#piece(buf.subarray(segment, d));
+          this.#copy(buf, segment, d);
           if (d + 1 === length) {
             this.#tail = Tail.Dot;
             return length;
@@ -399,7 +449,7 @@ export class DataScanner {
           lineStart = found + 2;
           continue;
         }
-        this.#piece(buf.subarray(segment, length));
+        this.#copy(buf, segment, length);
         const last = buf[length - 1];
         this.#tail = last === CR ? Tail.Cr : last === LF && length >= 2 && buf[length - 2] === CR ? Tail.LineStart : Tail.None;
         return length;
@@ -415,22 +465,22 @@ export class DataScanner {
       while (cr !== -1 && cr < limit) {
         this.#bareCr += 1;
         if (normalize) {
-          this.#piece(buf.subarray(segment, cr + 1));
-          this.#piece(lfOnly.slice());
+          this.#copy(buf, segment, cr + 1);
+          this.#put(LF);
           segment = cr + 1;
         }
         cr = indexOfByte(buf, CR, cr + 1);
       }
       if (lf < 0) {
-        this.#piece(buf.subarray(segment, length));
+        this.#copy(buf, segment, length);
         this.#tail = buf[length - 1] === CR ? Tail.Cr : Tail.None;
         return length;
       }
       if (!crlf) {
         this.#bareLf += 1;
         if (normalize) {
-          this.#piece(buf.subarray(segment, lf));
-          this.#piece(crLf.slice());
+          this.#copy(buf, segment, lf);
+          this.#put(CR, LF);
           segment = lf + 1;
         }
         i = lf + 1;

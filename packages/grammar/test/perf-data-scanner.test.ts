@@ -243,6 +243,28 @@ describe("DATA reader fast path against a byte-at-a-time reference", () => {
     for (const chunk of chunks) expect(chunk.data.buffer).toBe(wire.buffer);
   });
 
+  it("normalize: dense bare line endings come out as one chunk per input, like the reference", () => {
+    for (const fill of [CR, LF]) {
+      const chunk = new Uint8Array(65_536).fill(fill);
+      const tail = encode("a\r.\rb\r\n.\r\n");
+      const wire = new Uint8Array(3 * chunk.length + tail.length);
+      wire.set(chunk, 0);
+      wire.set(chunk, chunk.length);
+      wire.set(chunk, 2 * chunk.length);
+      wire.set(tail, 3 * chunk.length);
+      const expected = reference(wire, "normalize", false);
+      const scanner = new DataScanner({ policy: "normalize", rejectNul: false });
+      const pieces = split(wire, [65_536, 131_072, 196_608, 196_611]);
+      for (const piece of pieces) {
+        const events: (DataChunkEvent | DataEndEvent)[] = [];
+        scanner.scan(piece, events);
+        expect(events.filter((event) => event.type === "data-chunk").length).toBeLessThanOrEqual(1);
+      }
+      expectSame(run(pieces, "normalize", false, true), expected);
+      expectSame(run([wire], "normalize", false, true), expected);
+    }
+  });
+
   it("many tiny pieces from one input are still merged (events stay bounded)", () => {
     const wire = encode(`${"\r\n..".repeat(2000)}\r\n.\r\n`);
     const scanner = new DataScanner({ policy: "reject", rejectNul: false });
