@@ -340,11 +340,16 @@ class QuotedPrintableEncoder implements TextChunkEncoder {
         let column = this.column;
         const escapeLimit = this.lineLength - 4;
         for (;;) {
-          const kind = byteKind[byte] as number;
-          if (kind === plainKind || (kind === dotKind && column !== 0)) {
+          // Printable ASCII but "=", and "." except at a line start: comparisons, the hottest test.
+          if (byte > 0x2e ? byte < 0x7f && byte !== EQUALS : byte > SPACE && (byte !== 0x2e || column !== 0)) {
             output[written++] = byte;
             column++;
-          } else if (kind === blankKind) {
+            if (++index === length || column >= roomy) break;
+            byte = chunk[index] as number;
+            continue;
+          }
+          const kind = byteKind[byte] as number;
+          if (kind === blankKind) {
             const next = index + 1 < length ? (chunk[index + 1] as number) : CR;
             if (next === CR || next === LF) break;
             output[written++] = byte;
