@@ -337,34 +337,32 @@ class QuotedPrintableEncoder implements TextChunkEncoder {
         // followed by something other than a line end, on a line with room.
         const output = this.output;
         let written = this.written;
-        let column = this.column;
+        // The column is columnBase + index: one bound check per byte (index < stop) covers both
+        // the end of the chunk and the end of the room on the line; an escape moves both by 2.
+        let columnBase = this.column - index;
+        let stop = Math.min(length, index + roomy - this.column);
         const escapeLimit = this.lineLength - 4;
         for (;;) {
           // Printable ASCII but "=", and "." except at a line start: comparisons, the hottest test.
-          if (byte > 0x2e ? byte < 0x7f && byte !== EQUALS : byte > SPACE && (byte !== 0x2e || column !== 0)) {
+          if (byte > 0x2e ? byte < 0x7f && byte !== EQUALS : byte > SPACE && (byte !== 0x2e || columnBase + index !== 0)) {
             output[written++] = byte;
-            column++;
-            if (++index === length || column >= roomy) break;
-            byte = chunk[index] as number;
-            continue;
-          }
-          const kind = byteKind[byte] as number;
-          if (kind === blankKind) {
+          } else if (byte === SPACE || byte === TAB) {
             const next = index + 1 < length ? (chunk[index + 1] as number) : CR;
             if (next === CR || next === LF) break;
             output[written++] = byte;
-            column++;
-          } else if (kind === escapeKind && column <= escapeLimit) {
+          } else if (byteKind[byte] === escapeKind && columnBase + index <= escapeLimit) {
             output[written++] = EQUALS;
             output[written++] = hexDigits[byte >> 4] as number;
             output[written++] = hexDigits[byte & 15] as number;
-            column += 3;
+            columnBase += 2;
+            stop -= 2;
           } else {
             break;
           }
-          if (++index === length || column >= roomy) break;
+          if (++index >= stop) break;
           byte = chunk[index] as number;
         }
+        const column = columnBase + index;
         this.written = written;
         this.column = column;
         if (index === length) break;
