@@ -26,6 +26,15 @@ const zones: Readonly<Record<string, number>> = {
   pst: -8 * 60,
 };
 
+function isDigit(code: number): boolean {
+  return code >= 0x30 && code <= 0x39;
+}
+
+/** ASCII letters only, as the tokens of RFC 5322 §3.3 are. */
+function isLetter(code: number): boolean {
+  return (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
+}
+
 /**
  * Parses a `Date:` header value (or any RFC 5322 date-time).
  *
@@ -54,10 +63,10 @@ export function parseDate(input: string): Date | undefined {
       continue;
     }
     const start = index;
-    if (/[0-9]/.test(char)) {
-      while (index < value.length && /[0-9]/.test(value[index] as string)) index++;
-    } else if (/[A-Za-z]/.test(char)) {
-      while (index < value.length && /[A-Za-z]/.test(value[index] as string)) index++;
+    if (isDigit(value.charCodeAt(index))) {
+      while (index < value.length && isDigit(value.charCodeAt(index))) index++;
+    } else if (isLetter(value.charCodeAt(index))) {
+      while (index < value.length && isLetter(value.charCodeAt(index))) index++;
     } else {
       index++;
       if (char !== "+" && char !== "-" && char !== ":") continue;

@@ -193,7 +193,7 @@ class StreamingMessageParser implements MessageParser {
   /** Set by matchBoundary when it answers needMore: the line length it needs, from the line start. */
   private need = 0;
   // Header state.
-  private readonly header = new ByteBuilder();
+  private readonly header = new ByteBuilder(2048);
   private headerStart = 0;
   private headerLineStart = 0;
   private headerOverflow = false;
