@@ -24,7 +24,7 @@ const onlyIndex = args.indexOf("--only");
 const only = onlyIndex >= 0 ? args[onlyIndex + 1] : undefined;
 const profile = profiles[profileName];
 
-const suiteNames = ["grammar", "codecs", "mime"];
+const suiteNames = ["grammar", "codecs", "mime", "server", "client"];
 const cases = [];
 const started = Date.now();
 for (const suiteName of suiteNames) {

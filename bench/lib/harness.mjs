@@ -13,10 +13,13 @@ import { performance } from "node:perf_hooks";
  * (bytes for MB/s cases, operations for ops/s cases); it may be async.
  */
 export async function measureOnce(run, { minTimeMs, warmupMs }) {
-  const warmEnd = performance.now() + warmupMs;
-  do {
-    await run();
-  } while (performance.now() < warmEnd);
+  // A warm-up of 0 or less means none (a case that warms its systems up in `setup`).
+  if (warmupMs > 0) {
+    const warmEnd = performance.now() + warmupMs;
+    do {
+      await run();
+    } while (performance.now() < warmEnd);
+  }
   let work = 0;
   let calls = 0;
   const start = performance.now();
@@ -42,7 +45,19 @@ export function summarize(values) {
  * `available()` returns a string is skipped with that reason (a missing peer is
  * reported, never dropped silently).
  */
-export async function runCase(benchCase, options) {
+export async function runCase(benchCase, profileOptions) {
+  // A case may override the profile's timing (`options`) and share a fixture
+  // between its systems (`setup`/`teardown`: a sink every client sends to).
+  const options = { ...profileOptions, ...benchCase.options };
+  if (benchCase.setup) await benchCase.setup();
+  try {
+    return await runSystems(benchCase, options);
+  } finally {
+    if (benchCase.teardown) await benchCase.teardown();
+  }
+}
+
+async function runSystems(benchCase, options) {
   const systems = [];
   for (const system of benchCase.systems) {
     const reason = system.available ? await system.available() : undefined;
@@ -62,12 +77,15 @@ export async function runCase(benchCase, options) {
       system.samples.push(perSecond);
     }
   }
+  // `peakRss()`: a system measured in a process of its own reports that process's peak resident set.
+  for (const system of systems) if (system.peakRss && !system.skipped) system.peakRssBytes = await system.peakRss();
   for (const system of systems) if (system.teardown && !system.skipped) await system.teardown();
   const results = systems.map((system) => ({
     system: system.name,
     role: system.role,
     skipped: system.skipped,
     ...(system.skipped ? {} : summarize(system.samples)),
+    ...(system.peakRssBytes === undefined ? {} : { peakRss: system.peakRssBytes }),
     samples: system.samples,
   }));
   const ours = results.find((result) => result.role === "ours" && !result.skipped);

@@ -7,7 +7,8 @@ function pad(text, width) {
 
 /** The table printed to the terminal: one row per system and case. */
 export function formatTable(cases) {
-  const header = ["case", "system", "median", "min–max", "× best peer", "of ceiling", "× reference", "target"];
+  const withRss = cases.some((benchCase) => benchCase.results.some((result) => result.peakRss !== undefined));
+  const header = ["case", "system", "median", "min–max", "× best peer", "of ceiling", "× reference", "target", ...(withRss ? ["peak RSS"] : [])];
   const rows = [];
   for (const benchCase of cases) {
     for (const result of benchCase.results) {
@@ -21,6 +22,7 @@ export function formatTable(cases) {
         isOurs && benchCase.ratios.oursToCeiling !== undefined ? `${(benchCase.ratios.oursToCeiling * 100).toFixed(0)}%` : "",
         isOurs && benchCase.ratios.oursToReference !== undefined ? `${benchCase.ratios.oursToReference.toFixed(2)}×` : "",
         isOurs ? (benchCase.target ?? "") : "",
+        ...(withRss ? [result.peakRss === undefined ? "" : `${(result.peakRss / 2 ** 20).toFixed(0)} MB`] : []),
       ]);
     }
   }
