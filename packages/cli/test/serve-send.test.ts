@@ -142,6 +142,30 @@ async function rawSession(port: number, commands: readonly string[], data: strin
   return received;
 }
 
+describe("smtpkit serve --lmtp + smtpkit send --lmtp", () => {
+  it("gives one reply per recipient after the message, and exits 1 when one is refused", async () => {
+    const directory = await scratch();
+    const server = await startServe(directory, ["--lmtp", "--log-format", "none"]);
+    try {
+      expect(server.stdout()).toContain("(LMTP)");
+      expect(server.stdout()).toContain("--tls none --lmtp --from");
+      const ok = await send(server.port, ["--lmtp", "--tls", "none", "--from", "a@localhost", "--to", "one@localhost", "--to", "two@localhost", "--text", "lmtp"]);
+      expect(ok.stderr).toBe("");
+      expect(ok.exitCode).toBe(0);
+      // The per-recipient reply after the data (RFC 2033 §4.2), not the RCPT reply.
+      expect(ok.stdout).toMatch(/^accepted one@localhost {2}250 2\.0\.0 /m);
+      expect(ok.stdout).toMatch(/^accepted two@localhost {2}250 2\.0\.0 /m);
+      for (const user of ["one", "two"]) expect(await delivered(path.join(directory, "maildir"), "localhost", user)).toHaveLength(1);
+      const mixed = await send(server.port, ["--lmtp", "--tls", "none", "--from", "a@localhost", "--to", "three@localhost", "--to", "x@elsewhere.example", "--text", "lmtp"]);
+      expect(mixed.exitCode).toBe(1);
+      expect(mixed.stdout).toMatch(/^refused {2}x@elsewhere\.example {2}550 5\.7\.1 /m);
+      expect(mixed.stdout).toMatch(/^accepted three@localhost/m);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe("smtpkit send errors", () => {
   it("exits 2 for usage errors, before connecting", async () => {
     const cases: [string[], string][] = [

@@ -45,6 +45,7 @@ interface ServeOptions {
   readonly tlsCert?: string;
   readonly implicitTls?: boolean;
   readonly requireTls?: boolean;
+  readonly lmtp?: boolean;
   readonly users?: string;
   readonly sizeLimit?: number;
   readonly allowInsecureAuth?: boolean;
@@ -160,6 +161,7 @@ async function serve(options: ServeOptions, context: CommandContext): Promise<vo
     maildir,
     ...(tls === undefined ? {} : { tls }),
     ...(options.requireTls === true ? { requireTls: true } : {}),
+    ...(options.lmtp === true ? { lmtp: true } : {}),
     ...(onAuth === undefined ? {} : { hooks: { onAuth }, auth: { mechanisms: ["SCRAM-SHA-256", "PLAIN", "LOGIN"], allowInsecureAuth: options.allowInsecureAuth === true } }),
     ...(options.sizeLimit === undefined ? {} : { limits: { maxMessageSize: options.sizeLimit } }),
     ...(logger === undefined ? {} : { logger }),
@@ -212,12 +214,13 @@ async function serve(options: ServeOptions, context: CommandContext): Promise<vo
   });
 
   const endpoint = describeEndpoint(address.address, address.port);
-  const mode = tls === undefined ? "SMTP" : tls.implicit ? "SMTP over implicit TLS" : options.requireTls === true ? "SMTP, STARTTLS required" : "SMTP with STARTTLS";
+  const protocol = options.lmtp === true ? "LMTP" : "SMTP";
+  const mode = tls === undefined ? protocol : tls.implicit ? `${protocol} over implicit TLS` : options.requireTls === true ? `${protocol}, STARTTLS required` : `${protocol} with STARTTLS`;
   const auth = onAuth === undefined ? "off" : `PLAIN, LOGIN, SCRAM-SHA-256 ${options.allowInsecureAuth === true ? "(also without TLS)" : "(under TLS only)"}`;
   const to = "test@localhost";
   const serverArgument = describeEndpoint(address.address, address.port);
-  const swaksTls = tls === undefined ? "" : tls.implicit ? " --tlsc" : " --tls";
-  const sendTls = tls === undefined ? " --tls none" : tls.implicit ? " --tls implicit --insecure" : " --tls starttls-required --insecure";
+  const swaksTls = (tls === undefined ? "" : tls.implicit ? " --tlsc" : " --tls") + (options.lmtp === true ? " --protocol LMTP" : "");
+  const sendTls = (tls === undefined ? " --tls none" : tls.implicit ? " --tls implicit --insecure" : " --tls starttls-required --insecure") + (options.lmtp === true ? " --lmtp" : "");
   io.stdout.write(
     [
       `${colors.bold("smtpkit serve")} listening on ${colors.cyan(endpoint)} (${mode})`,
@@ -254,6 +257,7 @@ export const serveCommand: CommandModule = {
       .option("--tls-cert <file>", "the TLS certificate chain (PEM)")
       .option("--implicit-tls", "TLS from the first byte (port 465 style) instead of STARTTLS")
       .option("--require-tls", "refuse MAIL before STARTTLS (530)")
+      .option("--lmtp", "speak LMTP (RFC 2033) instead of SMTP: one reply per recipient after the message")
       .option("--users <file>", "enable AUTH with this users file (see below)")
       .option("--size-limit <bytes>", "the largest message accepted, e.g. 10485760, 25M, 512K (default 10 MiB)", parseByteSize)
       .option("--allow-insecure-auth", "offer AUTH without TLS (tests only)")
