@@ -71,6 +71,14 @@ describe("smtpkit serve + smtpkit send, plain", () => {
     expect(connectionIds.size).toBe(1);
   });
 
+  it("sends an .eml file with LF line ends as CRLF (RFC 5321 §2.3.8), dots stuffed and unstuffed", async () => {
+    await writeFile(path.join(directory, "unix.eml"), "From: a@localhost\nSubject: unix\n\nline one\n.dot line\n");
+    const result = await send(server.port, ["--from", "a@localhost", "--to", "unix@localhost", "unix.eml"], { cwd: directory });
+    expect(result.exitCode).toBe(0);
+    const [stored] = await delivered(maildir, "localhost", "unix");
+    expect(splitTrace(stored!).rest.toString("latin1")).toBe("From: a@localhost\r\nSubject: unix\r\n\r\nline one\r\n.dot line\r\n");
+  });
+
   it("refuses relaying with 550 5.7.1, delivers the rest, and exits 1", async () => {
     const result = await send(server.port, ["--from", "a@localhost", "--to", "relay-ok@localhost", "--to", "victim@elsewhere.example", "--text", "relay?"]);
     expect(result.exitCode).toBe(1);
