@@ -327,6 +327,10 @@ describe.skipIf(!requirePeer("openssl"))("smtpkit serve + send over TLS, with AU
       expect(splitTrace(stored!).trace).toMatch(/with ESMTPSA/);
     }
     expect(server.stderr()).toMatch(/authenticated mechanism=SCRAM-SHA-256 identity=alice/);
+    // --password-file - reads the first line of standard input.
+    const piped = await send(server.port, ["--insecure", "--user", "alice", "--password-file", "-", "--from", "alice@localhost", "--to", "auth-stdin@localhost", "--text", "x"], { cwd: directory, input: "correct horse battery\nignored\n" });
+    expect(piped.exitCode, piped.stderr).toBe(0);
+    expect(await delivered(maildir, "localhost", "auth-stdin")).toHaveLength(1);
   });
 
   it("reports a wrong password with the server's 535 reply and exits 1", async () => {

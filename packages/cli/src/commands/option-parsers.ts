@@ -93,3 +93,29 @@ export function parseServerAddress(value: string): ServerAddress {
   if (!/^[0-9]{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65_535) fail();
   return { host, port: Number(portText) };
 }
+
+/** The most `readFirstLine` reads before giving up on finding a line end: 64 KiB (a password, not a file). */
+export const MAX_FIRST_LINE_BYTES = 65_536;
+
+/**
+ * The first line of a stream (without its CR LF or LF), for passwords read
+ * from standard input; reading stops at the first line end or
+ * {@link MAX_FIRST_LINE_BYTES}.
+ *
+ * @param input - the stream
+ * @returns the line, or undefined for empty input
+ * @internal
+ */
+export async function readFirstLine(input: AsyncIterable<Uint8Array>): Promise<string | undefined> {
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for await (const chunk of input) {
+    const newline = chunk.indexOf(0x0a);
+    chunks.push(newline === -1 ? chunk : chunk.subarray(0, newline));
+    length += chunk.length;
+    if (newline !== -1 || length >= MAX_FIRST_LINE_BYTES) break;
+  }
+  if (chunks.length === 0) return undefined;
+  const text = new TextDecoder().decode(Buffer.concat(chunks)).slice(0, MAX_FIRST_LINE_BYTES);
+  return text.endsWith("\r") ? text.slice(0, -1) : text;
+}

@@ -26,7 +26,7 @@ import { CliError } from "../cli-error.js";
 import { raiseExitCode, warn, type CommandContext, type CommandModule } from "../command-context.js";
 import { ExitCode } from "../exit-codes.js";
 import { printable } from "../text.js";
-import { collect, parseServerAddress, type ServerAddress } from "./option-parsers.js";
+import { collect, parseServerAddress, readFirstLine, type ServerAddress } from "./option-parsers.js";
 
 /** Where `smtpkit send` connects by default: `smtpkit serve`'s address. */
 export const DEFAULT_SEND_SERVER = "127.0.0.1:2525";
@@ -87,21 +87,14 @@ async function readLimitedFile(file: string, what: string): Promise<Uint8Array> 
   }
 }
 
-async function readPassword(file: string): Promise<string> {
-  let text: string;
+async function readPassword(file: string, context: CommandContext): Promise<string> {
+  let password: string;
   try {
-    if (file === "-") {
-      const chunks: Buffer[] = [];
-      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-      text = Buffer.concat(chunks).toString("utf8");
-    } else {
-      text = await readFile(file, "utf8");
-    }
+    // The first line, without its line end: `echo secret > file` writes one.
+    password = file === "-" ? ((await readFirstLine(context.io.stdin)) ?? "") : ((await readFile(file, "utf8")).split(/\r?\n/)[0] ?? "");
   } catch (error) {
     throw new CliError(`cannot read the password file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
-  // The first line, without its line end: `echo secret > file` writes one.
-  const password = text.split(/\r?\n/)[0] ?? "";
   if (password === "") throw new CliError(`the password file ${file} is empty`, ExitCode.Usage);
   return password;
 }
@@ -256,7 +249,7 @@ async function send(files: readonly string[], options: SendCommandOptions, conte
   if (options.user === undefined && options.passwordFile !== undefined) throw new CliError("--password-file needs --user", ExitCode.Usage);
   if (options.user !== undefined && options.passwordFile === undefined) throw new CliError("--user needs --password-file (a password is never taken on the command line)", ExitCode.Usage);
   const jobs = await composeJobs(options, files);
-  const password = options.passwordFile === undefined ? undefined : await readPassword(options.passwordFile);
+  const password = options.passwordFile === undefined ? undefined : await readPassword(options.passwordFile, context);
   const connection = connectOptions(options, password, context);
   const where = `${options.server.host.includes(":") ? `[${options.server.host}]` : options.server.host}:${String(connection.port)}`;
 

@@ -19,7 +19,6 @@ import { readFile } from "node:fs/promises";
 import { hostname as systemHostname } from "node:os";
 import path from "node:path";
 import process from "node:process";
-import { createInterface } from "node:readline";
 import { createServer, ServerUsageError, type ServerLogEvent, type ServerOptions, type SmtpServer } from "@smtpkit/server";
 import { Option, type Command } from "commander";
 import { CliError } from "../cli-error.js";
@@ -27,7 +26,7 @@ import type { CommandContext, CommandModule } from "../command-context.js";
 import { warn } from "../command-context.js";
 import { ExitCode } from "../exit-codes.js";
 import { formatVerifier, parseUsersFile, usersAuthHook } from "../serve/users-file.js";
-import { collect, parseByteSize, parsePort } from "./option-parsers.js";
+import { collect, parseByteSize, parsePort, readFirstLine } from "./option-parsers.js";
 
 /** The port `smtpkit serve` listens on by default: 2525, a common unprivileged SMTP test port. */
 export const DEFAULT_SERVE_PORT = 2525;
@@ -103,14 +102,8 @@ function logLine(event: ServerLogEvent): string {
 }
 
 async function hashPassword(context: CommandContext): Promise<void> {
-  const lines = createInterface({ input: process.stdin, terminal: false });
-  if (process.stdin.isTTY === true) context.io.stderr.write("password (input is shown): ");
-  let password: string | undefined;
-  for await (const line of lines) {
-    password = line;
-    break;
-  }
-  lines.close();
+  if (process.stdin.isTTY === true && context.io.stdin === process.stdin) context.io.stderr.write("password (shown as typed), then Enter and Ctrl-D: ");
+  const password = await readFirstLine(context.io.stdin);
   if (password === undefined || password === "") throw new CliError("--hash-password reads the password from standard input; it got none", ExitCode.Usage);
   context.io.stdout.write(`${formatVerifier(password)}\n`);
 }
