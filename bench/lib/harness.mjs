@@ -95,6 +95,8 @@ async function runSystems(benchCase, options) {
   // A reference is a system that does less than the full job (mailsplit splits
   // without decoding): shown for comparison, never counted as a peer.
   const reference = results.find((result) => result.role === "reference" && !result.skipped);
+  // The peer a case's target names ("≥ 1.3× smtp-server"), when it is not the fastest peer.
+  const targetPeer = benchCase.targetPeer === undefined ? undefined : peers.find((peer) => peer.system === benchCase.targetPeer);
   return {
     group: benchCase.group,
     name: benchCase.name,
@@ -107,6 +109,7 @@ async function runSystems(benchCase, options) {
       oursToCeiling: ours && ceiling ? ours.median / ceiling.median : undefined,
       reference: reference?.system,
       oursToReference: ours && reference ? ours.median / reference.median : undefined,
+      ...(targetPeer ? { targetPeer: targetPeer.system, oursToTargetPeer: ours ? ours.median / targetPeer.median : undefined } : {}),
     },
   };
 }

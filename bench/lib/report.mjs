@@ -21,7 +21,7 @@ export function formatTable(cases) {
         isOurs && benchCase.ratios.oursToBestPeer !== undefined ? `${benchCase.ratios.oursToBestPeer.toFixed(2)}×` : "",
         isOurs && benchCase.ratios.oursToCeiling !== undefined ? `${(benchCase.ratios.oursToCeiling * 100).toFixed(0)}%` : "",
         isOurs && benchCase.ratios.oursToReference !== undefined ? `${benchCase.ratios.oursToReference.toFixed(2)}×` : "",
-        isOurs ? (benchCase.target ?? "") : "",
+        isOurs ? `${benchCase.target ?? ""}${benchCase.ratios.oursToTargetPeer !== undefined ? ` (now ${benchCase.ratios.oursToTargetPeer.toFixed(2)}×)` : ""}` : "",
         ...(withRss ? [result.peakRss === undefined ? "" : `${(result.peakRss / 2 ** 20).toFixed(0)} MB`] : []),
       ]);
     }

@@ -89,6 +89,7 @@ export async function cases(profile) {
     group: "client",
     unit: "msg/s",
     target: "≥ 2× nodemailer, ≥ 70% of smtp-source",
+    // nodemailer is the only peer, so the best peer is the target's peer.
     options: { minTimeMs: 0, warmupMs: 0 },
     setup: async () => {
       if (!missingSink) sink = await startServer("smtp-sink");

@@ -61,6 +61,7 @@ export async function cases(profile) {
         name,
         unit: row.unit,
         target: row.target,
+        targetPeer: "smtp-server",
         size: row.size,
         count,
         options: { minTimeMs: 0, warmupMs: 0 },
