@@ -233,8 +233,17 @@ export class CommandReader {
 
   /**
    * @param options - syntax leniencies, capabilities, limits and the DATA policy
+   * @throws {@link GrammarError} (`invalid-argument`) for an invalid limit, an
+   *   unknown `bareLineEndings` policy or a switch that is not a boolean
    */
   constructor(options: CommandReaderOptions = {}) {
+    const policy: unknown = options.bareLineEndings;
+    if (policy !== undefined && policy !== "reject" && policy !== "normalize" && policy !== "accept") {
+      throw new GrammarError("invalid-argument", `bareLineEndings must be "reject", "normalize" or "accept", not ${JSON.stringify(policy)}`);
+    }
+    if (options.rejectNul !== undefined && typeof options.rejectNul !== "boolean") {
+      throw new GrammarError("invalid-argument", `rejectNul must be a boolean, not ${JSON.stringify(options.rejectNul)}`);
+    }
     this.#options = options;
     this.#syntax = resolve(withLineEndingPolicy(options));
     this.#maxLine = limit("maxLineLength", options.maxLineLength, Limits.commandLine, Limits.commandLineFloor);

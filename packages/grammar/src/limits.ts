@@ -9,7 +9,8 @@
 import { GrammarError } from "./errors.js";
 
 /**
- * The default limits, in octets unless named otherwise.
+ * The default limits, in octets unless named otherwise. Frozen: a
+ * dependency cannot raise them for every reader of the process.
  *
  * @example
  * ```ts
@@ -17,7 +18,7 @@ import { GrammarError } from "./errors.js";
  * new CommandReader({ maxLineLength: Limits.commandLine * 2 });
  * ```
  */
-export const Limits = {
+export const Limits = Object.freeze({
   /**
    * A command line, CRLF excluded. RFC 5321 §4.5.3.1.4 makes 512 octets
    * with CRLF the floor and lets extensions raise it (RFC 1870 §8 SIZE,
@@ -43,7 +44,7 @@ export const Limits = {
   domain: 255,
   /** A reverse- or forward-path, angle brackets included (RFC 5321 §4.5.3.1.3). */
   path: 256,
-} as const;
+} as const);
 
 /** Validates a limit option: a positive safe integer at least `floor`. Internal. */
 export function limit(name: string, value: number | undefined, fallback: number, floor = 1): number {

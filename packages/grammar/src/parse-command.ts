@@ -40,7 +40,7 @@ import type {
   RcptParameters,
   Verb,
 } from "./command.js";
-import { commandError, type CommandError } from "./errors.js";
+import { commandError, GrammarError, type CommandError } from "./errors.js";
 import { limit, Limits } from "./limits.js";
 import { decodeUtf8Addr, decodeXtext } from "./xtext.js";
 
@@ -138,12 +138,29 @@ interface Resolved {
 }
 
 const resolvedCache = new WeakMap<CommandSyntaxOptions, Resolved>();
+const switches = [
+  "strict",
+  "spaceAfterColon",
+  "extraWhitespace",
+  "missingAngleBrackets",
+  "looseLocalPart",
+  "uncheckedHello",
+  "bareLineFeed",
+  "smtputf8",
+] as const satisfies readonly (keyof CommandSyntaxOptions)[];
 const defaults: Resolved = resolve({});
 
 /** Resolves options to one flag per leniency, validating the limits. Internal. */
 export function resolve(options: CommandSyntaxOptions): Resolved {
   const cached = resolvedCache.get(options);
   if (cached !== undefined) return cached;
+  // A switch that is not a boolean ("no", 0) would silently mean its opposite: refuse it.
+  for (const name of switches) {
+    const value: unknown = options[name];
+    if (value !== undefined && typeof value !== "boolean") {
+      throw new GrammarError("invalid-argument", `${name} must be a boolean, not ${JSON.stringify(value)}`);
+    }
+  }
   const base = options.strict !== true;
   const resolved: Resolved = {
     spaceAfterColon: options.spaceAfterColon ?? base,
@@ -231,12 +248,14 @@ class Line {
 
 /**
  * Parses one command line (without its CRLF; a trailing CRLF or LF is
- * removed). Never throws: a line that is not a valid command gives a
- * {@link CommandError} naming the situation to answer with.
+ * removed). Never throws on the line: a line that is not a valid command
+ * gives a {@link CommandError} naming the situation to answer with.
  *
  * @param line - the line as text, or as bytes (US-ASCII, or UTF-8 under SMTPUTF8)
  * @param options - leniencies and the server's capabilities
  * @returns the command, or why it was refused
+ * @throws {@link GrammarError} (`invalid-argument`) for invalid options (a
+ *   limit that is not a positive integer, a switch that is not a boolean)
  * @example
  * ```ts
  * const result = parseCommand("MAIL FROM:<a@example.com> SIZE=1000 BODY=8BITMIME");

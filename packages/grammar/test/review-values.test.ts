@@ -6,15 +6,20 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   CapabilitySet,
+  CommandReader,
   decodeXtext,
   ehloReply,
   GrammarError,
   isValidDomain,
+  Limits,
   parseCommand,
   parseReply,
   serializeCommand,
+  ReplyReader,
   serializeReply,
   type Command,
+  type CommandReaderOptions,
+  type CommandSyntaxOptions,
 } from "@smtpkit/grammar";
 import { utf8 } from "./helpers.js";
 
@@ -272,5 +277,37 @@ describe("serializers refuse what their parsers would read differently", () => {
         expect(GrammarError.isInstance(error), `${JSON.stringify(build(value))}: ${String(error)}`).toBe(true);
       }
     }
+  });
+});
+
+describe("options are validated (a bad value must not silently switch a defence off)", () => {
+  it("refuses unknown policies, non-boolean switches and invalid limits with typed errors", () => {
+    const bad: Record<string, unknown>[] = [
+      { bareLineEndings: "bogus" },
+      { bareLineEndings: "" },
+      { rejectNul: "yes" },
+      { strict: "no" },
+      { bareLineFeed: 1 },
+      { extraWhitespace: "false" },
+      { maxLineLength: 100 },
+      { maxLineLength: 2048.5 },
+      { maxHeldBytes: 0 },
+      { maxAuthLineLength: Number.NaN },
+      { maxPathLength: -1 },
+    ];
+    for (const options of bad) {
+      expectGrammarError(() => new CommandReader(options as CommandReaderOptions), "invalid-argument");
+    }
+    expectGrammarError(() => parseCommand("NOOP", { strict: "yes" } as unknown as CommandSyntaxOptions), "invalid-argument");
+    expectGrammarError(() => new ReplyReader({ maxLines: 0 }), "invalid-argument");
+    expect(new CommandReader({ bareLineEndings: "normalize", rejectNul: true, strict: false }).mode).toBe("command");
+  });
+
+  it("the default limits are frozen: no dependency can raise them for the whole process", () => {
+    expect(Object.isFrozen(Limits)).toBe(true);
+    expect(() => {
+      (Limits as { commandLine: number }).commandLine = 1e9;
+    }).toThrow(TypeError);
+    expect(Limits.commandLine).toBe(2048);
   });
 });
