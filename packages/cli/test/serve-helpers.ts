@@ -1,7 +1,7 @@
 // Starts `smtpkit serve` as a child process on a free port (port 0) and reads
 // back what it prints, as a user would see it.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, readdir, readFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { binary, smtpkit, type RunResult } from "./helpers.js";
@@ -18,9 +18,18 @@ export interface ServeProcess {
   stop(signal?: NodeJS.Signals): Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** A fresh scratch directory. */
-export function scratch(): Promise<string> {
-  return mkdtemp(path.join(tmpdir(), "smtpkit-cli-serve-"));
+const scratchDirectories: string[] = [];
+
+/** A fresh scratch directory, removed by {@link removeScratch}. */
+export async function scratch(): Promise<string> {
+  const directory = await mkdtemp(path.join(tmpdir(), "smtpkit-cli-serve-"));
+  scratchDirectories.push(directory);
+  return directory;
+}
+
+/** Removes every scratch directory made so far (call from `afterAll`, after the servers stopped). */
+export async function removeScratch(): Promise<void> {
+  await Promise.all(scratchDirectories.splice(0).map((directory) => rm(directory, { recursive: true, force: true })));
 }
 
 /** Starts `smtpkit serve --port 0 ...args` in `cwd` and waits for its banner. */

@@ -8,7 +8,9 @@ import path from "node:path";
 import { CLIENT_DRIVERS, createSelfSignedCertificate, requirePeer, sendWithSwaks } from "@smtpkit/interop";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { smtpkit } from "./helpers.js";
-import { delivered, sampleMessage, scratch, splitTrace, startServe, type ServeProcess } from "./serve-helpers.js";
+import { delivered, removeScratch, sampleMessage, scratch, splitTrace, startServe, type ServeProcess } from "./serve-helpers.js";
+
+afterAll(removeScratch);
 
 const PASSWORD = "correct horse battery";
 

@@ -8,7 +8,9 @@ import path from "node:path";
 import { createSelfSignedCertificate, requirePeer, type SelfSignedCertificate } from "@smtpkit/interop";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { smtpkit } from "./helpers.js";
-import { delivered, sampleMessage, scratch, send, splitTrace, startServe, type ServeProcess } from "./serve-helpers.js";
+import { delivered, removeScratch, sampleMessage, scratch, send, splitTrace, startServe, type ServeProcess } from "./serve-helpers.js";
+
+afterAll(removeScratch);
 
 describe("smtpkit serve + smtpkit send, plain", () => {
   let directory: string;
@@ -69,6 +71,26 @@ describe("smtpkit serve + smtpkit send, plain", () => {
     const accepted = log.filter((event) => event["type"] === "message-accepted");
     const connectionIds = new Set(accepted.slice(-2).map((event) => event["connectionId"]));
     expect(connectionIds.size).toBe(1);
+  });
+
+  it("composes with --cc, --bcc, --html and --attach: Bcc is delivered but not in the header, the file is attached", async () => {
+    const content = Buffer.from([0, 1, 2, 250, 251, 252, 13, 10, 46]);
+    await writeFile(path.join(directory, "data.bin"), content);
+    const result = await send(server.port, [
+      "--from", "a@localhost", "--to", "to@localhost", "--cc", "cc@localhost", "--bcc", "hidden@localhost",
+      "--subject", "Café", "--text", "plain", "--html", "<p>html</p>", "--attach", "data.bin",
+    ], { cwd: directory });
+    expect(result.exitCode, result.stderr).toBe(0);
+    for (const user of ["to", "cc", "hidden"]) expect(result.stdout).toMatch(new RegExp(`^accepted ${user}@localhost`, "m"));
+    const [stored] = await delivered(maildir, "localhost", "hidden");
+    const text = splitTrace(stored!).rest.toString("latin1");
+    expect(text).toContain("\r\nCc: cc@localhost\r\n");
+    expect(text).not.toMatch(/^Bcc:/im);
+    expect(text).not.toContain("hidden@localhost");
+    expect(text).toMatch(/^Subject: =\?utf-8\?B\?Q2Fmw6k=\?=\r$/im);
+    expect(text).toMatch(/filename="?data\.bin"?/);
+    expect(text).toContain(content.toString("base64"));
+    expect(text).toContain("<p>html</p>");
   });
 
   it("sends an .eml file with LF line ends as CRLF (RFC 5321 §2.3.8), dots stuffed and unstuffed", async () => {
