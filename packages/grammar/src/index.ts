@@ -81,7 +81,7 @@ export {
   type SaslInvalidEvent,
   type SaslResponseEvent,
 } from "./command-reader.js";
-export { createDataEncoder, DataEncoder, encodeData } from "./data-encoder.js";
+export { createDataEncoder, DataEncoder, encodeData, type DataEncoderOptions } from "./data-encoder.js";
 export { type BareLineEndingPolicy, type DataChunkEvent, type DataEndEvent } from "./data-scanner.js";
 export { GrammarError, type CommandError, type GrammarErrorReason, type ReplyError } from "./errors.js";
 export { Limits } from "./limits.js";
