@@ -196,6 +196,36 @@ describe("smtpkit serve --lmtp + smtpkit send --lmtp", () => {
   });
 });
 
+describe("smtpkit serve --allow-insecure-auth", () => {
+  it("offers AUTH without TLS only when asked, and send sends a password in clear only with --tls none (warning both times)", async () => {
+    const directory = await scratch();
+    await writeFile(path.join(directory, "users.txt"), "dave:{plain}clear text\n");
+    await writeFile(path.join(directory, "dave.pw"), "clear text\n");
+    const strict = await startServe(directory, ["--users", "users.txt", "--log-format", "none"]);
+    const loose = await startServe(directory, ["--users", "users.txt", "--allow-insecure-auth", "--log-format", "none"]);
+    try {
+      expect(strict.stderr()).toContain("AUTH is offered only under TLS, so nobody can log in");
+      expect(loose.stderr()).toContain("--allow-insecure-auth: passwords may cross the network in clear text");
+      const args = ["--tls", "none", "--user", "dave", "--password-file", "dave.pw", "--from", "dave@localhost", "--to", "clear@localhost", "--text", "x"];
+      const refused = await send(strict.port, args, { cwd: directory });
+      expect(refused.exitCode).toBe(1);
+      expect(refused.stderr).toContain("does not offer AUTH");
+      const accepted = await send(loose.port, args, { cwd: directory });
+      expect(accepted.exitCode, accepted.stderr).toBe(0);
+      expect(accepted.stderr).toContain("--tls none with --user: the password crosses the network in clear text");
+      const [stored] = await delivered(path.join(directory, "maildir"), "localhost", "clear");
+      expect(splitTrace(stored!).trace).toMatch(/with ESMTPA\b/);
+      // Opportunistic STARTTLS (the default) finds no STARTTLS here and will not send the password in clear.
+      const cautious = await send(loose.port, args.filter((arg) => arg !== "--tls" && arg !== "none"), { cwd: directory });
+      expect(cautious.exitCode).toBe(1);
+      expect(cautious.stderr).toContain("does not offer STARTTLS");
+    } finally {
+      await strict.stop();
+      await loose.stop();
+    }
+  });
+});
+
 describe("smtpkit send errors", () => {
   it("exits 2 for usage errors, before connecting", async () => {
     const cases: [string[], string][] = [
