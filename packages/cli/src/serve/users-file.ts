@@ -17,18 +17,15 @@
  *
  * @module
  */
-import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { nodeSaslCrypto } from "@smtpkit/client";
 import type { ServerHooks } from "@smtpkit/server";
+import { createScramVerifier, SaslError, type ScramVerifier } from "@smtpkit/session";
 import { CliError } from "../cli-error.js";
 import { ExitCode } from "../exit-codes.js";
 
 /** A SCRAM-SHA-256 verifier (RFC 5802 §3): what the server keeps instead of a password. */
-export interface StoredVerifier {
-  readonly salt: Uint8Array;
-  readonly iterations: number;
-  readonly storedKey: Uint8Array;
-  readonly serverKey: Uint8Array;
-}
+export type StoredVerifier = ScramVerifier;
 
 /** One user's credential. */
 export type UserCredential =
@@ -51,20 +48,6 @@ const scramPrefix = "SCRAM-SHA-256$";
 const plainPrefix = "{plain}";
 
 /**
- * RFC 4013 (SASLprep) §2.1 and §2.2, as far as passwords in practice need:
- * non-ASCII spaces become SP, the "mapped to nothing" characters go, then NFKC.
- * The prohibited-character checks are left out: a password that has them only
- * fails to match.
- */
-function prepare(password: string): string {
-  // RFC 3454 Table C.1.2 (non-ASCII space) and Table B.1 (commonly mapped to nothing).
-  const mapped = password
-    .replace(/[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/gu, " ")
-    .replace(/[\u00AD\u034F\u1806\u180B-\u180D\u200B-\u200D\u2060\uFE00-\uFE0F\uFEFF]/gu, "");
-  return mapped.normalize("NFKC");
-}
-
-/**
  * The SCRAM-SHA-256 verifier of a password (RFC 5802 §3).
  *
  * @param password - the password
@@ -74,14 +57,18 @@ function prepare(password: string): string {
  * @internal
  */
 export function deriveVerifier(password: string, salt: Uint8Array, iterations: number): StoredVerifier {
-  const saltedPassword = pbkdf2Sync(prepare(password), salt, iterations, 32, "sha256");
-  const clientKey = createHmac("sha256", saltedPassword).update("Client Key").digest();
-  return {
-    salt,
-    iterations,
-    storedKey: createHash("sha256").update(clientKey).digest(),
-    serverKey: createHmac("sha256", saltedPassword).update("Server Key").digest(),
-  };
+  // The session's own derivation, SASLprep (RFC 4013) included, hashed by node:crypto.
+  return createScramVerifier(password, salt, iterations, nodeSaslCrypto);
+}
+
+/** {@link deriveVerifier}, or `undefined` for a password SASLprep refuses (it can match no verifier). */
+function verifierOrUndefined(password: string, salt: Uint8Array, iterations: number): StoredVerifier | undefined {
+  try {
+    return deriveVerifier(password, salt, iterations);
+  } catch (error) {
+    if (SaslError.isInstance(error)) return undefined;
+    throw error;
+  }
 }
 
 /**
@@ -92,7 +79,10 @@ export function deriveVerifier(password: string, salt: Uint8Array, iterations: n
  * @internal
  */
 export function formatVerifier(password: string): string {
-  const verifier = deriveVerifier(password, randomBytes(16), HASH_PASSWORD_ITERATIONS);
+  const verifier = verifierOrUndefined(password, randomBytes(16), HASH_PASSWORD_ITERATIONS);
+  if (verifier === undefined) {
+    throw new CliError("this password holds characters SASLprep (RFC 4013) prohibits; choose another", ExitCode.Usage);
+  }
   const base64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64");
   return `${scramPrefix}${verifier.iterations}:${base64(verifier.salt)}$${base64(verifier.storedKey)}:${base64(verifier.serverKey)}`;
 }
@@ -181,11 +171,16 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 export function usersAuthHook(users: UsersTable): NonNullable<ServerHooks["onAuth"]> {
   const decoySecret = randomBytes(32);
   const plainVerifiers = new Map<string, StoredVerifier>();
+  const decoyVerifier = (name: string): StoredVerifier => {
+    const decoy = (label: string): Buffer => createHmac("sha256", decoySecret).update(`${label}\0${name}`).digest();
+    return { salt: decoy("salt").subarray(0, 16), iterations: MIN_SCRAM_ITERATIONS, storedKey: decoy("stored"), serverKey: decoy("server") };
+  };
   const verifierOf = (name: string, credential: UserCredential): StoredVerifier => {
     if (credential.type === "scram") return credential.verifier;
     let verifier = plainVerifiers.get(name);
     if (verifier === undefined) {
-      verifier = deriveVerifier(credential.password, randomBytes(16), MIN_SCRAM_ITERATIONS);
+      // A plain password SASLprep refuses can never match by SCRAM: answer as for an unknown user.
+      verifier = verifierOrUndefined(credential.password, randomBytes(16), MIN_SCRAM_ITERATIONS) ?? decoyVerifier(name);
       plainVerifiers.set(name, verifier);
     }
     return verifier;
@@ -201,16 +196,13 @@ export function usersAuthHook(users: UsersTable): NonNullable<ServerHooks["onAut
           return sameBytes(digest(password), digest(credential.password)) ? { type: "accept" } : { type: "reject" };
         }
         const { salt, iterations, storedKey } = credential.verifier;
-        return sameBytes(deriveVerifier(password, salt, iterations).storedKey, storedKey) ? { type: "accept" } : { type: "reject" };
+        const derived = verifierOrUndefined(password, salt, iterations);
+        return derived !== undefined && sameBytes(derived.storedKey, storedKey) ? { type: "accept" } : { type: "reject" };
       }
       case "lookup-scram-verifier": {
         const credential = users.get(request.username);
         if (credential !== undefined) return { type: "scram-verifier", verifier: verifierOf(request.username, credential) };
-        const decoy = (label: string): Buffer => createHmac("sha256", decoySecret).update(`${label}\0${request.username}`).digest();
-        return {
-          type: "scram-verifier",
-          verifier: { salt: decoy("salt").subarray(0, 16), iterations: MIN_SCRAM_ITERATIONS, storedKey: decoy("stored"), serverKey: decoy("server") },
-        };
+        return { type: "scram-verifier", verifier: decoyVerifier(request.username) };
       }
       default:
         return { type: "reject" };
