@@ -116,21 +116,26 @@ export class CapabilitySet {
    */
   static parse(lines: readonly string[]): CapabilitySet {
     const map = new Map<string, readonly string[]>();
+    // AUTH mechanisms from every AUTH and AUTH= line, merged through a Set: a
+    // hostile server repeating AUTH lines must not cost quadratic time.
+    let auth: Set<string> | undefined;
     for (const line of lines) {
       const words = line.split(" ").filter((word) => word !== "");
       const keyword = words[0];
       if (keyword === undefined) continue;
       const params = words.slice(1);
       const upper = asciiUpper(keyword);
-      if (upper.startsWith("AUTH=") || (upper === "AUTH" && map.has("AUTH"))) {
-        const mechanisms = [keyword.slice(5), ...params].filter(isEhloParam);
-        const existing = map.get("AUTH") ?? [];
-        map.set("AUTH", Object.freeze([...existing, ...mechanisms.filter((m) => !existing.includes(m))]));
+      if (upper.startsWith("AUTH=") || (upper === "AUTH" && auth !== undefined)) {
+        auth ??= new Set();
+        for (const mechanism of [keyword.slice(5), ...params]) if (isEhloParam(mechanism)) auth.add(mechanism);
+        if (!map.has("AUTH")) map.set("AUTH", []);
         continue;
       }
       if (!isEhloKeyword(keyword) || !params.every(isEhloParam)) continue;
+      if (upper === "AUTH") auth = new Set(params);
       if (!map.has(upper)) map.set(upper, Object.freeze(params));
     }
+    if (auth !== undefined) map.set("AUTH", Object.freeze([...auth]));
     return new CapabilitySet(map);
   }
 

@@ -220,3 +220,29 @@ describe("enhanced status codes (RFC 2034, RFC 3463)", () => {
     );
   });
 });
+
+describe("a hostile EHLO reply within the reader's default limits", () => {
+  it("256 AUTH lines of distinct mechanisms are merged in linear time (they took minutes when merged by scanning)", () => {
+    const lines = ["250-mx.example.com"];
+    let next = 0;
+    for (let line = 0; line < 255; line += 1) {
+      const words: string[] = [];
+      while (words.join(" ").length < 4000) words.push(`M${(next++).toString(36)}`);
+      lines.push(`250${line === 254 ? " " : "-"}AUTH${line % 2 === 0 ? " " : "="}${words.join(" ")}`);
+    }
+    const reader = new ReplyReader();
+    const start = performance.now();
+    const events = reader.push(bytes(lines.map((line) => `${line}\r\n`).join("")));
+    expect(events.map((event) => event.type)).toEqual(["reply"]);
+    const caps = events[0]?.type === "reply" ? parseEhloReply(events[0].reply)?.capabilities : undefined;
+    expect(caps?.authMechanisms.length).toBe(next);
+    expect(caps?.keywords).toEqual(["AUTH"]);
+    expect(performance.now() - start).toBeLessThan(3000);
+  });
+
+  it("keeps AUTH where it first appeared and merges the legacy AUTH= form without duplicates", () => {
+    expect(CapabilitySet.parse(["PIPELINING", "AUTH=LOGIN", "AUTH PLAIN LOGIN", "SIZE 1"]).toLines()).toEqual(["PIPELINING", "AUTH LOGIN PLAIN", "SIZE 1"]);
+    expect(CapabilitySet.parse(["AUTH PLAIN LOGIN", "AUTH=PLAIN LOGIN", "SIZE 1"]).toLines()).toEqual(["AUTH PLAIN LOGIN", "SIZE 1"]);
+    expect(CapabilitySet.parse(["AUTH", "AUTH=XOAUTH2"]).authMechanisms).toEqual(["XOAUTH2"]);
+  });
+});
