@@ -1,13 +1,22 @@
 #!/usr/bin/env node
-// Writes docs/performance.md and docs/performance.svg from a results file:
-//   node bench/docs.mjs [bench/results/latest-full.json]
+// Writes docs/performance.md and docs/performance.svg from one or more results
+// files (runs of different suites, e.g. `--only grammar` then `--only server`):
+//   node bench/docs.mjs [bench/results/latest-full.json ...]
 // The chart shows, for each case, smtpkit's median as a multiple of the best
 // peer's median (left) and as a share of the ceiling (right), from the same run.
 import { readFileSync, writeFileSync } from "node:fs";
 import { formatRate } from "./lib/harness.mjs";
 
-const file = process.argv[2] ?? new URL("./results/latest-full.json", import.meta.url).pathname;
-const record = JSON.parse(readFileSync(file, "utf8"));
+const files = process.argv.length > 2 ? process.argv.slice(2) : [new URL("./results/latest-full.json", import.meta.url).pathname];
+const records = files.map((file) => JSON.parse(readFileSync(file, "utf8")));
+// Each file is one run; ratios are only ever computed within a run, so merging
+// keeps every case's own figures and lists the runs it came from.
+const record = {
+  ...records[0],
+  date: records.map((one) => one.date).sort().at(-1),
+  runs: records.map((one) => ({ date: one.date, profile: one.profile, groups: [...new Set(one.cases.map((benchCase) => benchCase.group))] })),
+  cases: records.flatMap((one) => one.cases),
+};
 const docs = new URL("../docs/", import.meta.url);
 
 const escape = (text) => String(text).replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
@@ -53,21 +62,28 @@ function chart(cases) {
 
 function table(cases) {
   const lines = [
-    "| case | system | median | min–max | ours × best peer | ours / ceiling | ours × reference | target |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    "| case | system | median | min–max | ours × best peer | ours × target peer | ours / ceiling | ours × reference | target | peak RSS |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
   ];
+  const ratio = (value) => (value === undefined ? "" : `${value.toFixed(2)}×`);
   for (const benchCase of cases) {
+    const { ratios } = benchCase;
     for (const result of benchCase.results) {
       const ours = result.role === "ours";
-      lines.push(
-        `| ${benchCase.group}: ${benchCase.name} | ${result.system}${result.role === "ceiling" ? " (ceiling)" : ""} | ${
-          result.skipped ? `skipped: ${result.skipped}` : formatRate(result.median, benchCase.unit)
-        } | ${result.skipped ? "" : `${formatRate(result.min, benchCase.unit)} – ${formatRate(result.max, benchCase.unit)}`} | ${
-          ours && benchCase.ratios.oursToBestPeer !== undefined ? `${benchCase.ratios.oursToBestPeer.toFixed(2)}×` : ""
-        } | ${ours && benchCase.ratios.oursToCeiling !== undefined ? `${(benchCase.ratios.oursToCeiling * 100).toFixed(0)}%` : ""} | ${
-          ours && benchCase.ratios.oursToReference !== undefined ? `${benchCase.ratios.oursToReference.toFixed(2)}×` : ""
-        } | ${ours ? (benchCase.target ?? "") : ""} |`,
-      );
+      const role = result.role === "ceiling" ? " (ceiling)" : result.role === "reference" ? " (reference)" : "";
+      const cells = [
+        `${benchCase.group}: ${benchCase.name}`,
+        `${result.system}${role}`,
+        result.skipped ? `skipped: ${result.skipped}` : formatRate(result.median, benchCase.unit),
+        result.skipped ? "" : `${formatRate(result.min, benchCase.unit)} – ${formatRate(result.max, benchCase.unit)}`,
+        ours ? `${ratio(ratios.oursToBestPeer)}${ratios.bestPeer ? ` ${ratios.bestPeer}` : ""}` : "",
+        ours && ratios.targetPeer !== undefined ? `${ratio(ratios.oursToTargetPeer)} ${ratios.targetPeer}` : "",
+        ours && ratios.oursToCeiling !== undefined ? `${(ratios.oursToCeiling * 100).toFixed(0)}%` : "",
+        ours ? ratio(ratios.oursToReference) : "",
+        ours ? (benchCase.target ?? "") : "",
+        result.peakRss === undefined ? "" : `${(result.peakRss / 2 ** 20).toFixed(0)} MB`,
+      ];
+      lines.push(`| ${cells.join(" | ")} |`);
     }
   }
   return lines.join("\n");
@@ -77,6 +93,8 @@ writeFileSync(new URL("performance.svg", docs), chart(record.cases));
 const intro = readFileSync(new URL("./performance-intro.md", import.meta.url), "utf8");
 writeFileSync(
   new URL("performance.md", docs),
-  `${intro}\n## Latest ${record.profile} run\n\n${record.date} on ${record.machine.cpus} (${record.machine.cores} cores, ${record.machine.memory}), Node ${record.machine.node}, ${record.machine.platform}.\n\n![ratios](performance.svg)\n\n${table(record.cases)}\n`,
+  `${intro}\n## Latest ${record.profile} run\n\n${record.machine.cpus} (${record.machine.cores} cores, ${record.machine.memory}), Node ${record.machine.node}, ${record.machine.platform}. Runs: ${record.runs
+    .map((run) => `${run.groups.join(", ")} (${run.profile}, ${run.date})`)
+    .join("; ")}.\n\n![ratios](performance.svg)\n\n${table(record.cases)}\n`,
 );
 console.log("wrote docs/performance.md and docs/performance.svg");
