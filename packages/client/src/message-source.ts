@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { randomBytes } from "node:crypto";
 import { quoteLocalPart, type Mailbox } from "@smtpkit/grammar";
 import { buildMessage, messageEnvelope, type MessageSpec } from "@smtpkit/mime";
 import { ClientUsageError } from "./client-usage-error.js";
@@ -103,8 +104,16 @@ export function prepareMessage(message: MessageContent, chunkSize: number): Prep
     let bytes: Uint8Array;
     let envelope: { from: string; to: string[] };
     try {
-      bytes = buildMessage(message);
-      envelope = messageEnvelope(message);
+      // The MIME builder reads no clock and draws no random numbers; the edge
+      // gives it both: a Date field (RFC 5322 §3.6 requires one) and a seed, so
+      // two sends of one spec get distinct Message-IDs (RFC 5322 §3.6.4).
+      const completed: MessageSpec = {
+        ...message,
+        ...(message.date === undefined ? { date: new Date() } : {}),
+        ...(message.seed === undefined && message.messageId === undefined ? { seed: randomBytes(16).toString("hex") } : {}),
+      };
+      bytes = buildMessage(completed);
+      envelope = messageEnvelope(completed);
     } catch (error) {
       throw new ClientUsageError("invalid-message", "message", undefined, `The message spec cannot be built: ${(error as Error).message}`);
     }

@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import process from "node:process";
@@ -173,6 +174,8 @@ async function composeJobs(options: SendCommandOptions, files: readonly string[]
       ...(options.html === undefined ? {} : { html: options.html }),
       ...(attachments.length > 0 ? { attachments } : {}),
       date: new Date(),
+      // The builder is deterministic; a random seed gives each message its own Message-ID (RFC 5322 §3.6.4).
+      seed: randomBytes(16).toString("hex"),
     });
   } catch (error) {
     if (MimeError.isInstance(error)) throw new CliError(`cannot build the message: ${error.message}`, ExitCode.Usage);
