@@ -218,6 +218,45 @@ export interface EtrnCommand {
   readonly node: string;
 }
 
+/** The attribute names of Postfix `XCLIENT` (XCLIENT_README). */
+export type XclientAttributeName = "NAME" | "ADDR" | "PORT" | "PROTO" | "HELO" | "LOGIN" | "DESTADDR" | "DESTPORT";
+
+/** The attribute names of Postfix `XFORWARD` (XFORWARD_README). */
+export type XforwardAttributeName = "NAME" | "ADDR" | "PORT" | "PROTO" | "HELO" | "IDENT" | "SOURCE";
+
+/** One `name=value` attribute of XCLIENT or XFORWARD, value decoded from xtext. */
+export interface XAttribute<N extends string> {
+  /** The attribute name, upper-cased. */
+  readonly name: N;
+  /**
+   * The decoded value, as sent: `[UNAVAILABLE]` and `[TEMPUNAVAIL]` are kept
+   * literally (the session interprets them).
+   */
+  readonly value: string;
+}
+
+/**
+ * Postfix `XCLIENT` (XCLIENT_README): a trusted front end overrides the
+ * client's name, address, port, protocol, HELO name and login.
+ */
+export interface XclientCommand {
+  /** The verb. */
+  readonly verb: "XCLIENT";
+  /** The attributes in the order sent; at least one, no name twice. */
+  readonly attributes: readonly XAttribute<XclientAttributeName>[];
+}
+
+/**
+ * Postfix `XFORWARD` (XFORWARD_README): a trusted content filter forwards
+ * the original client's details for the next transaction.
+ */
+export interface XforwardCommand {
+  /** The verb. */
+  readonly verb: "XFORWARD";
+  /** The attributes in the order sent; at least one, no name twice. */
+  readonly attributes: readonly XAttribute<XforwardAttributeName>[];
+}
+
 /** Any SMTP command. */
 export type Command =
   | HelloCommand
@@ -232,7 +271,9 @@ export type Command =
   | QuitCommand
   | StartTlsCommand
   | AuthCommand
-  | EtrnCommand;
+  | EtrnCommand
+  | XclientCommand
+  | XforwardCommand;
 
 /** The verbs of {@link Command}. */
 export type Verb = Command["verb"];

@@ -44,6 +44,10 @@ export const Limits = Object.freeze({
   domain: 255,
   /** A reverse- or forward-path, angle brackets included (RFC 5321 §4.5.3.1.3). */
   path: 256,
+  /** Attributes in one XCLIENT or XFORWARD command (Postfix XCLIENT_README, XFORWARD_README); each name may appear once. */
+  xAttributes: 16,
+  /** A decoded XCLIENT or XFORWARD attribute value (Postfix: NAME and HELO values up to 255 characters). */
+  xAttributeValue: 255,
 } as const);
 
 /** Validates a limit option: a positive safe integer at least `floor`. Internal. */

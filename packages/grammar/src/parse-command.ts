@@ -39,6 +39,9 @@ import type {
   MailParameters,
   RcptParameters,
   Verb,
+  XAttribute,
+  XclientAttributeName,
+  XforwardAttributeName,
 } from "./command.js";
 import { commandError, GrammarError, type CommandError } from "./errors.js";
 import { limit, Limits } from "./limits.js";
@@ -205,9 +208,11 @@ const syntaxOf: Readonly<Record<Verb, string>> = {
   STARTTLS: "STARTTLS",
   AUTH: "AUTH SP sasl-mech [SP ( base64 / \"=\" )]",
   ETRN: "ETRN SP [ \"@\" / \"#\" ] node",
+  XCLIENT: "XCLIENT 1*( SP attribute-name \"=\" xtext ), names NAME ADDR PORT PROTO HELO LOGIN DESTADDR DESTPORT",
+  XFORWARD: "XFORWARD 1*( SP attribute-name \"=\" xtext ), names NAME ADDR PORT PROTO HELO IDENT SOURCE",
 };
 
-const anyVerb = "a verb: HELO, EHLO, MAIL, RCPT, DATA, BDAT, RSET, VRFY, EXPN, HELP, NOOP, QUIT, STARTTLS, AUTH, ETRN";
+const anyVerb = "a verb: HELO, EHLO, MAIL, RCPT, DATA, BDAT, RSET, VRFY, EXPN, HELP, NOOP, QUIT, STARTTLS, AUTH, ETRN, XCLIENT, XFORWARD";
 
 /** Parser state for one line. */
 class Line {
@@ -374,7 +379,7 @@ function tabInQuotedString(text: string): number {
 
 const knownVerbs = new Set<string>([
   "HELO", "EHLO", "LHLO", "MAIL", "RCPT", "DATA", "BDAT", "RSET", "VRFY", "EXPN",
-  "HELP", "NOOP", "QUIT", "STARTTLS", "AUTH", "ETRN",
+  "HELP", "NOOP", "QUIT", "STARTTLS", "AUTH", "ETRN", "XCLIENT", "XFORWARD",
 ]);
 
 function knownVerb(verb: string): string | undefined {
@@ -427,6 +432,10 @@ function parseVerb(line: Line, verbEnd: number): Outcome {
       return parseAuth(line, argument);
     case "ETRN":
       return parseEtrn(line, argument);
+    case "XCLIENT":
+      return parseXAttributes(line, "XCLIENT", argument, xclientNames);
+    case "XFORWARD":
+      return parseXAttributes(line, "XFORWARD", argument, xforwardNames);
   }
 }
 
@@ -889,4 +898,38 @@ function parseEtrn(line: Line, argument: string): Outcome {
   if (first !== 0x23 && !isValidDomain(name)) return line.error("SyntaxError", "ETRN needs a domain");
   if (name === "") return line.error("SyntaxError", "ETRN needs a node name");
   return { verb: "ETRN", node: argument };
+}
+
+const xclientNames: ReadonlySet<string> = new Set<XclientAttributeName>(["NAME", "ADDR", "PORT", "PROTO", "HELO", "LOGIN", "DESTADDR", "DESTPORT"]);
+const xforwardNames: ReadonlySet<string> = new Set<XforwardAttributeName>(["NAME", "ADDR", "PORT", "PROTO", "HELO", "IDENT", "SOURCE"]);
+
+// Postfix XCLIENT_README / XFORWARD_README: VERB 1*( SP attribute-name "=" attribute-value ),
+// attribute-value = xtext; names are case-insensitive. Unknown names get 501 (Postfix does the same).
+function parseXAttributes(line: Line, verb: "XCLIENT" | "XFORWARD", argument: string, names: ReadonlySet<string>): Outcome {
+  if (argument === "") return line.error("SyntaxError", `${verb} requires at least one attribute`);
+  const attributes: XAttribute<string>[] = [];
+  let offset = 0;
+  while (offset <= argument.length) {
+    let end = argument.indexOf(" ", offset);
+    if (end < 0) end = argument.length;
+    if (end === offset) return line.error("SyntaxError", `Extra white space in ${verb}`, offset);
+    if (attributes.length === Limits.xAttributes) return line.error("SyntaxError", `More than ${Limits.xAttributes} ${verb} attributes`, offset);
+    const equals = argument.indexOf("=", offset);
+    if (equals < 0 || equals >= end) return line.error("SyntaxError", `${verb} attribute needs name=value`, offset);
+    const name = asciiUpper(argument.slice(offset, equals));
+    if (!names.has(name)) return line.error("SyntaxError", `Unknown ${verb} attribute`, offset);
+    if (attributes.some((a) => a.name === name)) return line.error("DuplicateParameter", `Duplicate ${verb} attribute ${name}`, offset);
+    const encoded = argument.slice(equals + 1, end);
+    if (encoded.length > Limits.xAttributeValue * 3) return line.error("SyntaxError", `${verb} ${name} value too long`, equals + 1);
+    const value = decodeXtext(encoded);
+    if (value === undefined) return line.error("SyntaxError", `${verb} ${name} value is not xtext`, equals + 1);
+    // Hostile values: a CR, LF or NUL hidden behind +0D, +0A or +00 would reach logs and headers.
+    if (hasControl(value)) return line.error("SyntaxError", `${verb} ${name} value holds a control character`, equals + 1);
+    if (value.length > Limits.xAttributeValue) return line.error("SyntaxError", `${verb} ${name} value too long`, equals + 1);
+    attributes.push({ name, value });
+    offset = end + 1;
+  }
+  return verb === "XCLIENT"
+    ? { verb, attributes: attributes as XAttribute<XclientAttributeName>[] }
+    : { verb, attributes: attributes as XAttribute<XforwardAttributeName>[] };
 }

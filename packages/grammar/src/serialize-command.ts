@@ -153,6 +153,13 @@ function line(command: Command): string {
     }
     case "ETRN":
       return `ETRN ${word(command.node, "ETRN node")}`;
+    case "XCLIENT":
+    case "XFORWARD": {
+      // Postfix XCLIENT_README / XFORWARD_README: values are xtext; the parse-back check refuses unknown names and controls.
+      if (command.attributes.length === 0) throw invalid(`${command.verb} needs at least one attribute`);
+      const parts = command.attributes.map((a) => `${word(a.name, `${command.verb} attribute name`)}=${encodeXtext(checkText(a.value, `${command.verb} ${a.name}`))}`);
+      return `${command.verb} ${parts.join(" ")}`;
+    }
     default:
       throw invalid(`Unknown verb ${JSON.stringify((command as { verb: unknown }).verb)}`);
   }

@@ -807,6 +807,8 @@ export class ServerSession {
     const verb = command.verb;
     this.#emit({ type: "command-received", verb, line: verb === "AUTH" ? `AUTH ${loggable(command.mechanism)}${command.initialResponse === undefined ? "" : " [redacted]"}` : loggable(event.line), pipelined: event.pipelined });
     if (this.#shutdownRequested && commandStates.has(this.#state)) this.#state = "closing";
+    // Postfix XCLIENT/XFORWARD: not offered by this session, so "not implemented" (never sequence-checked).
+    if (verb === "XCLIENT" || verb === "XFORWARD") return this.#refuse(command, "CommandNotImplemented");
     const input = commandInput(verb, verb === "BDAT" && command.last);
     const row = findTransition(this.#state, input, this.#flags());
     const unauthorized = this.#unauthorizedPipelining(verb, event.pipelined);
