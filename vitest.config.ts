@@ -32,6 +32,9 @@ export default defineConfig({
         root: directory,
         include: ["test/**/*.test.ts"],
         testTimeout: 60_000,
+        // Integration tests start real servers in beforeAll; on a loaded 2-core CI machine that can take well over
+        // vitest's default 10 s.
+        hookTimeout: 60_000,
       },
     })),
   },

@@ -35,7 +35,12 @@ export async function removeScratch(): Promise<void> {
 /** Starts `smtpkit serve --port 0 ...args` in `cwd` and waits for its banner. */
 export function startServe(cwd: string, args: readonly string[] = []): Promise<ServeProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [binary, "serve", "--port", "0", ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    // NO_COLOR: picocolors colours output whenever CI is set, and the banner is matched as plain text.
+    const child = spawn(process.execPath, [binary, "serve", "--port", "0", ...args], {
+      cwd,
+      env: { ...process.env, NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     let started = false;
