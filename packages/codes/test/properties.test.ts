@@ -60,7 +60,9 @@ describe("enhanced status codes", () => {
           expect(formatEnhancedStatus(status)).toBe(text);
         }
       }),
-      { numRuns: 500 },
+      // A fixed seed: the coverage check below must not depend on the draw
+      // (about 2% of draws are valid codes, so an unlucky seed could find too few).
+      { numRuns: 500, seed: 3463 },
     );
     // The generator must reach both sides of the law.
     expect(accepted).toBeGreaterThan(10);
