@@ -1,7 +1,9 @@
 // MIME parsing: @smtpkit/mime vs postal-mime and mailparser (full parsers:
 // decoded bodies and headers) and mailsplit (which only splits, decoding
 // nothing). Same bytes for all; messages/s and MB/s.
+import { execFile } from "node:child_process";
 import { readdirSync, readFileSync, existsSync, statSync } from "node:fs";
+import { promisify } from "node:util";
 import { join } from "node:path";
 import { generatedMessages } from "../lib/messages.mjs";
 import { needs, tryImport } from "../lib/optional.mjs";
@@ -17,7 +19,9 @@ export async function cases(profile) {
     messages.push({ name: `public corpus (${corpus.length} messages)`, bytes: null, list: corpus });
   }
 
-  return messages.map((message) => {
+  return [...messages.map(parseCase), streamingMemoryCase(profile)];
+
+  function parseCase(message) {
     const list = message.list ?? [message.bytes];
     const total = list.reduce((sum, bytes) => sum + bytes.length, 0);
     const each = async (parse) => {
@@ -53,7 +57,40 @@ export async function cases(profile) {
         },
       ],
     };
-  });
+  }
+}
+
+const streamSizes = { smoke: 8 * 2 ** 20, quick: 256 * 2 ** 20, full: 2 ** 30 };
+
+/**
+ * The MIME issue's memory bound: a 1 GB message (a base64 attachment made on
+ * the fly) parsed in streaming mode, in a process of its own so that its peak
+ * resident set is the parser's. One child run is one sample.
+ */
+function streamingMemoryCase(profile) {
+  const size = streamSizes[profile];
+  const script = new URL("../lib/stream-message.mjs", import.meta.url).pathname;
+  let peak = 0;
+  return {
+    group: "mime",
+    name: `stream a ${size >= 2 ** 30 ? `${size / 2 ** 30} GB` : `${size / 2 ** 20} MB`} message through createMessageParser (peak RSS of the process)`,
+    unit: "MB/s",
+    target: "peak RSS under 100 MB",
+    options: { minTimeMs: 0, warmupMs: 0 },
+    systems: [
+      {
+        name: "@smtpkit/mime",
+        role: "ours",
+        run: async () => {
+          const { stdout } = await promisify(execFile)(process.execPath, [script, String(size)], { maxBuffer: 1 << 20 });
+          const result = JSON.parse(stdout);
+          peak = Math.max(peak, result.maxRss);
+          return result.bytes;
+        },
+        peakRss: () => peak,
+      },
+    ],
+  };
 }
 
 function loadCorpus() {
