@@ -608,6 +608,17 @@ function isDigits(text: string, min: number, max: number): boolean {
   return true;
 }
 
+/**
+ * The ESMTP parameters after a MAIL or RCPT path (RFC 5321 §4.1.2 Mail-parameters),
+ * refused when they name an extension the server did not offer.
+ */
+function envelopeParameters(line: Line, argument: string, rest: string): ParameterReader | CommandError {
+  const offsets: Offsets = [];
+  const list = readParameters(line, rest, argument.length - rest.length, offsets);
+  if (!Array.isArray(list)) return list;
+  return checkExtensions(line, list, offsets) ?? new ParameterReader(line, list, offsets);
+}
+
 /** Parameter checks bound to one line: values, and errors positioned at the parameter. */
 class ParameterReader {
   constructor(
@@ -633,12 +644,9 @@ class ParameterReader {
 function parseMail(line: Line, argument: string): Outcome {
   const envelope = readEnvelope(line, argument, "FROM:", "InvalidSenderSyntax");
   if ("situation" in envelope) return envelope;
-  const offsets: Offsets = [];
-  const list = readParameters(line, envelope.rest, argument.length - envelope.rest.length, offsets);
-  if (!Array.isArray(list)) return list;
-  const rejected = checkExtensions(line, list, offsets);
-  if (rejected !== undefined) return rejected;
-  const params = new ParameterReader(line, list, offsets);
+  const params = envelopeParameters(line, argument, envelope.rest);
+  if (!(params instanceof ParameterReader)) return params;
+  const list = params.list;
   const parameters: { -readonly [K in keyof MailParameters]: MailParameters[K] } = {};
   let other: EsmtpParameter[] | undefined;
   for (const p of list) {
@@ -651,7 +659,7 @@ function parseMail(line: Line, argument: string): Outcome {
         const size = Number(value);
         // Beyond 2^53 a number loses its exact value; no server's maximum is that large (RFC 1870 §6.1: 552).
         if (!Number.isSafeInteger(size)) {
-          return line.error("MessageTooBig", "SIZE exceeds any fixed maximum", offsets[list.indexOf(p)], "SIZE=1*20DIGIT of at most 2^53 - 1 (RFC 1870 §5)");
+          return line.error("MessageTooBig", "SIZE exceeds any fixed maximum", params.offsets[list.indexOf(p)], "SIZE=1*20DIGIT of at most 2^53 - 1 (RFC 1870 §5)");
         }
         parameters.size = size;
         break;
@@ -767,12 +775,9 @@ function parseRcpt(line: Line, argument: string): Outcome {
   ) {
     return line.error("SmtpUtf8Required", "Non-ASCII address requires SMTPUTF8", 3, "an ASCII address, or SMTPUTF8 on MAIL (RFC 6531 §3.4)");
   }
-  const offsets: Offsets = [];
-  const list = readParameters(line, envelope.rest, argument.length - envelope.rest.length, offsets);
-  if (!Array.isArray(list)) return list;
-  const rejected = checkExtensions(line, list, offsets);
-  if (rejected !== undefined) return rejected;
-  const params = new ParameterReader(line, list, offsets);
+  const params = envelopeParameters(line, argument, envelope.rest);
+  if (!(params instanceof ParameterReader)) return params;
+  const list = params.list;
   const parameters: { -readonly [K in keyof RcptParameters]: RcptParameters[K] } = {};
   let other: EsmtpParameter[] | undefined;
   for (const p of list) {
