@@ -272,7 +272,9 @@ function formatName(name: string, utf8: boolean): string {
   const words = name.split(" ");
   // A word too long to fold is written as encoded words, which fold (RFC 2047 §2).
   if (words.some((word) => word.length > 60)) return encodeEncodedWord(name);
-  if (words.every((word) => atext.test(word) && !word.startsWith("=?"))) return name;
+  // A word holding "=?" anywhere is written encoded: tolerant readers (ours, postal-mime, mailparser) decode an
+  // encoded word even when it is glued to other atext, so "#=?utf-8?q?x?=" written bare would come back as "#x".
+  if (!name.includes("=?") && words.every((word) => atext.test(word))) return name;
   // Control characters (and Unicode line separators) are never written as they are, even with SMTPUTF8.
   const controls = /[\x00-\x1f\x7f-\x9f\u2028\u2029]/.test(name);
   if (!controls && (/^[\x20-\x7e]*$/.test(name) || utf8)) {

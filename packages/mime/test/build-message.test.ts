@@ -88,6 +88,14 @@ describe("buildMessage", () => {
     );
   });
 
+  it("writes a display name holding \"=?\" inside a word so that it reads back unchanged", () => {
+    // Found by the property above (seed -842678981): "#=?utf-8?q?x?=" was written bare and read back as "#x".
+    for (const name of ["#=?utf-8?q?x?=", "a=?b", "x =?utf-8?q?y?= z", "=?"]) {
+      const parsed = parseMessage(buildMessage({ from: { name, address: "a@a.com" } }));
+      expect(parsed.from).toEqual({ type: "mailbox", name, address: "a@a.com" });
+    }
+  });
+
   it("writes CRLF only, lines within 998 octets, base64 and quoted-printable lines within 76, headers within 78 where foldable", () => {
     fc.assert(
       fc.property(spec, (message) => {
