@@ -12,6 +12,7 @@
  * - MIME: {@link mimeMessage}, {@link serializeMimeMessage}, {@link messageSpec}.
  * - Bytes: {@link chunkings}, {@link smugglingAttempt}, {@link startTlsInjection}, {@link smtpishBytes}.
  * - Laws: {@link assertRoundTrip}, {@link assertChunkSplitInvariance}, {@link assertTotal}.
+ * - Session pair: {@link runSessionPair} joins a client and a server session in memory.
  *
  * Runtime-agnostic: no I/O, no Node APIs; `fast-check` is a peer dependency.
  *
@@ -101,6 +102,20 @@ export { assertRoundTrip, type RoundTripOptions } from "./assertions/round-trip.
 export { assertChunkSplitInvariance, type ChunkParser, type ChunkSplitOptions } from "./assertions/chunk-split.js";
 export { assertTotal, smtpishBytes, type TotalOptions } from "./assertions/total.js";
 export type { LawRunOptions } from "./assertions/run-law.js";
+export {
+  runSessionPair,
+  sessionPairChunking,
+  SESSION_PAIR_DEFAULT_MAX_STEPS,
+  SESSION_PAIR_MAX_STEPS,
+  type DeliveredMessage,
+  type SessionPairChunking,
+  type SessionPairChunkingOptions,
+  type SessionPairDecider,
+  type SessionPairMessage,
+  type SessionPairOptions,
+  type SessionPairQuestion,
+  type SessionPairResult,
+} from "./assertions/session-pair.js";
 export {
   clientSession,
   misorderedSession,
