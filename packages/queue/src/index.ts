@@ -57,3 +57,13 @@ export {
   type StoredReply,
 } from "./spool-format.js";
 export { SPOOL_BLOCK_SIZE, type EnqueueFailureReason, type QueueContent } from "./spool.js";
+export { DEFAULT_NOTIFY, shouldNotify, type DsnAction, type NotificationQuestion } from "./dsn-policy.js";
+export {
+  buildDeliveryStatusNotification,
+  DEFAULT_DSN_MAX_RETURNED_SIZE,
+  DSN_MAX_DIAGNOSTIC_LENGTH,
+  DSN_MAX_RECIPIENTS,
+  type DeliveryStatusNotification,
+  type DeliveryStatusNotificationSpec,
+  type DsnRecipientReport,
+} from "./dsn.js";
