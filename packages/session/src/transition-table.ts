@@ -28,7 +28,9 @@
  * RFC 5321 §4.1.4 (order of commands), §3.1 (a 554 greeting leaves only
  * QUIT), §3.3 (transactions), RFC 3030 §2–§3 (BDAT), RFC 3207 §4.2 (STARTTLS
  * resets everything), RFC 4954 §4 (AUTH once, never inside a transaction),
- * RFC 2033 §4.1 (LMTP uses LHLO only).
+ * RFC 2033 §4.1 (LMTP uses LHLO only), Postfix XCLIENT_README and
+ * XFORWARD_README (not inside a mail transaction; XCLIENT answers with a new
+ * greeting and resets the session).
  *
  * @module
  */
@@ -95,7 +97,9 @@ export type CommandInput =
   | "QUIT"
   | "STARTTLS"
   | "AUTH"
-  | "ETRN";
+  | "ETRN"
+  | "XCLIENT"
+  | "XFORWARD";
 
 /** Every {@link CommandInput}. */
 export const commandInputs: readonly CommandInput[] = [
@@ -116,6 +120,8 @@ export const commandInputs: readonly CommandInput[] = [
   "STARTTLS",
   "AUTH",
   "ETRN",
+  "XCLIENT",
+  "XFORWARD",
 ];
 
 /** What moves a conversation: a command, or one of the other moments of the protocol. */
@@ -174,7 +180,8 @@ export interface EvaluateOutcome {
   /**
    * What a 2yz reply resets: `transaction` (the envelope and any message:
    * RSET, HELO/EHLO/LHLO, the end of a message) or `session` (everything,
-   * including EHLO and AUTH state: the end of a TLS handshake, RFC 3207 §4.2).
+   * including EHLO and AUTH state: the end of a TLS handshake, RFC 3207 §4.2;
+   * an XCLIENT, which keeps only TLS).
    */
   readonly resets?: "transaction" | "session";
 }
@@ -253,6 +260,28 @@ function inTransaction(state: SessionState): Transition[] {
     refuse(state, "STARTTLS", "BadSequence", "RFC 3207 §4 (not inside a mail transaction)"),
     refuse(state, "AUTH", "AuthInTransaction", "RFC 4954 §4"),
     refuse(state, "ETRN", "BadSequence", "RFC 1985 §5"),
+    ...frontEnd(state),
+  ];
+}
+
+/**
+ * Postfix XCLIENT and XFORWARD: "any time, except in the middle of a mail
+ * delivery transaction" (XCLIENT_README, XFORWARD_README), where Postfix
+ * answers 503 5.5.1. XCLIENT's success reply is a new 220 greeting: the
+ * session starts over (EHLO again), keeping only TLS. XFORWARD's is 250 and
+ * changes no state. Whether the client may use them at all is configuration
+ * (502 when not offered, 550 5.7.0 when not trusted), not sequence.
+ */
+function frontEnd(state: SessionState): Transition[] {
+  if (state === "mail" || state === "recipients" || state === "bdat") {
+    return [
+      refuse(state, "XCLIENT", "BadSequence", "Postfix XCLIENT_README (not inside a mail transaction)"),
+      refuse(state, "XFORWARD", "BadSequence", "Postfix XFORWARD_README (not inside a mail transaction)"),
+    ];
+  }
+  return [
+    evaluate(state, "XCLIENT", { success: "awaiting-hello", failure: state, resets: "session" }, "Postfix XCLIENT_README"),
+    evaluate(state, "XFORWARD", { success: state, failure: state }, "Postfix XFORWARD_README"),
   ];
 }
 
@@ -277,6 +306,7 @@ function build(): readonly Transition[] {
   }
   rows.push(refuse("awaiting-hello", "STARTTLS", "TlsAlreadyActive", "RFC 3207 §4.2", { tls: true }));
   rows.push(refuse("awaiting-hello", "STARTTLS", "NeedHello", "RFC 3207 §4 (STARTTLS is learned from EHLO)"));
+  rows.push(...frontEnd("awaiting-hello"));
 
   // Ready: no transaction.
   rows.push(...hellos("ready"), ...always("ready", "ready"));
@@ -288,6 +318,7 @@ function build(): readonly Transition[] {
   rows.push(refuse("ready", "AUTH", "AuthAlreadyDone", "RFC 4954 §4", { authenticated: true }));
   rows.push(evaluate("ready", "AUTH", { success: "ready", intermediate: "auth", failure: "ready" }, "RFC 4954 §4"));
   rows.push(evaluate("ready", "ETRN", { success: "ready", failure: "ready" }, "RFC 1985 §5"));
+  rows.push(...frontEnd("ready"));
 
   // MAIL accepted, no recipient yet.
   rows.push(...hellos("mail"), ...always("mail", "ready"), ...inTransaction("mail"));

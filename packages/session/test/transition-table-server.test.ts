@@ -26,6 +26,8 @@ const commandLines: Record<string, string> = {
   STARTTLS: "STARTTLS\r\n",
   AUTH: `AUTH PLAIN ${plainResponse}\r\n`,
   ETRN: "ETRN example.org\r\n",
+  XCLIENT: "XCLIENT ADDR=192.0.2.7 NAME=client.example\r\n",
+  XFORWARD: "XFORWARD ADDR=192.0.2.8 IDENT=4A2B\r\n",
 };
 
 const combos: SessionFlags[] = [];
@@ -48,6 +50,7 @@ function harnessFor(flags: SessionFlags, decider: Decider): Harness {
       tls: flags.tls ? { implicit: true } : { starttls: true },
       auth: { sasl: { mechanisms: ["PLAIN"] } },
       policy: { allowAuthWithoutTls: true },
+      frontEnd: { xclient: "trusted", xforward: "trusted" },
     },
     decider,
   );

@@ -15,6 +15,7 @@ export {
   SERVER_DEFAULT_MIN_DATA_RATE,
   type ServerAuthOptions,
   type ServerExtensions,
+  type ServerFrontEndOptions,
   type ServerLimits,
   type ServerPolicy,
   type ServerSessionConfig,
@@ -27,6 +28,9 @@ export type {
   AuthenticatedEvent,
   AuthFailedEvent,
   AuthRequestedEvent,
+  ClientForwardedEvent,
+  ClientOverriddenEvent,
+  ForwardedClient,
   ServerCloseOutput,
   CommandReceivedEvent,
   ConnectionInfo,
@@ -53,5 +57,6 @@ export type {
   SessionClosedEvent,
   ServerStartTlsOutput,
   ServerWriteOutput,
+  XclientAttributes,
 } from "./server-events.js";
 export { createServerSession, ServerSession, type ServerTlsInfo } from "./server-session.js";

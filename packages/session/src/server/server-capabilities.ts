@@ -6,9 +6,15 @@
  *
  * @module
  */
-import { CapabilitySet, type MailParameters, type RcptParameters } from "@smtpkit/grammar";
+import { CapabilitySet, type MailParameters, type RcptParameters, type XclientAttributeName, type XforwardAttributeName } from "@smtpkit/grammar";
 import type { SaslChannelBinding } from "../sasl/channel-binding.js";
 import type { ResolvedServerConfig } from "./server-config.js";
+
+/** The XCLIENT attributes this session applies, in the order the EHLO reply names them. Internal. */
+export const xclientAttributeNames: readonly XclientAttributeName[] = ["NAME", "ADDR", "PORT", "PROTO", "HELO", "LOGIN", "DESTADDR", "DESTPORT"];
+
+/** The XFORWARD attributes this session applies. Internal. */
+export const xforwardAttributeNames: readonly XforwardAttributeName[] = ["NAME", "ADDR", "PORT", "PROTO", "HELO", "IDENT", "SOURCE"];
 
 /**
  * The capabilities to advertise now. Internal.
@@ -39,6 +45,10 @@ export function advertisedCapabilities(config: ResolvedServerConfig, tls: boolea
   }
   // RFC 8689 §4: REQUIRETLS is offered only over TLS.
   if (extensions.requireTls && tls) entries.push(["REQUIRETLS", []]);
+  // Postfix XCLIENT_README / XFORWARD_README: the keyword is followed by the attribute names supported;
+  // Postfix announces them only to authorized clients.
+  if (config.xclient === "trusted") entries.push(["XCLIENT", [...xclientAttributeNames]]);
+  if (config.xforward === "trusted") entries.push(["XFORWARD", [...xforwardAttributeNames]]);
   return CapabilitySet.of(entries);
 }
 

@@ -108,6 +108,36 @@ export interface ServerAuthOptions {
   readonly nonce?: () => string;
 }
 
+/**
+ * Postfix's XCLIENT and XFORWARD (XCLIENT_README, XFORWARD_README), for
+ * trusted front ends: a proxy or content filter that tells the server who the
+ * real client is. The session cannot know whom to trust; the embedder decides
+ * per connection (for example from the peer's address) and sets these
+ * options on that connection's session. Each field:
+ *
+ * - unset: the command is not offered and is answered 502 5.5.1, as any
+ *   command this server does not implement;
+ * - `"untrusted"`: the server speaks it, but not to this client: not
+ *   advertised, and answered 550 5.7.0 as Postfix answers an unauthorized client;
+ * - `"trusted"`: advertised in EHLO with its attribute names, and applied.
+ */
+export interface ServerFrontEndOptions {
+  /**
+   * XCLIENT: the client's address, port, name, HELO name, protocol, login and
+   * the address it connected to (ADDR, PORT, NAME, HELO, PROTO, LOGIN,
+   * DESTADDR, DESTPORT). The session asks `connection-requested` again with
+   * the new client, answers with a new greeting and starts over; LOGIN counts
+   * as authenticated, as in Postfix.
+   */
+  readonly xclient?: "trusted" | "untrusted";
+  /**
+   * XFORWARD: logging attributes of the upstream client for the next mail
+   * transaction (NAME, ADDR, PORT, PROTO, HELO, IDENT, SOURCE), carried in
+   * the envelope; never used for access decisions.
+   */
+  readonly xforward?: "trusted" | "untrusted";
+}
+
 /** Policies. Every field is optional. */
 export interface ServerPolicy {
   /**
@@ -202,6 +232,8 @@ export interface ServerSessionConfig {
   readonly limits?: ServerLimits;
   /** Timeouts. */
   readonly timeouts?: ServerTimeouts;
+  /** XCLIENT and XFORWARD for trusted front ends; absent: neither is offered (502). */
+  readonly frontEnd?: ServerFrontEndOptions;
   /**
    * Which deviations from RFC 5321 command syntax to accept (see
    * `parseCommand` in `@smtpkit/grammar`); default: the grammar's lenient
@@ -223,6 +255,8 @@ export interface ResolvedServerConfig {
   readonly limits: Required<ServerLimits>;
   readonly timeouts: Required<ServerTimeouts>;
   readonly syntax: CommandSyntaxOptions;
+  readonly xclient: "trusted" | "untrusted" | undefined;
+  readonly xforward: "trusted" | "untrusted" | undefined;
   /** Every capability that might ever be advertised: the grammar refuses parameters outside it. */
   readonly widest: CapabilitySet;
 }
@@ -361,6 +395,17 @@ export function resolveServerConfig(config: ServerSessionConfig): ResolvedServer
     throw new ServerSessionError("invalid-option", "policy.authRequired needs auth: no client could ever send mail.");
   }
 
+  const f = object("frontEnd", config.frontEnd);
+  const trust = (name: string, value: unknown): "trusted" | "untrusted" | undefined => {
+    if (value === undefined || value === "trusted" || value === "untrusted") return value;
+    throw new ServerSessionError("invalid-option", `The option ${name} must be "trusted" or "untrusted".`, value);
+  };
+  const xclient = trust("frontEnd.xclient", f.xclient);
+  const xforward = trust("frontEnd.xforward", f.xforward);
+  for (const key of Object.keys(f)) {
+    if (key !== "xclient" && key !== "xforward") throw new ServerSessionError("invalid-option", `Unknown frontEnd option ${key}.`, key);
+  }
+
   const s = object("syntax", config.syntax);
   const syntax: { -readonly [K in keyof CommandSyntaxOptions]: CommandSyntaxOptions[K] } = {};
   for (const key of ["strict", "spaceAfterColon", "extraWhitespace", "missingAngleBrackets", "looseLocalPart", "uncheckedHello", "bareLineFeed"] as const) {
@@ -384,5 +429,5 @@ export function resolveServerConfig(config: ServerSessionConfig): ResolvedServer
   if (sasl !== undefined) widestEntries.push(["AUTH", []]);
   const widest = CapabilitySet.of(widestEntries);
 
-  return { hostname, lmtp, extensions, starttls, implicitTls, sasl, nonce, policy, limits, timeouts, syntax, widest };
+  return { hostname, lmtp, extensions, starttls, implicitTls, sasl, nonce, policy, limits, timeouts, syntax, xclient, xforward, widest };
 }

@@ -28,6 +28,51 @@ export interface ConnectionInfo {
   readonly localPort?: number;
 }
 
+/**
+ * What a trusted front end said about its client with XCLIENT (Postfix
+ * XCLIENT_README), beyond the addresses (those are in the event's
+ * `connection`). Attributes the command left out keep the values of an
+ * earlier XCLIENT, except HELO, PROTO and LOGIN, which Postfix resets.
+ */
+export interface XclientAttributes {
+  /** The connection the XCLIENT came over (what `connect` was told): the front end itself. */
+  readonly frontEnd: ConnectionInfo;
+  /** NAME: the client's host name as the front end resolved it; `undefined` when not known. */
+  readonly name: string | undefined;
+  /** Whether the name is known: NAME=[UNAVAILABLE] is `unavailable`, NAME=[TEMPUNAVAIL] `temporarily-unavailable`, no NAME yet `not-given`. */
+  readonly nameStatus: "known" | "unavailable" | "temporarily-unavailable" | "not-given";
+  /** HELO: the name the client gave in its own HELO/EHLO; `undefined` when not given or [UNAVAILABLE]. */
+  readonly helo: string | undefined;
+  /** PROTO: `SMTP` or `ESMTP`, how the client introduced itself; `undefined` when not given. */
+  readonly protocol: "SMTP" | "ESMTP" | undefined;
+  /** LOGIN: the SASL login name the front end verified; the session counts it as authenticated. */
+  readonly login: string | undefined;
+}
+
+/**
+ * What an upstream MTA forwarded with XFORWARD (Postfix XFORWARD_README):
+ * logging attributes of the client it received the message from. They apply
+ * to the next mail transaction only and never to access decisions. An
+ * attribute the front end did not send, or sent as [UNAVAILABLE], is `undefined`
+ * (the README: never mixed with this session's own client).
+ */
+export interface ForwardedClient {
+  /** NAME: the upstream client's host name (not necessarily in the DNS). */
+  readonly name: string | undefined;
+  /** ADDR: its address (IPv4 dotted quad, or IPv6 text without the `IPV6:` prefix). */
+  readonly address: string | undefined;
+  /** PORT: its TCP port. */
+  readonly port: number | undefined;
+  /** PROTO: the protocol it used (SMTP, ESMTP, or another name of up to 64 characters). */
+  readonly protocol: string | undefined;
+  /** HELO: the name it introduced itself with. */
+  readonly helo: string | undefined;
+  /** IDENT: the message's queue id at the upstream MTA. */
+  readonly ident: string | undefined;
+  /** SOURCE: `LOCAL` when the message originated at the upstream host, `REMOTE` otherwise. */
+  readonly source: "LOCAL" | "REMOTE" | undefined;
+}
+
 /** One recipient of the envelope. */
 export interface EnvelopeRecipient {
   /** The forward-path. */
@@ -50,16 +95,30 @@ export interface Envelope {
   readonly requireTls: boolean;
   /** The accepted recipients, in order. */
   readonly recipients: readonly EnvelopeRecipient[];
+  /** What a trusted front end forwarded with XFORWARD for this transaction, when it did. */
+  readonly forwarded?: ForwardedClient;
 }
 
-/** Asks whether to greet the client (220) or refuse the connection (554). */
+/**
+ * Asks whether to greet the client (220) or refuse the connection (554).
+ *
+ * Also asked again after a trusted front end's XCLIENT (Postfix
+ * XCLIENT_README: the server "resets state to the initial SMTP greeting
+ * protocol stage" and re-applies its connection-level access decisions), then
+ * with the client the front end describes in `connection` and the rest in
+ * `xclient`. Accept: the new identity applies, the session starts over and the
+ * reply to XCLIENT is the 220 greeting. Reject: the reply to XCLIENT is the
+ * rejection (for example 554, or 421 to close) and nothing changes.
+ */
 export interface ConnectionRequestedEvent {
   /** The event type. */
   readonly type: "connection-requested";
   /** Answer with `accept` or `reject`. */
   readonly requestId: RequestId;
-  /** What `connect` was told. */
+  /** What `connect` was told, or the client an XCLIENT describes. */
   readonly connection: ConnectionInfo;
+  /** Set when the question comes from an XCLIENT: the other attributes. */
+  readonly xclient?: XclientAttributes;
 }
 
 /** Asks whether to accept a sender (MAIL FROM). */
@@ -78,6 +137,8 @@ export interface MailRequestedEvent {
   readonly authenticatedAs: string | undefined;
   /** Whether TLS is active. */
   readonly tls: boolean;
+  /** What a trusted front end forwarded with XFORWARD for this transaction, when it did. */
+  readonly forwarded: ForwardedClient | undefined;
 }
 
 /** Asks whether to accept a recipient (RCPT TO). */
@@ -179,6 +240,28 @@ export interface AuthFailedEvent {
   readonly failures: number;
 }
 
+/**
+ * An XCLIENT was accepted: from now on the session's client is the one the
+ * front end described (reported for hooks and logs; the question came before,
+ * as `connection-requested` with `xclient`).
+ */
+export interface ClientOverriddenEvent {
+  /** The event type. */
+  readonly type: "client-overridden";
+  /** The client's addresses as the front end gave them. */
+  readonly connection: ConnectionInfo;
+  /** The other attributes. */
+  readonly xclient: XclientAttributes;
+}
+
+/** An XFORWARD was accepted (reported for hooks and logs): the attributes now in force for the next transaction. */
+export interface ClientForwardedEvent {
+  /** The event type. */
+  readonly type: "client-forwarded";
+  /** Every attribute forwarded so far for the next transaction. */
+  readonly forwarded: ForwardedClient;
+}
+
 /** A command was taken up (reported for logs). */
 export interface CommandReceivedEvent {
   /** The event type. */
@@ -251,6 +334,8 @@ export type ServerEvent =
   | AuthRequestedEvent
   | AuthenticatedEvent
   | AuthFailedEvent
+  | ClientOverriddenEvent
+  | ClientForwardedEvent
   | CommandReceivedEvent
   | ReplySentEvent
   | PipelinedBytesDiscardedEvent
@@ -355,6 +440,10 @@ export interface ServerSessionSnapshot {
   readonly authFailures: number;
   /** The AUTH exchange in progress: mechanism and step (never its data). */
   readonly authExchange: { readonly mechanism: string; readonly state: string } | undefined;
+  /** The client as the last accepted XCLIENT described it, when one was. */
+  readonly xclient: { readonly connection: ConnectionInfo; readonly attributes: XclientAttributes } | undefined;
+  /** What XFORWARD forwarded for the next transaction, when it did. */
+  readonly forwarded: ForwardedClient | undefined;
   /** Whether `shutdown` was called. */
   readonly shuttingDown: boolean;
   /** The next time `tick` must be called, when there is one. */

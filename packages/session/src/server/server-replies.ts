@@ -38,6 +38,20 @@ export function situationReply(name: SituationName, style: ReplyStyle): Reply {
 }
 
 /**
+ * Postfix's answer to XCLIENT or XFORWARD from a client it does not trust
+ * ("550 5.7.0 Error: insufficient authorization", XCLIENT_README's table).
+ * `@smtpkit/codes` has no situation for it (its command table does not know
+ * the Postfix commands), so the reply is built here. Internal.
+ *
+ * @param style - whether enhanced codes are on
+ * @returns the reply
+ */
+export function frontEndNotAuthorizedReply(style: ReplyStyle): Reply {
+  const text = "Insufficient authorization";
+  return style.enhancedStatusCodes ? { code: 550, enhanced: "5.7.0", lines: [text] } : { code: 550, lines: [text] };
+}
+
+/**
  * The reply a decision stands for, checked: the class must fit the decision
  * (2yz for `accept`, 4yz/5yz for `reject`), the code must be one RFC 5321
  * §4.3.2 (or the extension's RFC) lets the command receive, and the text must

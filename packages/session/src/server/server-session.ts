@@ -25,7 +25,9 @@
  * RFC 5321 (§3.1, §3.3, §3.8, §4.1, §4.2, §4.5.3), RFC 2920 (PIPELINING),
  * RFC 3207 (STARTTLS), RFC 4954 (AUTH), RFC 1870 (SIZE), RFC 6152
  * (8BITMIME), RFC 3030 (CHUNKING, BINARYMIME), RFC 6531 (SMTPUTF8), RFC 3461
- * (DSN), RFC 8689 (REQUIRETLS), RFC 2034 (ENHANCEDSTATUSCODES), RFC 2033 (LMTP).
+ * (DSN), RFC 8689 (REQUIRETLS), RFC 2034 (ENHANCEDSTATUSCODES), RFC 2033 (LMTP),
+ * and Postfix's XCLIENT and XFORWARD (XCLIENT_README, XFORWARD_README) for
+ * front ends the embedder trusts.
  *
  * @module
  */
@@ -50,6 +52,8 @@ import {
   type MailParameters,
   type RcptCommand,
   type Reply,
+  type XclientCommand,
+  type XforwardCommand,
 } from "@smtpkit/grammar";
 import type { SaslChannelBinding } from "../sasl/channel-binding.js";
 import { SaslError } from "../sasl/sasl-error.js";
@@ -70,6 +74,8 @@ import type {
   AnyDecision,
   ConnectionInfo,
   Envelope,
+  ForwardedClient,
+  XclientAttributes,
   EnvelopeRecipient,
   MessageAbortedEvent,
   ProtocolViolationEvent,
@@ -81,7 +87,8 @@ import type {
   SessionClosedEvent,
 } from "./server-events.js";
 import { advertisedCapabilities, unadvertisedParameter } from "./server-capabilities.js";
-import { decisionReply, situationReply, type ReplyStyle } from "./server-replies.js";
+import { applyXclient, applyXforward, initialXclient, noForwardedClient } from "./server-front-end.js";
+import { decisionReply, frontEndNotAuthorizedReply, situationReply, type ReplyStyle } from "./server-replies.js";
 import { ServerSessionError } from "./server-session-error.js";
 
 /** What `tlsEstablished` is told about the new TLS layer. */
@@ -119,7 +126,8 @@ type Pending =
   | { readonly kind: "mail"; readonly slot: Slot; readonly command: MailCommand }
   | { readonly kind: "recipient"; readonly slot: Slot; readonly command: RcptCommand; readonly sequence: number }
   | { readonly kind: "message-end"; readonly slot: Slot; readonly verb: "DATA" | "BDAT" }
-  | { readonly kind: "auth"; readonly slot: Slot };
+  | { readonly kind: "auth"; readonly slot: Slot }
+  | { readonly kind: "xclient"; readonly slot: Slot; readonly connection: ConnectionInfo; readonly attributes: XclientAttributes };
 
 /** States in which the client's lines are commands: those where the table has a row for some command. */
 const commandStates: ReadonlySet<SessionState> = new Set(
@@ -192,6 +200,14 @@ export class ServerSession {
   #hello: { readonly verb: string; readonly domain: string } | undefined;
   #advertised: CapabilitySet = CapabilitySet.empty;
   #transaction: Transaction | undefined;
+  /** The client: what `connect` was told, or what the last accepted XCLIENT said. */
+  #connection: ConnectionInfo = { remoteAddress: "" };
+  /** The XCLIENT attributes in force (`nameStatus: "not-given"` before any XCLIENT). */
+  #xclient: XclientAttributes | undefined;
+  /** Whether an XCLIENT was accepted in this session. */
+  #overridden = false;
+  /** What XFORWARD forwarded for the next transaction. */
+  #forwarded: ForwardedClient | undefined;
 
   /** Reader events not yet handled, oldest first. */
   #inbox: CommandReaderEvent[] = [];
@@ -274,6 +290,8 @@ export class ServerSession {
       throw new ServerSessionError("invalid-option", "connect needs { remoteAddress }.");
     }
     this.#connected = true;
+    this.#connection = { ...connection };
+    this.#xclient = initialXclient(this.#connection);
     const slot = this.#slot("CONNECT");
     const requestId = this.#request({ kind: "connection", slot });
     this.#emit({ type: "connection-requested", requestId, connection: { ...connection } });
@@ -323,8 +341,8 @@ export class ServerSession {
    * Answers a question the session asked (an event with a `requestId`).
    * Answers may come in any order; replies still leave in command order.
    *
-   * - `connection-requested`, `mail-requested`, `recipient-requested`,
-   *   `message-end`: a {@link ServerDecision}.
+   * - `connection-requested` (also after XCLIENT), `mail-requested`,
+   *   `recipient-requested`, `message-end`: a {@link ServerDecision}.
    * - `auth-requested`: the SASL decision for its request.
    *
    * An answer to a request of a session that has closed meanwhile is ignored.
@@ -358,8 +376,13 @@ export class ServerSession {
       case "auth":
         this.#decideAuth(pending, decision as SaslDecision);
         break;
+      case "xclient":
+        this.#decideXclient(pending, this.#serverDecision(decision));
+        break;
     }
     this.#pending.delete(requestId);
+    // The answered reply goes out before anything the next command reports, however the input was cut.
+    this.#flush();
     this.#pump();
   }
 
@@ -506,6 +529,8 @@ export class ServerSession {
       authFailures: this.#authFailures,
       authExchange:
         this.#sasl === undefined ? undefined : { mechanism: this.#sasl.name, state: this.#sasl.mechanism?.state ?? (this.#sasl.final ? "succeeded" : "starting") },
+      xclient: this.#overridden && this.#xclient !== undefined ? { connection: { ...this.#connection }, attributes: this.#xclient } : undefined,
+      forwarded: this.#forwarded,
       shuttingDown: this.#shutdownRequested,
       deadline: this.deadline(),
       now: this.#now,
@@ -739,9 +764,15 @@ export class ServerSession {
     const row = findTransition(this.#state, input, this.#flags());
     if (row === undefined) return;
     this.#state = nextState(row, code);
+    const hadTransaction = this.#transaction !== undefined;
     // The table says what a success resets; leaving the transaction states always ends the transaction.
     if (row.outcome.type === "evaluate" && row.outcome.resets === "session" && code < 300) this.#resetSession();
     if (this.#state !== "mail" && this.#state !== "recipients" && this.#state !== "data" && this.#state !== "bdat") this.#transaction = undefined;
+    // XFORWARD_README: the attributes hold for the next transaction and are reset at its end (the final dot,
+    // RSET), and with every reset (EHLO, XCLIENT, STARTTLS), as Postfix's mail_reset does.
+    if ((hadTransaction && this.#transaction === undefined) || (row.outcome.type === "evaluate" && row.outcome.resets !== undefined && code < 300)) {
+      this.#forwarded = undefined;
+    }
   }
 
   // --- Decisions --------------------------------------------------------------------------
@@ -807,8 +838,6 @@ export class ServerSession {
     const verb = command.verb;
     this.#emit({ type: "command-received", verb, line: verb === "AUTH" ? `AUTH ${loggable(command.mechanism)}${command.initialResponse === undefined ? "" : " [redacted]"}` : loggable(event.line), pipelined: event.pipelined });
     if (this.#shutdownRequested && commandStates.has(this.#state)) this.#state = "closing";
-    // Postfix XCLIENT/XFORWARD: not offered by this session, so "not implemented" (never sequence-checked).
-    if (verb === "XCLIENT" || verb === "XFORWARD") return this.#refuse(command, "CommandNotImplemented");
     const input = commandInput(verb, verb === "BDAT" && command.last);
     const row = findTransition(this.#state, input, this.#flags());
     const unauthorized = this.#unauthorizedPipelining(verb, event.pipelined);
@@ -886,6 +915,12 @@ export class ServerSession {
         break;
       case "AUTH":
         this.#authCommand(command);
+        break;
+      case "XCLIENT":
+        this.#xclientCommand(command);
+        break;
+      case "XFORWARD":
+        this.#xforwardCommand(command);
         break;
     }
     if (unauthorized) this.#terminate("UnauthorizedPipelining", "protocol-violation");
@@ -981,6 +1016,7 @@ export class ServerSession {
       helloDomain: this.#hello?.domain,
       authenticatedAs: this.#authenticated?.authorizationIdentity,
       tls: this.#tls,
+      forwarded: this.#forwarded,
     });
   }
 
@@ -1015,6 +1051,7 @@ export class ServerSession {
       smtputf8: parameters.smtputf8 === true,
       requireTls: parameters.requireTls === true,
       recipients: [...transaction.recipients],
+      ...(this.#forwarded === undefined ? {} : { forwarded: this.#forwarded }),
     };
   }
 
@@ -1165,6 +1202,72 @@ export class ServerSession {
     this.#advertised = CapabilitySet.empty;
     this.#authenticated = undefined;
     this.#sasl = undefined;
+  }
+
+  // --- XCLIENT and XFORWARD (Postfix) -------------------------------------------------------
+
+  /**
+   * Whether this client may use a front-end command: 502 when the embedder did
+   * not configure it (not offered), Postfix's 550 5.7.0 when it did but does
+   * not trust this client.
+   */
+  #frontEndAllowed(command: XclientCommand | XforwardCommand): boolean {
+    const trust = command.verb === "XCLIENT" ? this.#config.xclient : this.#config.xforward;
+    if (trust === "trusted") return true;
+    if (trust === undefined) this.#refuse(command, "CommandNotImplemented");
+    else this.#reply(this.#slot(command.verb), frontEndNotAuthorizedReply(this.#replyStyle));
+    return false;
+  }
+
+  #xclientCommand(command: XclientCommand): void {
+    if (!this.#frontEndAllowed(command)) return;
+    const current = this.#xclient ?? initialXclient(this.#connection);
+    const applied = applyXclient(this.#connection, current, command.attributes);
+    const slot = this.#slot("XCLIENT");
+    if (!applied.ok) {
+      this.#reply(slot, this.#situation("SyntaxError"));
+      this.#apply("XCLIENT", 501);
+      return;
+    }
+    // XCLIENT_README: the server goes back to the greeting stage and its connection-level access
+    // decisions apply to the new client; the embedder answers as it answers a new connection.
+    const { connection, attributes } = applied.value;
+    const requestId = this.#request({ kind: "xclient", slot, connection, attributes });
+    this.#emit({ type: "connection-requested", requestId, connection: { ...connection }, xclient: attributes });
+  }
+
+  #decideXclient(pending: Pending & { kind: "xclient" }, decision: ServerDecision): void {
+    // The reply is a greeting, so it takes the greeting's codes (220, 554, 421).
+    const reply = decisionReply(decision, "CONNECT", "Greeting", "ConnectionRefused", this.#replyStyle);
+    this.#reply(pending.slot, reply);
+    if (reply.code >= 300) {
+      // Refused: the front end keeps the identity it had (a 421 closes).
+      this.#apply("XCLIENT", reply.code);
+      return;
+    }
+    this.#apply("XCLIENT", reply.code); // resets the session (EHLO again), keeps TLS
+    this.#connection = pending.connection;
+    this.#xclient = pending.attributes;
+    this.#overridden = true;
+    // Postfix's smtpd_sasl_auth_extern: LOGIN counts as authenticated, as if by AUTH.
+    const login = pending.attributes.login;
+    if (login !== undefined) this.#authenticated = { mechanism: "XCLIENT", authorizationIdentity: login };
+    this.#emit({ type: "client-overridden", connection: { ...pending.connection }, xclient: pending.attributes });
+  }
+
+  #xforwardCommand(command: XforwardCommand): void {
+    if (!this.#frontEndAllowed(command)) return;
+    const applied = applyXforward(this.#forwarded ?? noForwardedClient, command.attributes);
+    const slot = this.#slot("XFORWARD");
+    if (!applied.ok) {
+      this.#reply(slot, this.#situation("SyntaxError"));
+      this.#apply("XFORWARD", 501);
+      return;
+    }
+    this.#forwarded = applied.value;
+    this.#reply(slot, this.#situation("Ok"));
+    this.#apply("XFORWARD", 250);
+    this.#emit({ type: "client-forwarded", forwarded: applied.value });
   }
 
   // --- AUTH --------------------------------------------------------------------------------
