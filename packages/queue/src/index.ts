@@ -57,6 +57,29 @@ export {
   type StoredReply,
 } from "./spool-format.js";
 export { SPOOL_BLOCK_SIZE, type EnqueueFailureReason, type QueueContent } from "./spool.js";
+export { systemClock, type QueueClock } from "./queue-clock.js";
+export { DEFAULT_RETRY_SCHEDULE, resolveRetrySchedule, retryDelay, type RetrySchedule } from "./retry-schedule.js";
+export { type QueueEntryView, type QueueRecipientView } from "./queue-view.js";
+export { readQueue, requestFlush, type QueueListing } from "./read-queue.js";
+export {
+  DEFAULT_CLOSE_GRACE_MILLISECONDS,
+  DEFAULT_CONNECTION_IDLE_MILLISECONDS,
+  DEFAULT_MAX_CONCURRENT_DELIVERIES,
+  DEFAULT_MAX_CONCURRENT_PER_DOMAIN,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MAX_MESSAGES_PER_CONNECTION,
+  DEFAULT_MAX_RECIPIENTS_PER_TRANSACTION,
+  DEFAULT_POLL_INTERVAL_MILLISECONDS,
+  openQueue,
+  type DeliveryNotice,
+  type DeliveryNotifier,
+  type EnqueueResult,
+  type NoticeRecipient,
+  type QueueLogEvent,
+  type QueueLogger,
+  type QueueOptions,
+  type RelayQueue,
+} from "./relay-queue.js";
 export { DEFAULT_NOTIFY, shouldNotify, type DsnAction, type NotificationQuestion } from "./dsn-policy.js";
 export {
   buildDeliveryStatusNotification,

@@ -163,7 +163,7 @@ export type EnqueueFailureReason =
 
 /** The result of writing an entry. */
 export type WriteEntryResult =
-  | { readonly ok: true; readonly metadata: EntryMetadata }
+  | { readonly ok: true; readonly metadata: EntryMetadata; readonly metadataLength: number }
   | {
       readonly ok: false;
       /** Why. */
@@ -206,12 +206,13 @@ export async function writeEntry(paths: SpoolPaths, header: EntryHeader, content
   const temporary = join(paths.tmp, header.id);
   let handle: FileHandle | undefined;
   let created = false;
+  let head: Uint8Array = new Uint8Array(0);
   try {
     handle = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, fileMode);
     created = true;
     const digest = createSpoolDigest();
     const counter = createReceivedCounter();
-    const head = encodeEntryHead(header);
+    head = encodeEntryHead(header);
     digest.update(head);
     let position = await writeAll(handle, head, 0);
     const block = new Uint8Array(SPOOL_BLOCK_SIZE);
@@ -273,7 +274,7 @@ export async function writeEntry(paths: SpoolPaths, header: EntryHeader, content
     await rename(temporary, join(paths.entries, header.id));
     created = false;
     await syncDirectory(paths.entries);
-    return { ok: true, metadata: { ...header, size, hops: counter.count } };
+    return { ok: true, metadata: { ...header, size, hops: counter.count }, metadataLength: head.length - ENTRY_HEAD_BYTES };
   } catch (error) {
     if (handle !== undefined) await handle.close().catch(() => undefined);
     if (created) await unlink(temporary).catch(() => undefined);

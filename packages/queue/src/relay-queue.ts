@@ -1,0 +1,882 @@
+/**
+ * The relay queue: {@link openQueue} recovers a spool and returns a
+ * {@link RelayQueue} that takes messages durably (`enqueue` resolves only
+ * once the entry is on disk, so the server's 250 waits for it) and delivers
+ * them with workers: pending recipients grouped by entry and domain, limited
+ * in total and per domain, retried per the schedule, failed on 5yz, given up
+ * after the give-up time, with notices for failures, delays and deliveries
+ * handed to a notifier (the seam for RFC 3464 DSNs).
+ *
+ * Order of durable steps, so that a crash at any instant loses nothing that
+ * was acknowledged:
+ * - enqueue: entry file written, synced, renamed, directory synced → resolve;
+ * - after an attempt: notices first (a DSN is itself a durable entry), then
+ *   the state file; a crash between the two repeats a notice, never skips one;
+ * - an entry whose every recipient is done: entry file removed, then state.
+ *
+ * Recovery (`openQueue`): `tmp/` is emptied (writes never acknowledged);
+ * every `entries/` file is validated in full (marks, lengths, SHA-256) and a
+ * bad one is moved to `corrupt/` and never delivered; state files are read
+ * (a missing or damaged one means "nothing attempted": deliver again rather
+ * than lose); entries already complete are removed.
+ *
+ * @module
+ */
+import { randomBytes } from "node:crypto";
+import { readFile, unlink, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { createMxResolver, type ConnectOptions, type DnsResolver, type MxLookup, type SmtpClient } from "@smtpkit/client";
+import { Situations } from "@smtpkit/codes";
+import { attemptDelivery, createConnectionCache, defaultConnect, type RecipientOutcome } from "./delivery.js";
+import { systemClock, type QueueClock } from "./queue-clock.js";
+import { DEFAULT_MAX_RECIPIENTS_PER_ENTRY, normalizeEnvelope, routingDomain, type QueueEnvelope, type QueueRecipient } from "./queue-envelope.js";
+import { checkLimit, QueueUsageError } from "./queue-usage-error.js";
+import { entryView, initialProgress, mailboxText, type QueueEntryView } from "./queue-view.js";
+import { DEFAULT_MAX_HOPS } from "./received-counter.js";
+import { resolveRetrySchedule, retryDelay, type RetrySchedule } from "./retry-schedule.js";
+import {
+  cleanTemporary,
+  ensureSpool,
+  exists,
+  listIds,
+  quarantineEntry,
+  readEntryMessage,
+  readState,
+  removeEntry,
+  spoolPaths,
+  validateEntryFile,
+  writeEntry,
+  writeState,
+  type EnqueueFailureReason,
+  type QueueContent,
+  type SpoolPaths,
+} from "./spool.js";
+import type { EntryMetadata, RecipientProgress, StoredReply } from "./spool-format.js";
+import type { Situation } from "@smtpkit/codes";
+
+/** Default most deliveries (transactions) running at once: 20 (Postfix default_process_limit is 100; this is one process). */
+export const DEFAULT_MAX_CONCURRENT_DELIVERIES = 20;
+/** Default most deliveries to one domain at once: 4 (Postfix default_destination_concurrency_limit is 20; small domains are easily overrun). */
+export const DEFAULT_MAX_CONCURRENT_PER_DOMAIN = 4;
+/** Default largest message the queue takes: 256 MiB (the server's SIZE normally refuses well before). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
+/** Default most recipients in one transaction: 100 (RFC 5321 §4.5.3.1.8: every server must take at least 100). */
+export const DEFAULT_MAX_RECIPIENTS_PER_TRANSACTION = 100;
+/** Default time an idle connection is kept for reuse: 10 s. */
+export const DEFAULT_CONNECTION_IDLE_MILLISECONDS = 10_000;
+/** Default messages over one connection before it is replaced: 100. */
+export const DEFAULT_MAX_MESSAGES_PER_CONNECTION = 100;
+/** Default interval of the scheduler's poll (flush-request file, timers longer than Node allows): 1 s. */
+export const DEFAULT_POLL_INTERVAL_MILLISECONDS = 1000;
+/** Default grace `close()` gives running deliveries before aborting them: 30 s. */
+export const DEFAULT_CLOSE_GRACE_MILLISECONDS = 30_000;
+
+/** One recipient in a {@link DeliveryNotice}. */
+export interface NoticeRecipient {
+  /** Its index in the envelope. */
+  readonly index: number;
+  /** The recipient with its NOTIFY and ORCPT. */
+  readonly recipient: QueueRecipient;
+  /** The address, `local@domain`. */
+  readonly address: string;
+  /** The last reply (the remote server's, or the queue's wording). */
+  readonly reply: StoredReply | undefined;
+  /** When the last attempt ended. */
+  readonly lastAttemptAt: number | undefined;
+  /** For `delayed`: when the queue will give up. */
+  readonly willRetryUntil: number | undefined;
+  /** For `delivered`: the remote server did not take the DSN parameters (no DSN extension), so this is "relayed" (RFC 3461 §4.1). */
+  readonly relayed: boolean;
+}
+
+/**
+ * What the queue tells its notifier: some recipients of an entry failed for
+ * good, are delayed past the warning time, or were delivered.
+ *
+ * @example
+ * ```ts
+ * // { action: "failed", entry: { id: "...", from: "alice@example.com", ... },
+ * //   recipients: [{ index: 1, address: "nobody@example.org", reply: { code: 550, enhanced: "5.1.1", text: "No such user", remoteMta: "mx.example.org [192.0.2.25]" }, ... }] }
+ * ```
+ */
+export interface DeliveryNotice {
+  /** What happened. */
+  readonly action: "failed" | "delayed" | "delivered";
+  /** The entry, as listed. */
+  readonly entry: QueueEntryView;
+  /** The recipients concerned. */
+  readonly recipients: readonly NoticeRecipient[];
+  /** Our host name, the Reporting-MTA. */
+  readonly reportingMta: string;
+  /** When this happened (the queue's clock). */
+  readonly time: number;
+  /**
+   * Reads the start of the queued message (checked against its digest when read whole).
+   *
+   * @param maxBytes - the most bytes wanted
+   * @returns at most `maxBytes` bytes of the message
+   */
+  readOriginal(maxBytes: number): Promise<Uint8Array>;
+}
+
+/**
+ * Receives notices; resolves once whatever it does is durable (for a DSN:
+ * once the DSN is queued). If it rejects for a `failed` notice, the
+ * recipients stay pending and the failure (and the notice) comes again at
+ * the next attempt; for `delayed`, the notice is tried again; for
+ * `delivered`, it is logged.
+ */
+export type DeliveryNotifier = (notice: DeliveryNotice) => Promise<void>;
+
+/** What the queue logs. Never holds message content or credentials. */
+export type QueueLogEvent =
+  | { readonly type: "queue-recovered"; readonly entries: number; readonly pendingRecipients: number; readonly removedTemporary: number; readonly corrupt: number }
+  | { readonly type: "entry-queued"; readonly id: string; readonly size: number; readonly from: string; readonly recipients: number }
+  | { readonly type: "enqueue-failed"; readonly reason: EnqueueFailureReason; readonly error: string }
+  | {
+      readonly type: "delivery-attempt";
+      readonly id: string;
+      readonly domain: string;
+      readonly host: string | undefined;
+      readonly address: string | undefined;
+      readonly skippedHosts: number;
+      readonly recipients: readonly { readonly address: string; readonly result: "delivered" | "deferred" | "failed"; readonly code: number; readonly enhanced: string | undefined; readonly text: string }[];
+      readonly durationMilliseconds: number;
+    }
+  | { readonly type: "entry-completed"; readonly id: string }
+  | { readonly type: "entry-corrupt"; readonly id: string; readonly problem: string }
+  | { readonly type: "notice-failed"; readonly id: string; readonly action: DeliveryNotice["action"]; readonly error: string }
+  | { readonly type: "state-write-failed"; readonly id: string; readonly error: string }
+  | { readonly type: "flush-requested"; readonly source: "call" | "file" }
+  | { readonly type: "delivery-error"; readonly id: string; readonly domain: string; readonly error: string };
+
+/**
+ * Receives the queue's log events; must not throw (what it throws is swallowed).
+ *
+ * @example
+ * ```ts
+ * import type { QueueLogger } from "@smtpkit/queue";
+ * const logger: QueueLogger = (event) => console.log(JSON.stringify(event));
+ * ```
+ */
+export type QueueLogger = (event: QueueLogEvent) => void;
+
+/** Options of {@link openQueue}. */
+export interface QueueOptions {
+  /** The spool root; created if missing. One running queue per directory (a lock file says which process). */
+  readonly directory: string;
+  /** This host's name: the EHLO name, the Reporting-MTA of notices, and an own name for loop detection. */
+  readonly hostname: string;
+  /** More names of this host: an MX that is one of them is us (RFC 5321 §5.1 loop detection). */
+  readonly localNames?: readonly string[];
+  /** This host's addresses, for the same check. */
+  readonly localAddresses?: readonly string[];
+  /** Where a domain's mail goes; default `createMxResolver` of `@smtpkit/client` with the names and addresses above. */
+  readonly lookup?: MxLookup;
+  /** The DNS resolver for the default look-up (inject one in tests); default the system's. */
+  readonly resolver?: DnsResolver;
+  /** The SMTP port of MX hosts; default 25. Tests point it at a local server. */
+  readonly port?: number;
+  /** Opens a connection; default `connect` of `@smtpkit/client`. */
+  readonly connect?: (options: ConnectOptions) => Promise<SmtpClient>;
+  /** More options of every connection (timeouts, `tls.ca`, `onEvent`...). */
+  readonly connectOptions?: Partial<Omit<ConnectOptions, "host" | "port" | "hostname" | "startTls" | "auth">>;
+  /**
+   * STARTTLS policy; default `"opportunistic"` (RFC 7435: use TLS when
+   * offered, without checking the certificate, as MTAs do; deliver in clear
+   * text otherwise). `"required"` verifies certificates.
+   */
+  readonly startTls?: "opportunistic" | "required" | "never";
+  /** Domains whose mail must go over verified TLS (lower case); a host without STARTTLS is then skipped. */
+  readonly requireTlsDomains?: readonly string[];
+  /** The retry schedule; default {@link DEFAULT_RETRY_SCHEDULE}. */
+  readonly retry?: Partial<RetrySchedule>;
+  /** Most transactions at once; default {@link DEFAULT_MAX_CONCURRENT_DELIVERIES}. */
+  readonly maxConcurrentDeliveries?: number;
+  /** Most transactions to one domain at once; default {@link DEFAULT_MAX_CONCURRENT_PER_DOMAIN}. */
+  readonly maxConcurrentPerDomain?: number;
+  /** Most recipients in one transaction; default {@link DEFAULT_MAX_RECIPIENTS_PER_TRANSACTION}. */
+  readonly maxRecipientsPerTransaction?: number;
+  /** Most recipients in one entry; default {@link DEFAULT_MAX_RECIPIENTS_PER_ENTRY}. */
+  readonly maxRecipientsPerEntry?: number;
+  /** Most `Received:` fields before a message is a loop and fails (RFC 5321 §6.3); default {@link DEFAULT_MAX_HOPS}. */
+  readonly maxHops?: number;
+  /** Largest message taken; default {@link DEFAULT_MAX_MESSAGE_BYTES}. */
+  readonly maxMessageBytes?: number;
+  /** How long an idle connection is kept for the next message to the same host; default {@link DEFAULT_CONNECTION_IDLE_MILLISECONDS}; 0 = never reuse. */
+  readonly connectionIdleMilliseconds?: number;
+  /** Messages over one connection before it is closed; default {@link DEFAULT_MAX_MESSAGES_PER_CONNECTION}. */
+  readonly maxMessagesPerConnection?: number;
+  /** How often the scheduler looks for a flush request; default {@link DEFAULT_POLL_INTERVAL_MILLISECONDS}. */
+  readonly pollIntervalMilliseconds?: number;
+  /** How long `close()` lets running deliveries finish before aborting them; default {@link DEFAULT_CLOSE_GRACE_MILLISECONDS}. */
+  readonly closeGraceMilliseconds?: number;
+  /** Time and timers; default {@link systemClock}. */
+  readonly clock?: QueueClock;
+  /** Log events. */
+  readonly logger?: QueueLogger;
+  /** Receives failure, delay and delivery notices (the DSN seam); default none (notices only logged as skipped). */
+  readonly notifier?: DeliveryNotifier;
+  /** Permission bits of spool files; default `0o600`. */
+  readonly fileMode?: number;
+  /** Permission bits of spool directories; default `0o700`. */
+  readonly directoryMode?: number;
+}
+
+/** The result of {@link RelayQueue.enqueue}. */
+export type EnqueueResult =
+  | {
+      readonly ok: true;
+      /** The entry id. */
+      readonly id: string;
+      /** The message size in octets. */
+      readonly size: number;
+    }
+  | {
+      readonly ok: false;
+      /** Why. */
+      readonly reason: EnqueueFailureReason;
+      /** The reply to give the submitter instead of 250. */
+      readonly situation: Situation;
+      /** The underlying error, for logs. */
+      readonly cause?: unknown;
+    };
+
+/**
+ * A running relay queue.
+ *
+ * @example
+ * ```ts
+ * const queue = await openQueue({ directory: "./queue", hostname: "mta.example.com" });
+ * queue.start();
+ * const result = await queue.enqueue(envelope, content);
+ * console.log(queue.list());
+ * await queue.close();
+ * ```
+ */
+export interface RelayQueue {
+  /** The spool root, absolute. */
+  readonly directory: string;
+  /**
+   * Writes a message durably and schedules it. Resolves only once the entry
+   * is on disk (file synced, renamed, directory synced): answer 250 then.
+   *
+   * @param envelope - the envelope
+   * @param content - the message bytes (streamed to disk with bounded memory)
+   * @returns the entry id, or a typed failure with the reply to give; never rejects for storage errors
+   * @throws {@link QueueUsageError} for an envelope that cannot be queued
+   */
+  enqueue(envelope: QueueEnvelope, content: QueueContent): Promise<EnqueueResult>;
+  /** Starts delivering (recovered entries first). Idempotent. */
+  start(): void;
+  /**
+   * Makes every pending recipient due now, and waits for the attempts that starts.
+   *
+   * @returns once nothing is due and nothing is running
+   */
+  flush(): Promise<void>;
+  /**
+   * The entries and their recipients' states.
+   *
+   * @returns a snapshot, oldest first
+   */
+  list(): QueueEntryView[];
+  /**
+   * Waits until nothing is running and nothing is due.
+   *
+   * @returns when idle
+   */
+  idle(): Promise<void>;
+  /**
+   * Stops: no new attempts; running ones get the grace period, then are
+   * aborted (their recipients stay pending); idle connections are closed
+   * with QUIT; the lock is released. Entries stay in the spool.
+   */
+  close(): Promise<void>;
+}
+
+interface LiveEntry {
+  readonly metadata: EntryMetadata;
+  readonly metadataLength: number;
+  readonly path: string;
+  progress: RecipientProgress[];
+  readonly inFlight: Set<number>;
+  /** Serializes state writes of this entry. */
+  writing: Promise<void>;
+  noticeRunning: boolean;
+  done: boolean;
+}
+
+interface Job {
+  readonly entry: LiveEntry;
+  readonly domain: string;
+  readonly indexes: readonly number[];
+}
+
+/** Directories opened by a queue of this process (the lock file covers other processes). */
+const openDirectories = new Set<string>();
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === "EPERM";
+  }
+}
+
+async function takeLock(paths: SpoolPaths, fileMode: number): Promise<void> {
+  if (openDirectories.has(paths.root)) throw new QueueUsageError("spool-locked", "directory", paths.root, "This process already runs a queue on this directory.");
+  try {
+    const pid = Number.parseInt(await readFile(paths.lock, "utf8"), 10);
+    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
+      throw new QueueUsageError("spool-locked", "directory", paths.root, `Process ${pid} runs a queue on this directory.`);
+    }
+  } catch (error) {
+    if (QueueUsageError.isInstance(error)) throw error;
+  }
+  // A stale lock (its process is gone, as after SIGKILL) is simply replaced.
+  await writeFile(paths.lock, `${process.pid}\n`, { mode: fileMode });
+  openDirectories.add(paths.root);
+}
+
+function newId(now: number): string {
+  return `${Math.max(0, Math.floor(now)).toString(36)}-${randomBytes(8).toString("hex")}`;
+}
+
+async function readStart(path: string, metadataLength: number, maxBytes: number): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let length = 0;
+  const stream = readEntryMessage(path, metadataLength);
+  try {
+    for await (const chunk of stream) {
+      const room = maxBytes - length;
+      if (chunk.length >= room) {
+        parts.push(chunk.subarray(0, room));
+        length += room;
+        break;
+      }
+      parts.push(chunk);
+      length += chunk.length;
+    }
+  } finally {
+    await stream.return(undefined);
+  }
+  const bytes = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    bytes.set(part, offset);
+    offset += part.length;
+  }
+  return bytes;
+}
+
+/**
+ * Opens (creating if needed) a spool and recovers it: leftovers of
+ * unfinished writes removed, every entry validated (damaged ones moved to
+ * `corrupt/`, never delivered), recipient states read back. Delivery begins
+ * with {@link RelayQueue.start}.
+ *
+ * @param options - the spool directory, host name, look-up, limits, schedule, clock, logger and notifier
+ * @returns the queue
+ * @throws {@link QueueUsageError} for invalid options, or when another live process holds the spool
+ * @throws the file system's error when the spool cannot be created or read
+ * @example
+ * ```ts
+ * import { openQueue } from "@smtpkit/queue";
+ * const queue = await openQueue({
+ *   directory: "/var/spool/smtpkit",
+ *   hostname: "mta.example.com",
+ *   logger: (event) => console.log(JSON.stringify(event)),
+ * });
+ * queue.start();
+ * ```
+ */
+export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
+  if (typeof options.directory !== "string" || options.directory.length === 0 || options.directory.includes("\u0000")) {
+    throw new QueueUsageError("invalid-option", "directory", options.directory, "directory must be a non-empty path.");
+  }
+  if (typeof options.hostname !== "string" || options.hostname.length === 0 || /[\s\u0000]/u.test(options.hostname)) {
+    throw new QueueUsageError("invalid-option", "hostname", options.hostname, "hostname must be a host name.");
+  }
+  const hostname = options.hostname;
+  const port = checkLimit("port", options.port ?? 25, 1, 65535);
+  const maxConcurrent = checkLimit("maxConcurrentDeliveries", options.maxConcurrentDeliveries ?? DEFAULT_MAX_CONCURRENT_DELIVERIES, 1, 10_000);
+  const maxPerDomain = checkLimit("maxConcurrentPerDomain", options.maxConcurrentPerDomain ?? DEFAULT_MAX_CONCURRENT_PER_DOMAIN, 1, 10_000);
+  const maxRecipientsPerTransaction = checkLimit("maxRecipientsPerTransaction", options.maxRecipientsPerTransaction ?? DEFAULT_MAX_RECIPIENTS_PER_TRANSACTION, 1, 100_000);
+  const maxRecipientsPerEntry = checkLimit("maxRecipientsPerEntry", options.maxRecipientsPerEntry ?? DEFAULT_MAX_RECIPIENTS_PER_ENTRY, 1, 100_000);
+  const maxHops = checkLimit("maxHops", options.maxHops ?? DEFAULT_MAX_HOPS, 1, 10_000);
+  const maxMessageBytes = checkLimit("maxMessageBytes", options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, 1);
+  const idleMilliseconds = checkLimit("connectionIdleMilliseconds", options.connectionIdleMilliseconds ?? DEFAULT_CONNECTION_IDLE_MILLISECONDS, 0);
+  const maxMessagesPerConnection = checkLimit("maxMessagesPerConnection", options.maxMessagesPerConnection ?? DEFAULT_MAX_MESSAGES_PER_CONNECTION, 1);
+  const pollInterval = checkLimit("pollIntervalMilliseconds", options.pollIntervalMilliseconds ?? DEFAULT_POLL_INTERVAL_MILLISECONDS, 1);
+  const closeGrace = checkLimit("closeGraceMilliseconds", options.closeGraceMilliseconds ?? DEFAULT_CLOSE_GRACE_MILLISECONDS, 0);
+  const fileMode = checkLimit("fileMode", options.fileMode ?? 0o600, 0, 0o777);
+  const directoryMode = checkLimit("directoryMode", options.directoryMode ?? 0o700, 0, 0o777);
+  const schedule = resolveRetrySchedule(options.retry);
+  const startTls = options.startTls ?? "opportunistic";
+  if (startTls !== "opportunistic" && startTls !== "required" && startTls !== "never") {
+    throw new QueueUsageError("invalid-option", "startTls", startTls, 'startTls must be "opportunistic", "required" or "never".');
+  }
+  const requireTlsDomains = new Set((options.requireTlsDomains ?? []).map((domain) => domain.toLowerCase()));
+  const clock = options.clock ?? systemClock;
+  const log = (event: QueueLogEvent): void => {
+    try {
+      options.logger?.(event);
+    } catch {
+      // A logger must not break delivery.
+    }
+  };
+  const notifier = options.notifier;
+  const lookup =
+    options.lookup ??
+    createMxResolver({
+      ...(options.resolver === undefined ? {} : { resolver: options.resolver }),
+      localNames: [hostname, ...(options.localNames ?? [])],
+      localAddresses: [...(options.localAddresses ?? [])],
+    });
+  const abort = new AbortController();
+  const settings = {
+    hostname,
+    lookup,
+    port,
+    connect: options.connect ?? defaultConnect,
+    connectOptions: { ...options.connectOptions, signal: abort.signal },
+    startTlsFor: (domain: string) => (requireTlsDomains.has(domain) ? "required" : startTls),
+    maxHops,
+    maxRecipientsPerTransaction,
+  } as const;
+  const cache = createConnectionCache(clock, idleMilliseconds, maxMessagesPerConnection);
+
+  const paths = spoolPaths(resolve(options.directory));
+  await ensureSpool(paths, directoryMode);
+  await takeLock(paths, fileMode);
+
+  // ---- recovery -----------------------------------------------------------
+  const entries = new Map<string, LiveEntry>();
+  let corruptCount = 0;
+  let removedTemporary = 0;
+  try {
+    removedTemporary = await cleanTemporary(paths);
+    for (const id of await listIds(paths.entries)) {
+      const path = join(paths.entries, id);
+      const validated = await validateEntryFile(path);
+      if (!validated.ok) {
+        if (validated.problem === "missing") continue;
+        corruptCount += 1;
+        log({ type: "entry-corrupt", id, problem: validated.problem });
+        await quarantineEntry(paths, id);
+        continue;
+      }
+      const { metadata, metadataLength } = validated;
+      let progress = initialProgress(metadata);
+      const state = await readState(paths, id);
+      if (state.ok && state.state !== undefined && state.state.recipients.length === progress.length) progress = [...state.state.recipients];
+      const entry: LiveEntry = { metadata, metadataLength, path, progress, inFlight: new Set(), writing: Promise.resolve(), noticeRunning: false, done: false };
+      if (progress.every((item) => item.state !== "pending")) {
+        // Finished before the crash, not yet removed.
+        await removeEntry(paths, id);
+        continue;
+      }
+      entries.set(id, entry);
+    }
+    // State files whose entry is gone (a crash during removal).
+    for (const id of await listIds(paths.state)) {
+      if (!entries.has(id)) await unlink(join(paths.state, id)).catch(() => undefined);
+    }
+  } catch (error) {
+    openDirectories.delete(paths.root);
+    throw error;
+  }
+  log({
+    type: "queue-recovered",
+    entries: entries.size,
+    pendingRecipients: [...entries.values()].reduce((sum, entry) => sum + entry.progress.filter((item) => item.state === "pending").length, 0),
+    removedTemporary,
+    corrupt: corruptCount,
+  });
+
+  // ---- scheduler ----------------------------------------------------------
+  let started = false;
+  let closing = false;
+  let closed = false;
+  let active = 0;
+  const activePerDomain = new Map<string, number>();
+  const running = new Set<Promise<void>>();
+  let timer: unknown;
+  let timerAt = Number.POSITIVE_INFINITY;
+  let idleWaiters: (() => void)[] = [];
+  let stateCounter = 0;
+
+  const persist = (entry: LiveEntry): Promise<void> => {
+    const snapshot = { id: entry.metadata.id, updatedAt: Math.max(0, Math.floor(clock.now())), recipients: [...entry.progress] };
+    const finished = entry.progress.every((item) => item.state !== "pending");
+    entry.writing = entry.writing.then(async () => {
+      try {
+        if (finished) {
+          await removeEntry(paths, entry.metadata.id);
+        } else {
+          stateCounter += 1;
+          await writeState(paths, snapshot, fileMode, `${process.pid}-${stateCounter}`);
+        }
+      } catch (error) {
+        log({ type: "state-write-failed", id: entry.metadata.id, error: errorText(error) });
+      }
+    });
+    return entry.writing;
+  };
+
+  const dueJobs = (now: number): Job[] => {
+    const jobs: { job: Job; at: number }[] = [];
+    for (const entry of entries.values()) {
+      if (entry.done) continue;
+      const byDomain = new Map<string, { indexes: number[]; at: number }>();
+      entry.progress.forEach((item, index) => {
+        if (item.state !== "pending" || entry.inFlight.has(index) || item.nextAttemptAt > now) return;
+        const domain = routingDomain((entry.metadata.envelope.recipients[index] as QueueRecipient).to);
+        const group = byDomain.get(domain) ?? { indexes: [], at: item.nextAttemptAt };
+        group.indexes.push(index);
+        group.at = Math.min(group.at, item.nextAttemptAt);
+        byDomain.set(domain, group);
+      });
+      for (const [domain, group] of byDomain) {
+        for (let start = 0; start < group.indexes.length; start += maxRecipientsPerTransaction) {
+          jobs.push({ job: { entry, domain, indexes: group.indexes.slice(start, start + maxRecipientsPerTransaction) }, at: group.at });
+        }
+      }
+    }
+    return jobs.sort((left, right) => left.at - right.at).map((item) => item.job);
+  };
+
+  const nextWake = (now: number): number => {
+    let next = Number.POSITIVE_INFINITY;
+    for (const entry of entries.values()) {
+      if (entry.done) continue;
+      entry.progress.forEach((item, index) => {
+        if (item.state !== "pending" || entry.inFlight.has(index)) return;
+        next = Math.min(next, item.nextAttemptAt);
+        if (schedule.delayWarningAfter !== null && !item.delayNotified && item.attempts > 0 && notifier !== undefined && entry.metadata.envelope.from !== null) {
+          next = Math.min(next, entry.metadata.receivedAt + schedule.delayWarningAfter);
+        }
+      });
+    }
+    return Math.max(next, now);
+  };
+
+  const arm = (): void => {
+    if (!started || closing) return;
+    const now = clock.now();
+    const wake = Math.min(nextWake(now), now + pollInterval);
+    if (timer !== undefined && timerAt <= wake) return;
+    if (timer !== undefined) clock.clearTimeout(timer);
+    timerAt = wake;
+    timer = clock.setTimeout(onTimer, Math.max(0, wake - now));
+  };
+
+  const checkIdle = (): void => {
+    if (active > 0) return;
+    const now = clock.now();
+    if (started && !closing && dueJobs(now).length > 0) return;
+    const waiters = idleWaiters;
+    idleWaiters = [];
+    for (const waiter of waiters) waiter();
+  };
+
+  const notify = async (entry: LiveEntry, action: DeliveryNotice["action"], indexes: readonly number[], relayed: ReadonlySet<number>): Promise<boolean> => {
+    if (indexes.length === 0) return true;
+    // RFC 5321 §4.5.5 / RFC 3461 §6.2: never a notice about a notice (null reverse-path).
+    if (notifier === undefined || entry.metadata.envelope.from === null) return true;
+    const now = clock.now();
+    const notice: DeliveryNotice = {
+      action,
+      entry: entryView(entry.metadata, entry.progress),
+      reportingMta: hostname,
+      time: now,
+      recipients: indexes.map((index) => {
+        const item = entry.progress[index] as RecipientProgress;
+        const recipient = entry.metadata.envelope.recipients[index] as QueueRecipient;
+        return {
+          index,
+          recipient,
+          address: mailboxText(recipient.to),
+          reply: item.lastReply,
+          lastAttemptAt: item.lastAttemptAt,
+          willRetryUntil: action === "delayed" ? entry.metadata.receivedAt + schedule.giveUpAfter : undefined,
+          relayed: relayed.has(index),
+        };
+      }),
+      readOriginal: (maxBytes) => readStart(entry.path, entry.metadataLength, checkLimit("maxBytes", maxBytes, 0)),
+    };
+    try {
+      await notifier(notice);
+      return true;
+    } catch (error) {
+      log({ type: "notice-failed", id: entry.metadata.id, action, error: errorText(error) });
+      return false;
+    }
+  };
+
+  const sendDelayNotices = (now: number): void => {
+    if (schedule.delayWarningAfter === null || notifier === undefined) return;
+    const warning = schedule.delayWarningAfter;
+    for (const entry of entries.values()) {
+      if (entry.done || entry.noticeRunning || now < entry.metadata.receivedAt + warning || entry.metadata.envelope.from === null) continue;
+      const indexes: number[] = [];
+      entry.progress.forEach((item, index) => {
+        if (item.state === "pending" && !item.delayNotified && item.attempts > 0 && !entry.inFlight.has(index)) indexes.push(index);
+      });
+      if (indexes.length === 0) continue;
+      entry.noticeRunning = true;
+      const task = (async () => {
+        if (await notify(entry, "delayed", indexes, new Set())) {
+          for (const index of indexes) {
+            const item = entry.progress[index] as RecipientProgress;
+            if (item.state === "pending") entry.progress[index] = { ...item, delayNotified: true };
+          }
+          await persist(entry);
+        }
+      })().finally(() => {
+        entry.noticeRunning = false;
+        running.delete(task);
+        checkIdle();
+      });
+      running.add(task);
+    }
+  };
+
+  const applyOutcomes = async (job: Job, outcomes: readonly RecipientOutcome[], startedAt: number, host: string | undefined, address: string | undefined, skipped: number): Promise<void> => {
+    const { entry } = job;
+    const now = clock.now();
+    const age = now - entry.metadata.receivedAt;
+    const delivered: number[] = [];
+    const failed: number[] = [];
+    const relayed = new Set<number>();
+    const logged: { address: string; result: "delivered" | "deferred" | "failed"; code: number; enhanced: string | undefined; text: string }[] = [];
+    const previous = new Map<number, RecipientProgress>();
+    job.indexes.forEach((index, position) => {
+      const outcome = outcomes[position] ?? { kind: "temporary", reply: { code: 451, enhanced: "4.3.0", text: "no outcome" } };
+      const item = entry.progress[index] as RecipientProgress;
+      previous.set(index, item);
+      const attempts = item.attempts + 1;
+      const base = { attempts, lastAttemptAt: Math.max(0, Math.floor(now)), lastReply: outcome.reply, delayNotified: item.delayNotified };
+      let result: "delivered" | "deferred" | "failed";
+      if (outcome.kind === "delivered") {
+        entry.progress[index] = { ...base, state: "delivered", nextAttemptAt: item.nextAttemptAt };
+        delivered.push(index);
+        if (outcome.relayed) relayed.add(index);
+        result = "delivered";
+      } else if (outcome.kind === "permanent" || age >= schedule.giveUpAfter) {
+        // 5yz, or still failing when the give-up time is reached (RFC 5321 §4.5.4.1).
+        const reply =
+          outcome.kind === "permanent"
+            ? outcome.reply
+            : { ...outcome.reply, text: `${outcome.reply.text} (gave up after ${Math.round(age / 3_600_000)} h of retries)` };
+        entry.progress[index] = { ...base, lastReply: reply, state: "failed", nextAttemptAt: item.nextAttemptAt };
+        failed.push(index);
+        result = "failed";
+      } else {
+        const next = Math.min(now + retryDelay(schedule, attempts), entry.metadata.receivedAt + schedule.giveUpAfter);
+        entry.progress[index] = { ...base, state: "pending", nextAttemptAt: Math.max(0, Math.floor(next)) };
+        result = "deferred";
+      }
+      const recipient = entry.metadata.envelope.recipients[index] as QueueRecipient;
+      logged.push({ address: mailboxText(recipient.to), result, code: outcome.reply.code, enhanced: outcome.reply.enhanced, text: outcome.reply.text });
+    });
+    log({ type: "delivery-attempt", id: entry.metadata.id, domain: job.domain, host, address, skippedHosts: skipped, recipients: logged, durationMilliseconds: Math.max(0, now - startedAt) });
+
+    // Notices before the state: a crash between them repeats a DSN, never loses one.
+    if (!(await notify(entry, "failed", failed, relayed))) {
+      // The bounce could not be queued: keep the recipients pending, so that the failure and its notice come again.
+      for (const index of failed) {
+        const before = previous.get(index) as RecipientProgress;
+        const item = entry.progress[index] as RecipientProgress;
+        entry.progress[index] = { ...item, state: "pending", nextAttemptAt: Math.floor(now + retryDelay(schedule, before.attempts + 1)) };
+      }
+    }
+    await notify(entry, "delivered", delivered, relayed);
+    if (entry.progress.every((item) => item.state !== "pending")) entry.done = true;
+    await persist(entry);
+    if (entry.done) {
+      entries.delete(entry.metadata.id);
+      log({ type: "entry-completed", id: entry.metadata.id });
+    }
+  };
+
+  const runJob = async (job: Job): Promise<void> => {
+    const { entry } = job;
+    const startedAt = clock.now();
+    try {
+      const outcome = await attemptDelivery(
+        {
+          metadata: entry.metadata,
+          domain: job.domain,
+          recipients: job.indexes.map((index) => entry.metadata.envelope.recipients[index] as QueueRecipient),
+          content: () => readEntryMessage(entry.path, entry.metadataLength),
+        },
+        settings,
+        cache,
+      );
+      if (outcome.corrupt) {
+        entry.done = true;
+        entries.delete(entry.metadata.id);
+        log({ type: "entry-corrupt", id: entry.metadata.id, problem: "bad-checksum" });
+        await entry.writing;
+        await quarantineEntry(paths, entry.metadata.id).catch(() => undefined);
+        return;
+      }
+      await applyOutcomes(job, outcome.outcomes, startedAt, outcome.host, outcome.address, outcome.skipped.length);
+    } catch (error) {
+      // A bug or an injected function's failure: never lose the recipients, try later.
+      log({ type: "delivery-error", id: entry.metadata.id, domain: job.domain, error: errorText(error) });
+      const reply: StoredReply = { code: 451, enhanced: "4.3.0", text: `local error: ${errorText(error)}` };
+      await applyOutcomes(job, job.indexes.map(() => ({ kind: "temporary", reply })), startedAt, undefined, undefined, 0).catch(() => undefined);
+    }
+  };
+
+  const pump = (): void => {
+    if (!started || closing) return;
+    const now = clock.now();
+    for (const job of dueJobs(now)) {
+      if (active >= maxConcurrent) break;
+      const domainActive = activePerDomain.get(job.domain) ?? 0;
+      if (domainActive >= maxPerDomain) continue;
+      active += 1;
+      activePerDomain.set(job.domain, domainActive + 1);
+      for (const index of job.indexes) job.entry.inFlight.add(index);
+      const task = runJob(job).finally(() => {
+        for (const index of job.indexes) job.entry.inFlight.delete(index);
+        active -= 1;
+        const left = (activePerDomain.get(job.domain) ?? 1) - 1;
+        if (left === 0) activePerDomain.delete(job.domain);
+        else activePerDomain.set(job.domain, left);
+        running.delete(task);
+        pump();
+        checkIdle();
+      });
+      running.add(task);
+    }
+    sendDelayNotices(now);
+    arm();
+  };
+
+  const flushAll = (): void => {
+    const now = Math.max(0, Math.floor(clock.now()));
+    for (const entry of entries.values()) {
+      entry.progress = entry.progress.map((item, index) => (item.state === "pending" && !entry.inFlight.has(index) && item.nextAttemptAt > now ? { ...item, nextAttemptAt: now } : item));
+    }
+  };
+
+  let checkingFlushFile = false;
+  const onTimer = (): void => {
+    timer = undefined;
+    timerAt = Number.POSITIVE_INFINITY;
+    if (closing) return;
+    if (checkingFlushFile) {
+      pump();
+      return;
+    }
+    checkingFlushFile = true;
+    void (async () => {
+      try {
+        if (await exists(paths.flushRequest)) {
+          await unlink(paths.flushRequest).catch(() => undefined);
+          log({ type: "flush-requested", source: "file" });
+          flushAll();
+        }
+      } finally {
+        checkingFlushFile = false;
+        pump();
+        checkIdle();
+      }
+    })();
+  };
+
+  const idle = (): Promise<void> =>
+    new Promise<void>((resolveIdle) => {
+      idleWaiters.push(resolveIdle);
+      checkIdle();
+    });
+
+  return {
+    directory: paths.root,
+
+    async enqueue(envelope, content) {
+      if (closed) throw new QueueUsageError("wrong-state", "enqueue", undefined, "enqueue() after close().");
+      const normalized = normalizeEnvelope(envelope, maxRecipientsPerEntry);
+      if (closing) return { ok: false, reason: "closing", situation: Situations.LocalError };
+      const receivedAt = Math.max(0, Math.floor(clock.now()));
+      const id = newId(receivedAt);
+      const written = await writeEntry(paths, { id, receivedAt, envelope: normalized }, content, maxMessageBytes, fileMode);
+      if (!written.ok) {
+        log({ type: "enqueue-failed", reason: written.reason, error: errorText(written.cause ?? written.reason) });
+        return written;
+      }
+      const { metadata, metadataLength } = written;
+      entries.set(id, {
+        metadata,
+        metadataLength,
+        path: join(paths.entries, id),
+        progress: initialProgress(metadata),
+        inFlight: new Set(),
+        writing: Promise.resolve(),
+        noticeRunning: false,
+        done: false,
+      });
+      log({ type: "entry-queued", id, size: metadata.size, from: mailboxText(normalized.from), recipients: normalized.recipients.length });
+      pump();
+      return { ok: true, id, size: metadata.size };
+    },
+
+    start() {
+      if (started || closing) return;
+      started = true;
+      pump();
+    },
+
+    async flush() {
+      log({ type: "flush-requested", source: "call" });
+      flushAll();
+      pump();
+      await idle();
+    },
+
+    list() {
+      return [...entries.values()]
+        .filter((entry) => !entry.done)
+        .sort((left, right) => (left.metadata.id < right.metadata.id ? -1 : 1))
+        .map((entry) => entryView(entry.metadata, entry.progress));
+    },
+
+    idle,
+
+    async close() {
+      if (closed) return;
+      closing = true;
+      if (timer !== undefined) clock.clearTimeout(timer);
+      timer = undefined;
+      const all = Promise.all([...running]);
+      let graceTimer: unknown;
+      const grace = new Promise<void>((resolveGrace) => {
+        graceTimer = clock.setTimeout(() => {
+          abort.abort();
+          resolveGrace();
+        }, closeGrace);
+      });
+      await Promise.race([all, grace]);
+      await all;
+      clock.clearTimeout(graceTimer);
+      await Promise.all([...entries.values()].map((entry) => entry.writing));
+      await cache.closeAll();
+      closed = true;
+      const waiters = idleWaiters;
+      idleWaiters = [];
+      for (const waiter of waiters) waiter();
+      openDirectories.delete(paths.root);
+      await unlink(paths.lock).catch(() => undefined);
+    },
+  };
+}
