@@ -309,12 +309,16 @@ function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
   return false;
 }
 
-/** The header block of a message: up to and including the CRLF that ends its last field. */
+/**
+ * The header block of a message: up to and including the CRLF that ends its
+ * last field. Without a blank line (a message cut short for reading), up to
+ * its last complete line.
+ */
 function headerBlock(message: Uint8Array): Uint8Array {
   let index = 0;
   for (;;) {
     const lineFeed = message.indexOf(0x0a, index);
-    if (lineFeed === -1) return message;
+    if (lineFeed === -1) return message.subarray(0, message.lastIndexOf(0x0a) + 1);
     const next = lineFeed + 1;
     if (message[next] === 0x0a) return message.subarray(0, next);
     if (message[next] === 0x0d && message[next + 1] === 0x0a) return message.subarray(0, next);

@@ -90,3 +90,4 @@ export {
   type DeliveryStatusNotificationSpec,
   type DsnRecipientReport,
 } from "./dsn.js";
+export { createDsnNotifier, notificationForNotice, type DsnNotifierOptions, type PreparedNotification } from "./dsn-notice.js";
