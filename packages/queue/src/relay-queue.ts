@@ -111,7 +111,9 @@ export interface DeliveryNotice {
   /** When this happened (the queue's clock). */
   readonly time: number;
   /**
-   * Reads the start of the queued message (checked against its digest when read whole).
+   * Reads the start of the queued message (checked against its digest when
+   * read whole). Valid only until the notifier's promise settles: the entry
+   * may be removed after that.
    *
    * @param maxBytes - the most bytes wanted
    * @returns at most `maxBytes` bytes of the message
@@ -316,6 +318,14 @@ interface Job {
 /** Directories opened by a queue of this process (the lock file covers other processes). */
 const openDirectories = new Set<string>();
 
+function describeDuration(milliseconds: number): string {
+  const seconds = Math.round(milliseconds / 1000);
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 172_800) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86_400)} days`;
+}
+
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -512,22 +522,29 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
   let idleWaiters: (() => void)[] = [];
   let stateCounter = 0;
 
-  const persist = (entry: LiveEntry): Promise<void> => {
-    const snapshot = { id: entry.metadata.id, updatedAt: Math.max(0, Math.floor(clock.now())), recipients: [...entry.progress] };
-    const finished = entry.progress.every((item) => item.state !== "pending");
-    entry.writing = entry.writing.then(async () => {
-      try {
-        if (finished) {
-          await removeEntry(paths, entry.metadata.id);
-        } else {
-          stateCounter += 1;
-          await writeState(paths, snapshot, fileMode, `${process.pid}-${stateCounter}`);
-        }
-      } catch (error) {
-        log({ type: "state-write-failed", id: entry.metadata.id, error: errorText(error) });
+  // Runs `task` alone for this entry: notices and state writes of one entry
+  // never interleave, and an entry file is not removed while a notifier reads it.
+  const exclusive = <T>(entry: LiveEntry, task: () => Promise<T>): Promise<T> => {
+    const run = entry.writing.then(task);
+    entry.writing = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  };
+
+  // Writes the entry's state (or removes a finished entry); call inside `exclusive`.
+  const persist = async (entry: LiveEntry): Promise<void> => {
+    try {
+      if (entry.progress.every((item) => item.state !== "pending")) {
+        await removeEntry(paths, entry.metadata.id);
+      } else {
+        stateCounter += 1;
+        await writeState(paths, { id: entry.metadata.id, updatedAt: Math.max(0, Math.floor(clock.now())), recipients: [...entry.progress] }, fileMode, `${process.pid}-${stateCounter}`);
       }
-    });
-    return entry.writing;
+    } catch (error) {
+      log({ type: "state-write-failed", id: entry.metadata.id, error: errorText(error) });
+    }
   };
 
   const dueJobs = (now: number): Job[] => {
@@ -631,7 +648,8 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
       });
       if (indexes.length === 0) continue;
       entry.noticeRunning = true;
-      const task = (async () => {
+      const task = exclusive(entry, async () => {
+        if (entry.done) return;
         if (await notify(entry, "delayed", indexes, new Set())) {
           for (const index of indexes) {
             const item = entry.progress[index] as RecipientProgress;
@@ -639,7 +657,7 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
           }
           await persist(entry);
         }
-      })().finally(() => {
+      }).finally(() => {
         entry.noticeRunning = false;
         running.delete(task);
         checkIdle();
@@ -650,60 +668,64 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
 
   const applyOutcomes = async (job: Job, outcomes: readonly RecipientOutcome[], startedAt: number, host: string | undefined, address: string | undefined, skipped: number): Promise<void> => {
     const { entry } = job;
-    const now = clock.now();
-    const age = now - entry.metadata.receivedAt;
-    const delivered: number[] = [];
-    const failed: number[] = [];
-    const relayed = new Set<number>();
-    const logged: { address: string; result: "delivered" | "deferred" | "failed"; code: number; enhanced: string | undefined; text: string }[] = [];
-    const previous = new Map<number, RecipientProgress>();
-    job.indexes.forEach((index, position) => {
-      const outcome = outcomes[position] ?? { kind: "temporary", reply: { code: 451, enhanced: "4.3.0", text: "no outcome" } };
-      const item = entry.progress[index] as RecipientProgress;
-      previous.set(index, item);
-      const attempts = item.attempts + 1;
-      const base = { attempts, lastAttemptAt: Math.max(0, Math.floor(now)), lastReply: outcome.reply, delayNotified: item.delayNotified };
-      let result: "delivered" | "deferred" | "failed";
-      if (outcome.kind === "delivered") {
-        entry.progress[index] = { ...base, state: "delivered", nextAttemptAt: item.nextAttemptAt };
-        delivered.push(index);
-        if (outcome.relayed) relayed.add(index);
-        result = "delivered";
-      } else if (outcome.kind === "permanent" || age >= schedule.giveUpAfter) {
-        // 5yz, or still failing when the give-up time is reached (RFC 5321 §4.5.4.1).
-        const reply =
-          outcome.kind === "permanent"
-            ? outcome.reply
-            : { ...outcome.reply, text: `${outcome.reply.text} (gave up after ${Math.round(age / 3_600_000)} h of retries)` };
-        entry.progress[index] = { ...base, lastReply: reply, state: "failed", nextAttemptAt: item.nextAttemptAt };
-        failed.push(index);
-        result = "failed";
-      } else {
-        const next = Math.min(now + retryDelay(schedule, attempts), entry.metadata.receivedAt + schedule.giveUpAfter);
-        entry.progress[index] = { ...base, state: "pending", nextAttemptAt: Math.max(0, Math.floor(next)) };
-        result = "deferred";
-      }
-      const recipient = entry.metadata.envelope.recipients[index] as QueueRecipient;
-      logged.push({ address: mailboxText(recipient.to), result, code: outcome.reply.code, enhanced: outcome.reply.enhanced, text: outcome.reply.text });
-    });
-    log({ type: "delivery-attempt", id: entry.metadata.id, domain: job.domain, host, address, skippedHosts: skipped, recipients: logged, durationMilliseconds: Math.max(0, now - startedAt) });
-
-    // Notices before the state: a crash between them repeats a DSN, never loses one.
-    if (!(await notify(entry, "failed", failed, relayed))) {
-      // The bounce could not be queued: keep the recipients pending, so that the failure and its notice come again.
-      for (const index of failed) {
-        const before = previous.get(index) as RecipientProgress;
+    // The whole update (states, notices, state file) holds the entry's lock: another job's state write
+    // cannot record a failure whose notice has not gone out yet.
+    await exclusive(entry, async () => {
+      const now = clock.now();
+      const age = now - entry.metadata.receivedAt;
+      const delivered: number[] = [];
+      const failed: number[] = [];
+      const relayed = new Set<number>();
+      const logged: { address: string; result: "delivered" | "deferred" | "failed"; code: number; enhanced: string | undefined; text: string }[] = [];
+      const previous = new Map<number, RecipientProgress>();
+      job.indexes.forEach((index, position) => {
+        const outcome = outcomes[position] ?? { kind: "temporary", reply: { code: 451, enhanced: "4.3.0", text: "no outcome" } };
         const item = entry.progress[index] as RecipientProgress;
-        entry.progress[index] = { ...item, state: "pending", nextAttemptAt: Math.floor(now + retryDelay(schedule, before.attempts + 1)) };
+        previous.set(index, item);
+        const attempts = item.attempts + 1;
+        const base = { attempts, lastAttemptAt: Math.max(0, Math.floor(now)), lastReply: outcome.reply, delayNotified: item.delayNotified };
+        let result: "delivered" | "deferred" | "failed";
+        if (outcome.kind === "delivered") {
+          entry.progress[index] = { ...base, state: "delivered", nextAttemptAt: item.nextAttemptAt };
+          delivered.push(index);
+          if (outcome.relayed) relayed.add(index);
+          result = "delivered";
+        } else if (outcome.kind === "permanent" || age >= schedule.giveUpAfter) {
+          // 5yz, or still failing when the give-up time is reached (RFC 5321 §4.5.4.1).
+          const reply =
+            outcome.kind === "permanent"
+              ? outcome.reply
+              : { ...outcome.reply, text: `${outcome.reply.text} (gave up after ${describeDuration(age)} of retries)` };
+          entry.progress[index] = { ...base, lastReply: reply, state: "failed", nextAttemptAt: item.nextAttemptAt };
+          failed.push(index);
+          result = "failed";
+        } else {
+          const next = Math.min(now + retryDelay(schedule, attempts), entry.metadata.receivedAt + schedule.giveUpAfter);
+          entry.progress[index] = { ...base, state: "pending", nextAttemptAt: Math.max(0, Math.floor(next)) };
+          result = "deferred";
+        }
+        const recipient = entry.metadata.envelope.recipients[index] as QueueRecipient;
+        logged.push({ address: mailboxText(recipient.to), result, code: outcome.reply.code, enhanced: outcome.reply.enhanced, text: outcome.reply.text });
+      });
+      log({ type: "delivery-attempt", id: entry.metadata.id, domain: job.domain, host, address, skippedHosts: skipped, recipients: logged, durationMilliseconds: Math.max(0, now - startedAt) });
+
+      // Notices before the state: a crash between them repeats a DSN, never loses one.
+      if (!(await notify(entry, "failed", failed, relayed))) {
+        // The bounce could not be queued: keep the recipients pending, so that the failure and its notice come again.
+        for (const index of failed) {
+          const before = previous.get(index) as RecipientProgress;
+          const item = entry.progress[index] as RecipientProgress;
+          entry.progress[index] = { ...item, state: "pending", nextAttemptAt: Math.floor(now + retryDelay(schedule, before.attempts + 1)) };
+        }
       }
-    }
-    await notify(entry, "delivered", delivered, relayed);
-    if (entry.progress.every((item) => item.state !== "pending")) entry.done = true;
-    await persist(entry);
-    if (entry.done) {
-      entries.delete(entry.metadata.id);
-      log({ type: "entry-completed", id: entry.metadata.id });
-    }
+      await notify(entry, "delivered", delivered, relayed);
+      if (entry.progress.every((item) => item.state !== "pending")) entry.done = true;
+      await persist(entry);
+      if (entry.done && entries.get(entry.metadata.id) === entry) {
+        entries.delete(entry.metadata.id);
+        log({ type: "entry-completed", id: entry.metadata.id });
+      }
+    });
   };
 
   const runJob = async (job: Job): Promise<void> => {
@@ -724,8 +746,7 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
         entry.done = true;
         entries.delete(entry.metadata.id);
         log({ type: "entry-corrupt", id: entry.metadata.id, problem: "bad-checksum" });
-        await entry.writing;
-        await quarantineEntry(paths, entry.metadata.id).catch(() => undefined);
+        await exclusive(entry, () => quarantineEntry(paths, entry.metadata.id).catch(() => undefined));
         return;
       }
       await applyOutcomes(job, outcome.outcomes, startedAt, outcome.host, outcome.address, outcome.skipped.length);

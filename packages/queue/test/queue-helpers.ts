@@ -84,12 +84,18 @@ export interface Received {
 }
 
 /** Server B on 127.0.0.1, recording what it takes; `hooks` may override the defaults. */
-export async function startReceiver(hooks: ServerHooks = {}, port = 0): Promise<{ server: SmtpServer; port: number; received: Received[]; close: () => Promise<void> }> {
+export async function startReceiver(
+  hooks: ServerHooks = {},
+  port = 0,
+): Promise<{ server: SmtpServer; port: number; received: Received[]; connections: string[]; close: () => Promise<void> }> {
   const received: Received[] = [];
+  const connections: string[] = [];
   const server = createServer({
     hostname: "mx.example.org",
     localDomains: ["example.org", "example.net"],
-    logger: () => undefined,
+    logger: (event) => {
+      if (event.type === "connection" && event.phase === "open") connections.push(event.connectionId);
+    },
     hooks: {
       async onMessage(envelope, content, info, connection) {
         const parts: Uint8Array[] = [];
@@ -109,7 +115,7 @@ export async function startReceiver(hooks: ServerHooks = {}, port = 0): Promise<
     },
   });
   const address = await server.listen({ host: "127.0.0.1", port });
-  return { server, port: address.port, received, close: () => server.close({ graceMs: 100 }) };
+  return { server, port: address.port, received, connections, close: () => server.close({ graceMs: 100 }) };
 }
 
 /** A plain envelope from alice@example.com to the given addresses. */
