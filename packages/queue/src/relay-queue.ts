@@ -27,6 +27,7 @@ import { readFile, unlink, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { createMxResolver, type ConnectOptions, type DnsResolver, type MxLookup, type SmtpClient } from "@smtpkit/client";
 import { Situations } from "@smtpkit/codes";
+import { createDsnNotifier } from "./dsn-notice.js";
 import { attemptDelivery, createConnectionCache, defaultConnect, type RecipientOutcome } from "./delivery.js";
 import { systemClock, type QueueClock } from "./queue-clock.js";
 import { DEFAULT_MAX_RECIPIENTS_PER_ENTRY, normalizeEnvelope, routingDomain, type QueueEnvelope, type QueueRecipient } from "./queue-envelope.js";
@@ -217,8 +218,12 @@ export interface QueueOptions {
   readonly clock?: QueueClock;
   /** Log events. */
   readonly logger?: QueueLogger;
-  /** Receives failure, delay and delivery notices (the DSN seam); default none (notices only logged as skipped). */
-  readonly notifier?: DeliveryNotifier;
+  /**
+   * Receives failure, delay and delivery notices. Default: RFC 3464 DSNs
+   * ({@link createDsnNotifier}) queued here, from `<>` to the sender. Give
+   * your own to deliver DSNs to local senders yourself; `null`: no notices.
+   */
+  readonly notifier?: DeliveryNotifier | null;
   /** Permission bits of spool files; default `0o600`. */
   readonly fileMode?: number;
   /** Permission bits of spool directories; default `0o700`. */
@@ -441,7 +446,16 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
       // A logger must not break delivery.
     }
   };
-  const notifier = options.notifier;
+  // Filled in below, once the queue (whose enqueue the default notifier uses) exists.
+  let queue: RelayQueue | undefined;
+  const notifier: DeliveryNotifier | undefined =
+    options.notifier === null
+      ? undefined
+      : (options.notifier ??
+        createDsnNotifier(async ({ envelope, notification }) => {
+          const result = await (queue as RelayQueue).enqueue(envelope, notification.content);
+          if (!result.ok) throw new Error(`the notification could not be queued: ${result.reason}`);
+        }));
   const lookup =
     options.lookup ??
     createMxResolver({
@@ -822,7 +836,7 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
       checkIdle();
     });
 
-  return {
+  queue = {
     directory: paths.root,
 
     async enqueue(envelope, content) {
@@ -900,4 +914,5 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
       await unlink(paths.lock).catch(() => undefined);
     },
   };
+  return queue;
 }

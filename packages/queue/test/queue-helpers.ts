@@ -92,7 +92,7 @@ export async function startReceiver(
   const connections: string[] = [];
   const server = createServer({
     hostname: "mx.example.org",
-    localDomains: ["example.org", "example.net"],
+    localDomains: ["example.org", "example.net", "example.com"],
     logger: (event) => {
       if (event.type === "connection" && event.phase === "open") connections.push(event.connectionId);
     },
