@@ -1,0 +1,420 @@
+/**
+ * The model-based half of the runner: fast-check commands, each one SMTP
+ * step (or one pipelined group), run against a live server while a model
+ * tracks where the conversation is.
+ *
+ * The model is `@smtpkit/session`'s transition table, the one table the
+ * `ServerSession` itself obeys: after each reply the model moves along the
+ * row for (state, command) by the reply's class, so a policy refusal by the
+ * real server (550 to RCPT) is mirrored as a refusal and never reported.
+ * Only replies the protocol forbids are: see `rules.ts`.
+ *
+ * Safety: recipients are only ever at the domain the run was given, built
+ * from a plain alphabet (no `%`, `!`, quotes or source routes that could
+ * route elsewhere), and DATA is sent only when every accepted recipient is
+ * at that domain.
+ *
+ * @module
+ */
+import fc from "fast-check";
+import { encodeData, CapabilitySet } from "@smtpkit/grammar";
+import { findTransition, nextState, type SessionFlags, type SessionInput, type SessionState } from "@smtpkit/session";
+import { ConformanceError } from "./conformance-error.js";
+import { raise, ViolationError, type ProbeContext } from "./probe-context.js";
+import { checkCodeAllowed, checkEhloKeywords, checkEnhanced, type Violation } from "./reply-checks.js";
+import { bytesOf, latin1, type WireReply, type Wire } from "./wire.js";
+
+/** Where the model thinks the conversation is. Internal. */
+export interface SessionModel {
+  state: SessionState;
+  flags: SessionFlags;
+  /** What the last EHLO advertised (empty after HELO). */
+  capabilities: CapabilitySet;
+  /** Whether the last greeting was EHLO (so ESMTP extensions apply). */
+  ehlo: boolean;
+  /** Recipients accepted in the current transaction. */
+  recipients: string[];
+  /** Transactions begun, to keep sessions short. */
+  transactions: number;
+  /** The session ended (QUIT, 421, or a breach that leaves the state unknown). */
+  over: boolean;
+}
+
+/** The live side. Internal. */
+export interface SessionReal {
+  readonly wire: Wire;
+  readonly context: ProbeContext;
+}
+
+/** The states in which the client's lines are commands. */
+const commandStates: ReadonlySet<SessionState> = new Set(["awaiting-hello", "ready", "mail", "recipients"]);
+
+/** A fresh model for a connection whose greeting was 220. */
+export function initialModel(tls: boolean): SessionModel {
+  return {
+    state: "awaiting-hello",
+    flags: { tls, authenticated: false, lmtp: false },
+    capabilities: CapabilitySet.empty,
+    ehlo: false,
+    recipients: [],
+    transactions: 0,
+    over: false,
+  };
+}
+
+function parseCapabilities(lines: readonly string[]): CapabilitySet {
+  try {
+    return CapabilitySet.parse(lines.slice(1));
+  } catch {
+    return CapabilitySet.empty;
+  }
+}
+
+/**
+ * Reads the reply to `verb`, runs every check on it, and moves the model.
+ *
+ * @param specific - the rules particular to this step, checked first so a finding names the most precise rule
+ * @returns the reply, or `undefined` when the session cannot go on
+ */
+export async function receive(
+  model: SessionModel,
+  real: SessionReal,
+  verb: string,
+  input: SessionInput | undefined,
+  specific: (reply: WireReply) => readonly Violation[] = () => [],
+  pipelined = false,
+): Promise<WireReply | undefined> {
+  const { wire, context } = real;
+  const read = await wire.readReply(context.timeouts.reply);
+  if (read.type !== "reply") {
+    const violation: Violation =
+      read.type === "timeout"
+        ? { rule: "reply-missing", detail: `${verb} got no reply within ${context.timeouts.reply} ms` }
+        : { rule: "close-without-421", detail: `the server closed the connection instead of answering ${verb === "DATA-END" ? "the end of the message" : verb}` };
+    raise(context, [violation]);
+    model.over = true;
+    return undefined;
+  }
+  const reply = read.reply;
+  const violations: Violation[] = [...reply.problems];
+  if (reply.code >= 0) {
+    violations.push(...specific(reply));
+    const allowed = checkCodeAllowed(verb, reply);
+    if (allowed !== undefined) violations.push(allowed);
+    violations.push(...checkEnhanced(verb, reply, model.ehlo && model.capabilities.has("ENHANCEDSTATUSCODES")));
+    if (verb === "EHLO") violations.push(...checkEhloKeywords(reply));
+  }
+  // Sent one command and waited: anything more already here was not asked for.
+  if (!pipelined && wire.pending > 0 && reply.code !== 421) {
+    violations.push({ rule: "reply-count", detail: `more bytes arrived after the reply to ${verb === "DATA-END" ? "the end of the message" : verb}, before the next command` });
+  }
+  if (raise(context, violations) === "derailed" || reply.code < 0) {
+    model.over = true;
+    return reply;
+  }
+  if (reply.code === 421) {
+    model.over = true;
+    return reply;
+  }
+  if (input !== undefined) advance(model, input, reply);
+  return reply;
+}
+
+function advance(model: SessionModel, input: SessionInput, reply: WireReply): void {
+  const row = findTransition(model.state, input, model.flags);
+  if (row === undefined) return;
+  const before = model.state;
+  model.state = nextState(row, reply.code);
+  const positive = reply.code >= 200 && reply.code < 300;
+  if (row.outcome.type === "evaluate" && row.outcome.resets !== undefined && positive) model.recipients = [];
+  if (positive && (input === "EHLO" || input === "HELO")) {
+    model.ehlo = input === "EHLO";
+    model.capabilities = input === "EHLO" ? parseCapabilities(reply.lines) : CapabilitySet.empty;
+  }
+  if (input === "MAIL" && before === "ready" && positive) {
+    model.recipients = [];
+    model.transactions += 1;
+  }
+}
+
+/** One step of a session, as fast-check runs it. */
+class Step implements fc.AsyncCommand<SessionModel, SessionReal> {
+  constructor(
+    private readonly label: string,
+    private readonly applies: (model: SessionModel) => boolean,
+    private readonly act: (model: SessionModel, real: SessionReal) => Promise<void>,
+  ) {}
+
+  check(model: Readonly<SessionModel>): boolean {
+    return !model.over && this.applies(model as SessionModel);
+  }
+
+  async run(model: SessionModel, real: SessionReal): Promise<void> {
+    await this.act(model, real);
+  }
+
+  toString(): string {
+    return this.label;
+  }
+}
+
+/** Sends one command line and checks its reply. */
+async function command(
+  model: SessionModel,
+  real: SessionReal,
+  line: string,
+  verb: string,
+  input: SessionInput | undefined,
+  specific?: (reply: WireReply) => readonly Violation[],
+): Promise<WireReply | undefined> {
+  await real.wire.write(`${line}\r\n`);
+  return receive(model, real, verb, input, specific);
+}
+
+const inCommandState = (model: SessionModel): boolean => commandStates.has(model.state);
+
+/** Local parts from a plain alphabet only: nothing a server could route elsewhere. */
+const localPart = fc.stringMatching(/^[a-z][a-z0-9+_-]{0,11}$/);
+
+/** A helo name under the run's domain. */
+const heloLabel = fc.stringMatching(/^[a-z][a-z0-9-]{0,8}[a-z0-9]$/);
+
+/** The lines of an awkward message body: dots at line starts, a lone dot, empty lines, long lines. */
+const bodyLine = fc.oneof(
+  fc.constantFrom(".", "..", "...", ". ", ".x", "x.", "", " ", "\t", "From here", "-- ", ".\t.", "a".repeat(998), ".".repeat(998)),
+  fc.stringMatching(/^[ -~]{0,60}$/),
+);
+
+const positive = (reply: WireReply): boolean => reply.code >= 200 && reply.code < 400;
+
+function sizeParameter(model: SessionModel): string {
+  return model.capabilities.has("SIZE") ? " SIZE=1000" : "";
+}
+
+/** A positive reply that ought to have been a refusal. */
+function mustRefuse(rule: Violation["rule"], what: string) {
+  return (reply: WireReply): readonly Violation[] => (positive(reply) ? [{ rule, detail: `${what} was answered ${reply.code}` }] : []);
+}
+
+function bodiesEqual(sent: Uint8Array, stored: Uint8Array): { equal: boolean; detail: string } {
+  const normalize = (bytes: Uint8Array): string => {
+    const text = latin1(bytes).replace(/\r\n/g, "\n");
+    const split = text.indexOf("\n\n");
+    return split < 0 ? "" : text.slice(split + 2);
+  };
+  const a = normalize(sent);
+  const b = normalize(stored);
+  if (a === b) return { equal: true, detail: "" };
+  let index = 0;
+  while (index < a.length && index < b.length && a[index] === b[index]) index += 1;
+  return {
+    equal: false,
+    detail: `the stored body differs from the one sent at body octet ${index}: sent ${JSON.stringify(a.slice(Math.max(0, index - 20), index + 20))}, stored ${JSON.stringify(b.slice(Math.max(0, index - 20), index + 20))}`,
+  };
+}
+
+/** Builds and sends a message after a 354, with every check on the reply to its end. */
+async function sendContent(model: SessionModel, real: SessionReal, bodyLines: readonly string[]): Promise<void> {
+  const { context } = real;
+  const domainSuffix = `@${context.domain.toLowerCase()}`;
+  for (const recipient of model.recipients) {
+    // Safety: never DATA to a domain the user did not name (a bug guard; recipients are built at the domain).
+    if (!recipient.toLowerCase().endsWith(domainSuffix)) throw new ConformanceError("invalid-argument", `refusing DATA: recipient ${recipient} is not at ${context.domain}`);
+  }
+  const messageId = context.nextMessageId();
+  const header = [`From: <${context.sender}>`, `To: <${model.recipients[0] ?? ""}>`, `Subject: smtpkit conformance probe`, `Message-ID: <${messageId}>`, `MIME-Version: 1.0`, `Content-Type: text/plain; charset=us-ascii`];
+  const message = bytesOf(`${header.join("\r\n")}\r\n\r\n${bodyLines.map((line) => `${line}\r\n`).join("")}`);
+  const recipients = [...model.recipients];
+  await real.wire.write(encodeData(message));
+  const reply = await receive(model, real, "DATA-END", "data-end");
+  if (reply?.code !== 250 || context.readStored === undefined) return;
+  const stored = await context.readStored({ messageId, recipients });
+  if (stored === undefined) {
+    context.stored.missing += 1;
+    real.wire.note(`readStored found no message with Message-ID <${messageId}>`);
+    return;
+  }
+  context.stored.compared += 1;
+  const compared = bodiesEqual(message, stored);
+  if (!compared.equal) raise(context, [{ rule: "dot-transparency", detail: compared.detail }]);
+}
+
+/** The broken MAIL lines: each is refused by every conforming server. */
+export const brokenMailLines: readonly ((sender: string) => string)[] = [
+  (sender) => `MAIL FROM:<${sender}`,
+  (sender) => `MAIL TO:<${sender}>`,
+  () => "MAIL",
+  (sender) => `MAIL FROM:<${sender}> XSMTPKIT-NO-SUCH-PARAMETER=1`,
+  (sender) => `MAIL FROM:<${sender}> SIZE=x`,
+];
+
+/**
+ * The fast-check commands of a session.
+ *
+ * @returns one arbitrary per kind of step
+ */
+export function sessionSteps(): fc.Arbitrary<fc.AsyncCommand<SessionModel, SessionReal>>[] {
+  const ehlo = heloLabel.map(
+    (label) =>
+      new Step(`EHLO ${label}`, inCommandState, async (model, real) => {
+        await command(model, real, `EHLO ${label}.${real.context.domain}`, "EHLO", "EHLO");
+      }),
+  );
+  const helo = heloLabel.map(
+    (label) =>
+      new Step(`HELO ${label}`, inCommandState, async (model, real) => {
+        await command(model, real, `HELO ${label}.${real.context.domain}`, "HELO", "HELO");
+      }),
+  );
+  const mail = fc.boolean().map(
+    (nullPath) =>
+      new Step(nullPath ? "MAIL FROM:<>" : "MAIL FROM:<sender>", (model) => model.state === "ready" && model.transactions < 3, async (model, real) => {
+        await command(model, real, `MAIL FROM:<${nullPath ? "" : real.context.sender}>${sizeParameter(model)}`, "MAIL", "MAIL");
+      }),
+  );
+  const rcpt = localPart.map(
+    (local) =>
+      new Step(`RCPT TO:<${local}@domain>`, (model) => (model.state === "mail" || model.state === "recipients") && model.recipients.length < 5, async (model, real) => {
+        const address = `${local}@${real.context.domain}`;
+        const reply = await command(model, real, `RCPT TO:<${address}>`, "RCPT", "RCPT");
+        if (reply !== undefined && reply.code >= 200 && reply.code < 300 && !model.over) model.recipients.push(address);
+      }),
+  );
+  const data = fc.array(bodyLine, { maxLength: 8 }).map(
+    (lines) =>
+      new Step(`DATA (${lines.length} body lines)`, (model) => model.state === "recipients" && model.recipients.length > 0, async (model, real) => {
+        const reply = await command(model, real, "DATA", "DATA", "DATA");
+        if (reply?.code === 354 && !model.over) await sendContent(model, real, lines);
+      }),
+  );
+  const rcptBeforeMail = localPart.map(
+    (local) =>
+      new Step(`RCPT before MAIL`, (model) => model.state === "ready", async (model, real) => {
+        // RFC 5321 §3.3: "the server MUST return a 503".
+        await command(model, real, `RCPT TO:<${local}@${real.context.domain}>`, "RCPT", "RCPT", (reply) =>
+          reply.code === 503 || reply.code === 421 ? [] : [{ rule: "rcpt-before-mail", detail: `RCPT without MAIL was answered ${reply.code}, not 503` }],
+        );
+      }),
+  );
+  const dataWithoutRecipients = fc.constant(
+    new Step("DATA without recipients", (model) => model.state === "ready" || model.state === "mail", async (model, real) => {
+      const reply = await command(model, real, "DATA", "DATA", "DATA", mustRefuse("data-without-recipients", "DATA with no accepted recipient"));
+      if (reply?.code === 354) model.over = true;
+    }),
+  );
+  const nestedMail = fc.constant(
+    new Step("nested MAIL", (model) => model.state === "mail" || model.state === "recipients", async (model, real) => {
+      await command(model, real, `MAIL FROM:<${real.context.sender}>`, "MAIL", "MAIL", mustRefuse("nested-mail", "MAIL inside a transaction"));
+    }),
+  );
+  const brokenMail = fc.integer({ min: 0, max: brokenMailLines.length - 1 }).map(
+    (index) =>
+      new Step(`broken MAIL #${index}`, (model) => model.state === "ready", async (model, real) => {
+        const line = (brokenMailLines[index] as (sender: string) => string)(real.context.sender);
+        const reply = await command(model, real, line, "MAIL", undefined, (reply) =>
+          reply.code >= 200 && reply.code < 300 ? [{ rule: "broken-mail-accepted", detail: `${JSON.stringify(line)} was answered ${reply.code}` }] : [],
+        );
+        if (reply !== undefined && reply.code >= 200 && reply.code < 300) model.over = true;
+      }),
+  );
+  const rset = fc.constant(
+    new Step("RSET", inCommandState, async (model, real) => {
+      await command(model, real, "RSET", "RSET", "RSET", (reply) =>
+        reply.code === 250 || reply.code === 421 ? [] : [{ rule: "rset-reply", detail: `RSET was answered ${reply.code}, not 250` }],
+      );
+    }),
+  );
+  const noop = fc.constant(
+    new Step("NOOP", inCommandState, async (model, real) => {
+      await command(model, real, "NOOP", "NOOP", "NOOP", (reply) =>
+        reply.code === 250 || reply.code === 421 ? [] : [{ rule: "noop-reply", detail: `NOOP was answered ${reply.code}, not 250` }],
+      );
+    }),
+  );
+  const help = fc.constant(
+    new Step("HELP", inCommandState, async (model, real) => {
+      await command(model, real, "HELP", "HELP", "HELP");
+    }),
+  );
+  const unknown = fc.constantFrom("XSMTPKIT", "MAILX", "RCPT-TO").map(
+    (verb) =>
+      new Step(`unknown ${verb}`, inCommandState, async (model, real) => {
+        await command(model, real, verb, verb, undefined);
+      }),
+  );
+  const sizeOver = fc.constant(
+    new Step("MAIL with SIZE over the maximum", (model) => model.state === "ready" && (model.capabilities.maxSize ?? 0) > 0, async (model, real) => {
+      const declared = (model.capabilities.maxSize ?? 0) + 1;
+      const reply = await command(model, real, `MAIL FROM:<${real.context.sender}> SIZE=${declared}`, "MAIL", "MAIL", (reply) =>
+        reply.code >= 200 && reply.code < 300 ? [{ rule: "size-enforced", detail: `MAIL declaring SIZE=${declared} (the advertised maximum is ${declared - 1}) was answered ${reply.code}` }] : [],
+      );
+      if (reply !== undefined && reply.code >= 200 && reply.code < 300) model.over = true;
+    }),
+  );
+  const pipelined = fc.array(localPart, { minLength: 1, maxLength: 3 }).map(
+    (locals) =>
+      new Step(`pipelined MAIL + ${locals.length} RCPT`, (model) => model.state === "ready" && model.capabilities.has("PIPELINING") && model.transactions < 3, async (model, real) => {
+        const addresses = locals.map((local) => `${local}@${real.context.domain}`);
+        // RFC 2920 §3.1: MAIL and RCPT may be grouped; one write.
+        await real.wire.write(`MAIL FROM:<${real.context.sender}>\r\n${addresses.map((address) => `RCPT TO:<${address}>\r\n`).join("")}`);
+        await receive(model, real, "MAIL", "MAIL", undefined, true);
+        for (const [index, address] of addresses.entries()) {
+          if (model.over) return;
+          const reply = await receive(model, real, "RCPT", "RCPT", undefined, index < addresses.length - 1);
+          if (reply !== undefined && reply.code >= 200 && reply.code < 300 && !model.over) model.recipients.push(address);
+        }
+      }),
+  );
+  const quit = fc.constant(
+    new Step("QUIT", inCommandState, async (model, real) => {
+      const reply = await command(model, real, "QUIT", "QUIT", "QUIT", (reply) =>
+        reply.code === 221 || reply.code === 421 ? [] : [{ rule: "quit-reply", detail: `QUIT was answered ${reply.code}, not 221` }],
+      );
+      model.over = true;
+      if (reply?.code === 221 && !(await real.wire.waitForClose(real.context.timeouts.close))) {
+        raise(real.context, [{ rule: "quit-reply", detail: `the server did not close the connection within ${real.context.timeouts.close} ms of its 221` }]);
+      }
+    }),
+  );
+  return [ehlo, helo, mail, mail, mail, rcpt, rcpt, rcpt, data, data, rcptBeforeMail, dataWithoutRecipients, nestedMail, brokenMail, rset, noop, help, unknown, sizeOver, pipelined, quit];
+}
+
+/**
+ * Reads the greeting and, in STARTTLS mode, negotiates TLS first.
+ *
+ * @returns the model to start from, or `undefined` when no session is possible on this connection
+ */
+export async function openSession(real: SessionReal): Promise<SessionModel | undefined> {
+  const { wire, context } = real;
+  const model = initialModel(context.tls === "implicit");
+  model.state = "greeting";
+  const greeting = await receive(model, real, "CONNECT", "connect");
+  if (greeting === undefined || greeting.code !== 220 || model.over) return undefined;
+  if (context.tls !== "starttls") return model;
+  const ehlo = await command(model, real, `EHLO conformance.${context.domain}`, "EHLO", "EHLO");
+  if (ehlo?.code !== 250 || model.over) return undefined;
+  const started = await command(model, real, "STARTTLS", "STARTTLS", "STARTTLS");
+  if (started?.code !== 220 || model.over) throw new ConformanceError("no-session", `the server answered STARTTLS with ${started?.code ?? "nothing"}`);
+  await wire.startTls(context.timeouts.tls);
+  const fresh = initialModel(true);
+  return fresh;
+}
+
+/** Runs a model-based session property; a violation carries the transcript out. */
+export async function runSession(context: ProbeContext, steps: Iterable<fc.AsyncCommand<SessionModel, SessionReal>>): Promise<void> {
+  const wire = await context.open();
+  try {
+    const real: SessionReal = { wire, context };
+    const model = await openSession(real);
+    if (model === undefined) return;
+    // Every random session starts with EHLO: without it nearly every step would be out of sequence.
+    await command(model, real, `EHLO conformance.${context.domain}`, "EHLO", "EHLO");
+    if (model.over) return;
+    await fc.asyncModelRun(() => ({ model, real }), steps);
+  } catch (error) {
+    if (error instanceof ViolationError) error.transcript = [...wire.transcript];
+    throw error;
+  } finally {
+    wire.close();
+  }
+}
