@@ -87,14 +87,18 @@ export interface Received {
 export async function startReceiver(
   hooks: ServerHooks = {},
   port = 0,
-): Promise<{ server: SmtpServer; port: number; received: Received[]; connections: string[]; close: () => Promise<void> }> {
+  tls?: { key: string; cert: string },
+): Promise<{ server: SmtpServer; port: number; received: Received[]; connections: string[]; tlsSessions: string[]; close: () => Promise<void> }> {
   const received: Received[] = [];
   const connections: string[] = [];
+  const tlsSessions: string[] = [];
   const server = createServer({
     hostname: "mx.example.org",
     localDomains: ["example.org", "example.net", "example.com"],
+    ...(tls === undefined ? {} : { tls }),
     logger: (event) => {
       if (event.type === "connection" && event.phase === "open") connections.push(event.connectionId);
+      if (event.type === "tls") tlsSessions.push(event.protocol);
     },
     hooks: {
       async onMessage(envelope, content, info, connection) {
@@ -115,7 +119,7 @@ export async function startReceiver(
     },
   });
   const address = await server.listen({ host: "127.0.0.1", port });
-  return { server, port: address.port, received, connections, close: () => server.close({ graceMs: 100 }) };
+  return { server, port: address.port, received, connections, tlsSessions, close: () => server.close({ graceMs: 100 }) };
 }
 
 /** A plain envelope from alice@example.com to the given addresses. */
