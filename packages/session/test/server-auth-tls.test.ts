@@ -173,3 +173,49 @@ describe("no credentials in events or snapshots (JSON.stringify law)", () => {
     expect(new Redacted(secret).toString()).not.toContain(secret);
   });
 });
+
+describe("implicit TLS channel binding (RFC 5802 §6, RFC 9266)", () => {
+  const plusConfig = {
+    tls: { implicit: true },
+    auth: { sasl: { mechanisms: ["SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"] as ("SCRAM-SHA-256-PLUS" | "SCRAM-SHA-256")[] }, nonce: () => "serverNonce0123456789" },
+  };
+  const binding = { type: "tls-exporter" as const, data: new Uint8Array(32).fill(7) };
+
+  it("offers SCRAM-SHA-256-PLUS only when connect is given the TLS layer's channel binding", () => {
+    const without = new Harness(plusConfig).connect().send("EHLO c.example\r\n");
+    expect(without.wire).toContain("AUTH SCRAM-SHA-256\r\n");
+    const h = new Harness(plusConfig);
+    h.session.connect({ remoteAddress: "192.0.2.1" }, h.now, { channelBinding: binding });
+    h.drain();
+    h.send("EHLO c.example\r\n");
+    expect(h.wire).toContain("AUTH SCRAM-SHA-256-PLUS SCRAM-SHA-256\r\n");
+  });
+
+  it("authenticates a client bound to the same channel, and refuses one bound to another", () => {
+    const verifier = createScramVerifier("pencil", new Uint8Array(16).fill(1), 4096);
+    for (const [data, expected] of [
+      [binding.data, 235],
+      [new Uint8Array(32).fill(8), 535],
+    ] as const) {
+      const h = new Harness(plusConfig, (event) => (event.type === "auth-requested" ? { type: "scram-verifier", verifier } : { type: "accept" }));
+      h.session.connect({ remoteAddress: "192.0.2.1" }, h.now, { channelBinding: binding });
+      h.drain();
+      h.send("EHLO c.example\r\n");
+      const client = createSaslClient("SCRAM-SHA-256-PLUS", { credentials: { username: "user", password: "pencil" }, nonce: "clientNonce", channelBinding: { type: "tls-exporter", data } });
+      const first = client.start({ initialResponse: true });
+      if (first.type !== "response") throw new Error("no client-first");
+      h.send(`AUTH SCRAM-SHA-256-PLUS ${b64(first.response.reveal())}\r\n`);
+      const serverFirst = h.wire.trimEnd().split("\r\n").at(-1)!.slice(4);
+      const final = client.respond(new Uint8Array(Buffer.from(serverFirst, "base64")));
+      if (final.type !== "response") throw new Error("no client-final");
+      h.send(`${b64(final.response.reveal())}\r\n`);
+      if (h.codes().at(-1) === 334) h.send("\r\n");
+      expect(h.codes().at(-1)).toBe(expected);
+    }
+  });
+
+  it("refuses TLS facts at connect on a session without implicit TLS (a programmer's mistake)", () => {
+    const h = new Harness({ tls: { starttls: true } });
+    expect(() => h.session.connect({ remoteAddress: "192.0.2.1" }, h.now, { channelBinding: binding })).toThrow(/implicit/);
+  });
+});

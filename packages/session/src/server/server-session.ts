@@ -279,15 +279,26 @@ export class ServerSession {
    * greet (220) or `reject` to refuse (554, then only QUIT, RFC 5321 §3.1; or
    * a 421 reply of your own to close at once).
    *
+   * Under implicit TLS (`tls.implicit`) the TLS layer is up before the
+   * session starts: pass its channel binding as `tls` so that
+   * SCRAM-SHA-256-PLUS is offered (RFC 5802 §6, RFC 9266), as
+   * `tlsEstablished` does after STARTTLS.
+   *
    * @param connection - the addresses
    * @param now - the current time in milliseconds
-   * @throws {@link ServerSessionError} (`wrong-state`) when called twice
+   * @param tls - under implicit TLS: the channel binding of the TLS layer
+   * @throws {@link ServerSessionError} (`wrong-state`) when called twice,
+   *   (`invalid-argument`) for `tls` on a session without implicit TLS
    */
-  connect(connection: ConnectionInfo, now: number): void {
+  connect(connection: ConnectionInfo, now: number, tls?: ServerTlsInfo): void {
     this.#tick(now);
     if (this.#connected) throw new ServerSessionError("wrong-state", "connect was already called.");
     if (typeof connection !== "object" || connection === null || typeof connection.remoteAddress !== "string") {
       throw new ServerSessionError("invalid-option", "connect needs { remoteAddress }.");
+    }
+    if (tls !== undefined) {
+      if (!this.#config.implicitTls) throw new ServerSessionError("invalid-argument", "connect takes TLS facts only under implicit TLS (tls.implicit); after STARTTLS use tlsEstablished.");
+      this.#channelBinding = tls.channelBinding;
     }
     this.#connected = true;
     this.#connection = { ...connection };
