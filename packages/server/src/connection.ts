@@ -11,6 +11,14 @@
  * RFC 3207 §4.2/§5: at `start-tls` the plain stream's reader is detached
  * before the TLS layer takes over, so nothing read in the clear is replayed
  * into the TLS session (the session discards and reports what was pipelined).
+ * Under implicit TLS and after STARTTLS alike the session gets the RFC 9266
+ * `tls-exporter` channel binding (TLS 1.3), so SCRAM-SHA-256-PLUS works on both.
+ *
+ * Postfix XCLIENT (for trusted front ends, decided by the server per
+ * connection): the session asks again whether to greet the described client;
+ * the limits and `onConnect` answer for it, and once accepted the context
+ * (address, name, login) is that client's, for every later hook, the relay
+ * policy, the per-address count, the logs and the `Received:` header.
  *
  * @module
  */
@@ -18,14 +26,19 @@ import { randomBytes } from "node:crypto";
 import net from "node:net";
 import type { Duplex } from "node:stream";
 import tls from "node:tls";
-import type { SaslDecision, ServerDecision, ServerEvent, ServerSession } from "@smtpkit/session";
+import type { ConnectionRequestedEvent, ForwardedClient, SaslDecision, ServerDecision, ServerEvent, ServerSession, ServerTlsInfo, XclientAttributes } from "@smtpkit/session";
 import { MessageAbortedError, MessageContent } from "./message-content.js";
 import type { ConnectionContext, HookAnswer, MessageInfo, ServerHooks, ServerLogEvent } from "./server-hooks.js";
 import type { Envelope, MailRequestedEvent, RecipientRequestedEvent } from "@smtpkit/session";
 
 /** What the server gives each connection. Internal. */
 export interface ConnectionEnvironment {
-  readonly createSession: () => ServerSession;
+  /** A session for a client at this address (whether it is a trusted front end is decided from it). */
+  readonly createSession: (remoteAddress: string) => ServerSession;
+  /** A trusted front end's XCLIENT names a new client: the limits' refusal for it, if any. */
+  readonly admitClient: (connection: Connection, remoteAddress: string) => ServerDecision | undefined;
+  /** An XCLIENT was accepted: the connection now counts against the new client's address. */
+  readonly clientChanged: (connection: Connection, remoteAddress: string) => void;
   readonly secureContext: tls.SecureContext | undefined;
   readonly contentHighWaterMark: number;
   readonly hookTimeout: number;
@@ -33,7 +46,7 @@ export interface ConnectionEnvironment {
   readonly onConnect: (connection: ConnectionContext) => Promise<HookAnswer>;
   readonly onAuth: ServerHooks["onAuth"];
   readonly onMailFrom: (event: MailRequestedEvent, connection: ConnectionContext) => Promise<HookAnswer>;
-  readonly onRcptTo: (event: RecipientRequestedEvent, connection: ConnectionContext) => Promise<HookAnswer>;
+  readonly onRcptTo: (event: RecipientRequestedEvent, connection: ConnectionContext, forwarded: ForwardedClient | undefined) => Promise<HookAnswer>;
   readonly onMessage: (envelope: Envelope, content: AsyncIterable<Uint8Array>, info: MessageInfo, connection: ConnectionContext) => Promise<MessageOutcome>;
   readonly receivedHeader: (envelope: Envelope, id: string, connection: ConnectionContext, extended: boolean) => string;
 }
@@ -77,6 +90,15 @@ function bounded<T>(promise: Promise<T>, milliseconds: number, hook: string): Pr
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * RFC 9266: the `tls-exporter` channel binding of a TLS 1.3 session (what
+ * SCRAM-SHA-256-PLUS binds to); nothing for older versions. Internal.
+ */
+function channelBindingOf(secure: tls.TLSSocket): ServerTlsInfo {
+  if (secure.getProtocol() !== "TLSv1.3") return {};
+  return { channelBinding: { type: "tls-exporter", data: new Uint8Array(secure.exportKeyingMaterial(32, "EXPORTER-Channel-Binding", Buffer.alloc(0))) } };
+}
+
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
@@ -94,6 +116,8 @@ export class Connection {
   #message: Promise<MessageOutcome> | undefined;
   #messageId = "";
   #lmtpAnswered = 0;
+  /** What XFORWARD forwarded for the transaction under way (from its MAIL), for the RCPT hook. */
+  #forwarded: ForwardedClient | undefined;
   // Questions the hooks have not answered yet, with the temporary failure that ends them at close.
   readonly #unanswered = new Map<number, { readonly fallback: ServerDecision | SaslDecision; readonly hook: string }>();
   #closed = false;
@@ -126,7 +150,7 @@ export class Connection {
     this.#refusal = refusal;
     this.#stream = stream;
     this.#environment = environment;
-    this.#session = environment.createSession();
+    this.#session = environment.createSession(addresses.remoteAddress);
     this.context = {
       id: nextConnectionId(),
       remoteAddress: addresses.remoteAddress,
@@ -137,6 +161,8 @@ export class Connection {
       tlsInfo: addresses.tlsInfo,
       helo: undefined,
       authenticatedAs: undefined,
+      remoteName: undefined,
+      frontEnd: undefined,
     };
     this.#closedPromise = new Promise((resolve) => {
       this.#resolveClosed = resolve;
@@ -164,6 +190,8 @@ export class Connection {
       remoteAddress: this.context.remoteAddress,
       remotePort: this.context.remotePort,
     });
+    // Implicit TLS: the handshake is done, and its channel binding is the session's from the start.
+    const stream = this.#stream;
     this.#session.connect(
       {
         remoteAddress: this.context.remoteAddress,
@@ -172,6 +200,7 @@ export class Connection {
         localPort: this.context.localPort,
       },
       Date.now(),
+      this.context.tls && stream instanceof tls.TLSSocket ? channelBindingOf(stream) : undefined,
     );
     this.#pump();
     if (initial !== undefined && initial.length > 0) this.#onData(Buffer.from(initial.buffer, initial.byteOffset, initial.byteLength));
@@ -303,11 +332,7 @@ export class Connection {
       this.context.helo = undefined;
       this.#environment.log({ type: "tls", connectionId: this.context.id, ...tlsInfo });
       // RFC 9266: tls-exporter binds SCRAM-SHA-256-PLUS to this TLS session (TLS 1.3 only).
-      let channelBinding: { type: "tls-exporter"; data: Uint8Array } | undefined;
-      if (secure.getProtocol() === "TLSv1.3") {
-        channelBinding = { type: "tls-exporter", data: new Uint8Array(secure.exportKeyingMaterial(32, "EXPORTER-Channel-Binding", Buffer.alloc(0))) };
-      }
-      this.#session.tlsEstablished(channelBinding === undefined ? {} : { channelBinding }, Date.now());
+      this.#session.tlsEstablished(channelBindingOf(secure), Date.now());
       this.#pump();
     });
     secure.once("error", (error: Error) => {
@@ -373,7 +398,9 @@ export class Connection {
     const id = this.context.id;
     switch (event.type) {
       case "connection-requested":
-        if (this.#refusal !== undefined) {
+        if (event.xclient !== undefined) {
+          this.#askForXclient(event, event.xclient);
+        } else if (this.#refusal !== undefined) {
           const refusal = this.#refusal;
           this.#unanswered.set(event.requestId, { fallback: refusal, hook: "limits" });
           this.#decide(event.requestId, refusal, refusal, "limits");
@@ -382,10 +409,40 @@ export class Connection {
         }
         break;
       case "mail-requested":
+        this.#forwarded = event.forwarded;
         this.#ask(event.requestId, "onMailFrom", () => environment.onMailFrom(event, this.context), { type: "reject", situation: "LocalError" });
         break;
-      case "recipient-requested":
-        this.#ask(event.requestId, "onRcptTo", () => environment.onRcptTo(event, this.context), { type: "reject", situation: "LocalError" });
+      case "recipient-requested": {
+        const forwarded = this.#forwarded;
+        this.#ask(event.requestId, "onRcptTo", () => environment.onRcptTo(event, this.context, forwarded), { type: "reject", situation: "LocalError" });
+        break;
+      }
+      case "client-overridden": {
+        const context = this.context;
+        const frontEnd = context.frontEnd ?? { address: context.remoteAddress, port: context.remotePort };
+        const { connection, xclient } = event;
+        context.remoteAddress = connection.remoteAddress;
+        context.remotePort = connection.remotePort ?? 0;
+        if (connection.localAddress !== undefined) context.localAddress = connection.localAddress;
+        if (connection.localPort !== undefined) context.localPort = connection.localPort;
+        context.remoteName = xclient.name;
+        context.helo = xclient.helo;
+        context.authenticatedAs = xclient.login;
+        context.frontEnd = frontEnd;
+        environment.clientChanged(this, connection.remoteAddress);
+        environment.log({
+          type: "client-overridden",
+          connectionId: id,
+          remoteAddress: context.remoteAddress,
+          remotePort: context.remotePort,
+          name: xclient.name,
+          login: xclient.login,
+          frontEndAddress: frontEnd.address,
+        });
+        break;
+      }
+      case "client-forwarded":
+        environment.log({ type: "client-forwarded", connectionId: id, forwarded: event.forwarded });
         break;
       case "auth-requested": {
         const onAuth = environment.onAuth;
@@ -455,6 +512,36 @@ export class Connection {
     }
   }
 
+  /**
+   * XCLIENT_README: the server returns to the greeting stage for the client
+   * the front end describes; the connection limits and `onConnect` answer for
+   * that client, with a context that shows it (and the front end).
+   */
+  #askForXclient(event: ConnectionRequestedEvent, xclient: XclientAttributes): void {
+    const environment = this.#environment;
+    const { connection } = event;
+    const refusal = environment.admitClient(this, connection.remoteAddress);
+    if (refusal !== undefined) {
+      environment.log({ type: "connection-refused", connectionId: this.context.id, remoteAddress: connection.remoteAddress, limit: "maxConnectionsPerAddress" });
+      this.#unanswered.set(event.requestId, { fallback: refusal, hook: "limits" });
+      this.#decide(event.requestId, refusal, refusal, "limits");
+      return;
+    }
+    const current = this.context;
+    const described: ConnectionContext = {
+      ...current,
+      remoteAddress: connection.remoteAddress,
+      remotePort: connection.remotePort ?? 0,
+      localAddress: connection.localAddress ?? current.localAddress,
+      localPort: connection.localPort ?? current.localPort,
+      helo: xclient.helo,
+      authenticatedAs: xclient.login,
+      remoteName: xclient.name,
+      frontEnd: current.frontEnd ?? { address: current.remoteAddress, port: current.remotePort },
+    };
+    this.#ask(event.requestId, "onConnect", () => environment.onConnect(described), { type: "reject", situation: "ServiceClosing" });
+  }
+
   #startMessage(envelope: Envelope, transport: "DATA" | "BDAT"): void {
     const environment = this.#environment;
     this.#messageId = `${this.context.id}${randomBytes(4).toString("hex")}`;
@@ -505,7 +592,14 @@ export class Connection {
     void answered.then((whole) => {
       const outcome = whole.perRecipient === undefined ? whole : { ...whole, decision: whole.perRecipient[index] ?? whole.decision };
       if (outcome.decision.type === "accept") {
-        this.#environment.log({ type: "message-accepted", connectionId: this.context.id, id: outcome.id ?? id, size, recipients: envelope.recipients.length });
+        this.#environment.log({
+          type: "message-accepted",
+          connectionId: this.context.id,
+          id: outcome.id ?? id,
+          size,
+          recipients: envelope.recipients.length,
+          ...(envelope.forwarded === undefined ? {} : { forwarded: envelope.forwarded }),
+        });
       } else {
         this.#environment.log({ type: "message-refused", connectionId: this.context.id, id: outcome.id ?? id, reason: "refused by the store" });
       }

@@ -35,6 +35,7 @@ export {
   type ServerAuthSettings,
   type ServerConnectionLimits,
   type ServerOptions,
+  type ServerFrontEndSettings,
   type ServerProxyProtocolSettings,
   type ServerTlsSettings,
   type SmtpServer,

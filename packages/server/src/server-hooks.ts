@@ -12,7 +12,7 @@
  * @module
  */
 import type { Mailbox, MailParameters, RcptParameters } from "@smtpkit/grammar";
-import type { Envelope, SaslDecision, SaslDecisionRequest, ServerDecision } from "@smtpkit/session";
+import type { Envelope, ForwardedClient, SaslDecision, SaslDecisionRequest, ServerDecision } from "@smtpkit/session";
 
 /**
  * A hook's answer: `undefined` (or nothing) accepts with the default reply;
@@ -47,7 +47,10 @@ export interface PerRecipientAnswers {
   readonly answers: readonly HookAnswer[];
 }
 
-/** What the hooks know about one connection. Fields change as the session goes on (TLS, AUTH, PROXY). */
+/**
+ * What the hooks know about one connection. Fields change as the session goes
+ * on (TLS, AUTH, and after a trusted front end's XCLIENT, the client it describes).
+ */
 export interface ConnectionContext {
   /** A unique id for logs. */
   readonly id: string;
@@ -65,8 +68,16 @@ export interface ConnectionContext {
   readonly tlsInfo: { readonly protocol: string; readonly cipher: string } | undefined;
   /** The EHLO/HELO/LHLO domain, once given. */
   readonly helo: string | undefined;
-  /** The authenticated identity, after a successful AUTH. */
+  /** The authenticated identity, after a successful AUTH (or a trusted XCLIENT's LOGIN, as Postfix counts it). */
   readonly authenticatedAs: string | undefined;
+  /** The client's host name when a trusted front end's XCLIENT gave one (NAME); this server does no reverse DNS itself. */
+  readonly remoteName: string | undefined;
+  /**
+   * After a trusted front end's XCLIENT: the front end's own address and port
+   * (the peer that vouched for the client); `remoteAddress` is then the client
+   * it described. `undefined` otherwise.
+   */
+  readonly frontEnd: { readonly address: string; readonly port: number } | undefined;
 }
 
 /** The MAIL FROM a client asks for. */
@@ -75,6 +86,8 @@ export interface MailFromRequest {
   readonly from: Mailbox | null;
   /** The ESMTP parameters, already checked against what was advertised. */
   readonly parameters: MailParameters;
+  /** What a trusted front end forwarded with XFORWARD for this transaction (logging attributes only). */
+  readonly forwarded: ForwardedClient | undefined;
 }
 
 /** One RCPT TO a client asks for. */
@@ -87,6 +100,8 @@ export interface RcptToRequest {
   readonly from: Mailbox | null;
   /** How the relay policy judged the recipient (it already refused what it must). */
   readonly destination: "local" | "remote";
+  /** What a trusted front end forwarded with XFORWARD for this transaction (logging attributes only). */
+  readonly forwarded: ForwardedClient | undefined;
 }
 
 /** What the server tells `onMessage` besides the envelope and the bytes. */
@@ -125,6 +140,12 @@ export interface ServerHooks {
    * A client connected (after the connection limits passed). Reject with a
    * 554 to refuse service (RFC 5321 §3.1: the client may then only QUIT), or
    * with a 421 reply to close at once.
+   *
+   * Asked again after a trusted front end's XCLIENT, with the client it
+   * describes (`connection.frontEnd` set): the answer is the reply to XCLIENT
+   * (accept: a new 220 greeting; reject: 554 and the front end keeps the
+   * identity it had, or 421 to close), as Postfix re-applies its connection
+   * restrictions.
    *
    * @param connection - addresses and TLS state
    * @returns the answer to the greeting
@@ -191,6 +212,23 @@ export type ServerLogEvent =
       readonly remoteAddress: string;
       readonly limit: "maxConnections" | "maxConnectionsPerAddress" | "closing" | "untrusted-proxy";
     }
+  | {
+      /** A trusted front end's XCLIENT was accepted: from here `remoteAddress` is the client it described. */
+      readonly type: "client-overridden";
+      readonly connectionId: string;
+      readonly remoteAddress: string;
+      readonly remotePort: number;
+      readonly name: string | undefined;
+      readonly login: string | undefined;
+      /** The front end that sent it. */
+      readonly frontEndAddress: string;
+    }
+  | {
+      /** A trusted front end's XFORWARD was accepted: the upstream client of the next message. */
+      readonly type: "client-forwarded";
+      readonly connectionId: string;
+      readonly forwarded: ForwardedClient;
+    }
   | { readonly type: "tls"; readonly connectionId: string; readonly protocol: string; readonly cipher: string }
   | { readonly type: "tls-failed"; readonly connectionId: string; readonly error: string }
   | { readonly type: "command"; readonly connectionId: string; readonly verb: string | undefined; readonly line: string }
@@ -208,6 +246,8 @@ export type ServerLogEvent =
       readonly id: string;
       readonly size: number;
       readonly recipients: number;
+      /** The upstream client a trusted front end forwarded with XFORWARD, when it did. */
+      readonly forwarded?: ForwardedClient;
     }
   | { readonly type: "message-refused"; readonly connectionId: string; readonly id: string; readonly reason: string }
   | { readonly type: "protocol-violation"; readonly connectionId: string; readonly violation: string; readonly detail: string }

@@ -10,9 +10,12 @@
  * 250 goes out only after the file and its directory are fsynced
  * (RFC 5321 §6.1).
  *
+ * Trusted front ends: the PROXY protocol (HAProxy) before the SMTP stream, and
+ * Postfix's XCLIENT and XFORWARD inside it, each only from configured networks.
+ *
  * Does not: relay onward (there is no queue: with the default store, mail for
  * non-local domains is refused even from authenticated clients), DSN
- * generation, PROXY protocol or XCLIENT (not wired in yet).
+ * generation.
  *
  * @module
  */
@@ -27,6 +30,7 @@ import {
   type SaslMechanismName,
   type ServerDecision,
   type ServerExtensions,
+  type ServerFrontEndOptions,
   type ServerLimits,
   type ServerPolicy,
   type ServerSessionConfig,
@@ -118,6 +122,18 @@ export interface ServerProxyProtocolSettings {
   readonly headerTimeoutMs?: number;
 }
 
+/**
+ * Postfix's XCLIENT or XFORWARD for trusted front ends (a proxy such as
+ * nginx's mail module, a content filter, Postfix's own `smtp` client with
+ * `smtp_send_xforward_command`). With this option the command is spoken; it
+ * is advertised and applied only for clients connecting from
+ * `trustedNetworks`, and every other client gets 550 5.7.0, as from Postfix.
+ */
+export interface ServerFrontEndSettings {
+  /** The front ends' addresses or networks (CIDR, IPv4 or IPv6). Required; an empty list trusts no one. */
+  readonly trustedNetworks: readonly string[];
+}
+
 /** Options of {@link createServer}. */
 export interface ServerOptions {
   /** This server's host name: the greeting, EHLO, and the `Received:` header's `by` clause. */
@@ -155,6 +171,25 @@ export interface ServerOptions {
   readonly maildir?: string | MaildirStoreOptions;
   /** Read a PROXY protocol header first (behind HAProxy). Unset: off; the socket's peer is the client. Not with implicit TLS. */
   readonly proxyProtocol?: ServerProxyProtocolSettings;
+  /**
+   * XCLIENT from trusted front ends (Postfix XCLIENT_README). Unset: XCLIENT
+   * is answered 502. The client a front end describes replaces the front end
+   * for everything after: the `onConnect` hook is asked again (its answer is
+   * the reply to XCLIENT), the per-address limit counts the described address
+   * (trusted front ends themselves are not limited per address, as in
+   * Postfix), the relay policy judges it (`trustedNetworks` apply to the
+   * described client, not to the front end), and hooks, logs and the
+   * `Received:` header show it. `LOGIN=` counts as authenticated for relaying,
+   * as in Postfix: trust a front end only if it authenticates its users.
+   */
+  readonly xclient?: ServerFrontEndSettings;
+  /**
+   * XFORWARD from trusted front ends (Postfix XFORWARD_README). Unset:
+   * XFORWARD is answered 502. The forwarded upstream client is for logs and
+   * the `Received:` header of the next message only (and `forwarded` in the
+   * MAIL and RCPT hooks); it never changes access decisions.
+   */
+  readonly xforward?: ServerFrontEndSettings;
   /** Message bytes held for a slow `onMessage` before the socket is paused. Unset: 256 KiB. */
   readonly contentHighWaterMark?: number;
   /** How long each hook may take (for `onMessage`: counted from the end of the content). Unset: {@link DEFAULT_HOOK_TIMEOUT_MILLISECONDS}. */
@@ -293,6 +328,34 @@ export function createServer(options: ServerOptions): SmtpServer {
     createProxyProtocolParser({ ...(proxy.versions === undefined ? {} : { versions: proxy.versions }), maxV2Length: proxy.maxV2Length ?? DEFAULT_PROXY_V2_MAX_LENGTH });
   }
 
+  const frontEndBlocks = (name: "xclient" | "xforward"): IpBlock[] | undefined => {
+    const settings = options[name];
+    if (settings === undefined) return undefined;
+    if (typeof settings !== "object" || settings === null || !Array.isArray(settings.trustedNetworks)) {
+      throw new ServerUsageError("invalid-option", `${name}.trustedNetworks`, settings, `${name} needs trustedNetworks, a list of addresses or CIDR blocks`);
+    }
+    return settings.trustedNetworks.map((text) => {
+      const block = parseIpBlock(text);
+      if (block === undefined) throw new ServerUsageError("invalid-cidr", `${name}.trustedNetworks`, text, `not an address or CIDR block: ${String(text)}`);
+      return block;
+    });
+  };
+  const xclientBlocks = frontEndBlocks("xclient");
+  const xforwardBlocks = frontEndBlocks("xforward");
+  const inBlocks = (blocks: readonly IpBlock[], address: string): boolean => {
+    const parsed = parseIpAddress(address);
+    return parsed !== undefined && blocks.some((block) => blockContains(block, parsed.bytes));
+  };
+  // Per connection, from the peer as this server sees it (or as a trusted PROXY header names it).
+  const frontEndFor = (remoteAddress: string): ServerFrontEndOptions | undefined => {
+    if (xclientBlocks === undefined && xforwardBlocks === undefined) return undefined;
+    const trust = (blocks: readonly IpBlock[] | undefined): "trusted" | "untrusted" | undefined =>
+      blocks === undefined ? undefined : inBlocks(blocks, remoteAddress) ? "trusted" : "untrusted";
+    const xclient = trust(xclientBlocks);
+    const xforward = trust(xforwardBlocks);
+    return { ...(xclient === undefined ? {} : { xclient }), ...(xforward === undefined ? {} : { xforward }) };
+  };
+
   const { maxConnections: _total, maxConnectionsPerAddress: _perAddress, ...sessionLimits } = limits;
   void _total;
   void _perAddress;
@@ -341,8 +404,36 @@ export function createServer(options: ServerOptions): SmtpServer {
     return storePromise;
   };
 
+  const connections = new Set<Connection>();
+  const perAddress = new Map<string, number>();
+  // The address each connection counts against (none for a trusted XCLIENT front end, until it names a client).
+  const countedAddress = new Map<Connection, string>();
+  const uncount = (connection: Connection): void => {
+    const address = countedAddress.get(connection);
+    if (address === undefined) return;
+    countedAddress.delete(connection);
+    const count = (perAddress.get(address) ?? 1) - 1;
+    if (count <= 0) perAddress.delete(address);
+    else perAddress.set(address, count);
+  };
+  const count = (connection: Connection, address: string): void => {
+    countedAddress.set(connection, address);
+    perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
+  };
+
   const environment: ConnectionEnvironment = {
-    createSession: () => createServerSession(sessionConfig),
+    createSession: (remoteAddress) => {
+      const frontEnd = frontEndFor(remoteAddress);
+      return createServerSession(frontEnd === undefined ? sessionConfig : { ...sessionConfig, frontEnd });
+    },
+    admitClient: (connection, remoteAddress) => {
+      const already = countedAddress.get(connection) === remoteAddress ? 1 : 0;
+      return (perAddress.get(remoteAddress) ?? 0) - already >= maxConnectionsPerAddress ? { type: "reject", situation: "TooManyConnections" } : undefined;
+    },
+    clientChanged: (connection, remoteAddress) => {
+      uncount(connection);
+      count(connection, remoteAddress);
+    },
     secureContext,
     contentHighWaterMark,
     hookTimeout,
@@ -350,9 +441,9 @@ export function createServer(options: ServerOptions): SmtpServer {
     onConnect: async (connection) => (hooks.onConnect === undefined ? undefined : hooks.onConnect(connection)),
     onAuth: hooks.onAuth === undefined ? undefined : hooks.onAuth.bind(hooks),
     onMailFrom: async (event, connection) =>
-      hooks.onMailFrom === undefined ? undefined : hooks.onMailFrom({ from: event.from, parameters: event.parameters }, connection),
+      hooks.onMailFrom === undefined ? undefined : hooks.onMailFrom({ from: event.from, parameters: event.parameters, forwarded: event.forwarded }, connection),
     // RFC 5321 §3.6.2 and §7.1: judged on the final forward-path, before any hook, so no hook can open a relay by accident.
-    onRcptTo: async (event, connection): Promise<HookAnswer> => {
+    onRcptTo: async (event, connection, forwarded): Promise<HookAnswer> => {
       // The grammar parsed the path and dropped any source route; only the quoting remains.
       const recipient = mailboxAddress(event.to);
       const verdict = relay.check({ recipient, clientAddress: connection.remoteAddress, authenticated: connection.authenticatedAs !== undefined });
@@ -364,7 +455,7 @@ export function createServer(options: ServerOptions): SmtpServer {
         if (!directory.ok) return { type: "reject", situation: "MailboxNameNotAllowed" };
       }
       if (hooks.onRcptTo === undefined) return undefined;
-      return hooks.onRcptTo({ to: event.to, parameters: event.parameters, from: event.from, destination: verdict.destination }, connection);
+      return hooks.onRcptTo({ to: event.to, parameters: event.parameters, from: event.from, destination: verdict.destination, forwarded }, connection);
     },
     onMessage: async (envelope, content, info, connection): Promise<MessageOutcome> => {
       if (hooks.onMessage !== undefined) {
@@ -394,8 +485,18 @@ export function createServer(options: ServerOptions): SmtpServer {
       // RFC 5321 §7.6: name the recipient only for a single one; the bare <Postmaster> has no mailbox to name.
       const single = envelope.recipients.length === 1 && envelope.recipients[0]?.to.domain !== "" ? envelope.recipients[0] : undefined;
       const time = new Date();
+      // RFC 5321 §4.4: the from clause names the client the message came from: the upstream client an
+      // XFORWARD described (Postfix does the same, never mixing it with this session's client), else the
+      // connection's client (a PROXY header's or an XCLIENT's). An address a front end said was
+      // [UNAVAILABLE] ("unknown", as Postfix keeps it) is left out; any other is written or refused.
+      const forwarded = envelope.forwarded;
+      const knownAddress = (address: string | undefined): { address?: string } => (address === undefined || address === "unknown" ? {} : { address });
+      const from =
+        forwarded !== undefined
+          ? { helo: forwarded.helo ?? "unknown", ...knownAddress(forwarded.address), ...(forwarded.name === undefined ? {} : { reverseName: forwarded.name }) }
+          : { helo: connection.helo ?? "unknown", ...knownAddress(connection.remoteAddress), ...(connection.remoteName === undefined ? {} : { reverseName: connection.remoteName }) };
       const fields = {
-        from: { helo: connection.helo ?? "unknown", address: connection.remoteAddress },
+        from,
         by: options.hostname,
         via: "TCP",
         protocol: receivedProtocol({
@@ -417,7 +518,7 @@ export function createServer(options: ServerOptions): SmtpServer {
         const { for: _recipient, tls: _tls, ...rest } = fields as typeof fields & { for?: string; tls?: unknown };
         void _recipient;
         void _tls;
-        received = formatReceived({ ...rest, from: { helo: "unknown", address: connection.remoteAddress } });
+        received = formatReceived({ ...rest, from: { helo: "unknown", ...(from.address === undefined ? {} : { address: from.address }) } });
       }
       if (!received.ok) {
         log({ type: "hook-error", connectionId: connection.id, hook: "received-header", error: `${received.error.field}: ${received.error.reason}` });
@@ -427,8 +528,6 @@ export function createServer(options: ServerOptions): SmtpServer {
     },
   };
 
-  const connections = new Set<Connection>();
-  const perAddress = new Map<string, number>();
   let closing = false;
 
   const handleConnection = (stream: Duplex, origin: ConnectionOrigin, tlsInfo?: ConnectionAddresses["tlsInfo"], initial?: Uint8Array): Promise<void> => {
@@ -438,7 +537,9 @@ export function createServer(options: ServerOptions): SmtpServer {
       stream.destroy();
       return Promise.resolve();
     }
-    const fromAddress = perAddress.get(remoteAddress) ?? 0;
+    // Postfix leaves hosts allowed to send XCLIENT out of its per-client counts: a front end speaks for many.
+    const limited = xclientBlocks === undefined || !inBlocks(xclientBlocks, remoteAddress);
+    const fromAddress = limited ? (perAddress.get(remoteAddress) ?? 0) : 0;
     let refusal: ServerDecision | undefined;
     let limit: "maxConnections" | "maxConnectionsPerAddress" | "closing" | undefined;
     if (closing) [refusal, limit] = [{ type: "reject", situation: "ShuttingDown" }, "closing"];
@@ -452,12 +553,10 @@ export function createServer(options: ServerOptions): SmtpServer {
     );
     if (limit !== undefined) log({ type: "connection-refused", connectionId: connection.context.id, remoteAddress, limit });
     connections.add(connection);
-    perAddress.set(remoteAddress, fromAddress + 1);
+    if (limited) count(connection, remoteAddress);
     void connection.closed.then(() => {
       connections.delete(connection);
-      const count = (perAddress.get(remoteAddress) ?? 1) - 1;
-      if (count <= 0) perAddress.delete(remoteAddress);
-      else perAddress.set(remoteAddress, count);
+      uncount(connection);
     });
     connection.start(initial);
     return connection.closed;

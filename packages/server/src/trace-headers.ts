@@ -131,8 +131,12 @@ export interface ReceivedOptions {
   readonly from: {
     /** The EHLO/HELO argument as the client sent it. */
     readonly helo: string;
-    /** The client's IP address (IPv4 dotted quad or IPv6 text). */
-    readonly address: string;
+    /**
+     * The client's IP address (IPv4 dotted quad or IPv6 text). Absent when it
+     * is not known (a trusted front end's XCLIENT or XFORWARD said
+     * `[UNAVAILABLE]`): the clause then names no address literal.
+     */
+    readonly address?: string;
     /** The verified reverse-DNS name of the address, if any. */
     readonly reverseName?: string;
   };
@@ -392,8 +396,8 @@ export function formatReceived(options: ReceivedOptions): TraceHeaderResult {
   // control characters and absurd lengths do not.
   if (findControl(from.helo)) return failure("from.helo", "control-character");
   if (byteLength(from.helo) > maxDomainLength) return failure("from.helo", "too-long");
-  const literal = addressLiteral(from.address);
-  if (literal === undefined) return failure("from.address", findControl(from.address) ? "control-character" : "invalid-syntax");
+  const literal = from.address === undefined ? undefined : addressLiteral(from.address);
+  if (from.address !== undefined && literal === undefined) return failure("from.address", findControl(from.address) ? "control-character" : "invalid-syntax");
 
   let reverse = "";
   if (from.reverseName !== undefined) {
@@ -405,13 +409,16 @@ export function formatReceived(options: ReceivedOptions): TraceHeaderResult {
 
   // RFC 5321 §4.4: From-domain = "FROM" FWS Extended-Domain, and
   // Extended-Domain = Domain / ( Domain FWS "(" TCP-info ")" ) / ( address-literal FWS "(" TCP-info ")" )
+  // Without a known address there is no TCP-info literal: the bare Domain form, with the name as a comment.
   const clauses: string[] = [];
+  const tcpInfo = literal === undefined ? reverse.trimEnd() : `${reverse}${literal}`;
   if (from.helo.length > 0 && isDomainToken(from.helo) && !(asciiOnly && hasNonAscii(from.helo))) {
-    clauses.push(`from ${from.helo} (${reverse}${literal})`);
+    clauses.push(tcpInfo.length > 0 ? `from ${from.helo} (${tcpInfo})` : `from ${from.helo}`);
   } else {
     const shown = asciiOnly ? asciiText(from.helo) : from.helo;
     const helo = from.helo.length === 0 ? "" : ` helo=${commentText(shown)}`;
-    clauses.push(`from ${literal} (${reverse}${literal}${helo})`);
+    const comment = `${tcpInfo}${helo}`.trim();
+    clauses.push(`from ${literal ?? "unknown"}${comment.length > 0 ? ` (${comment})` : ""}`);
   }
 
   if (options.tls !== undefined) {

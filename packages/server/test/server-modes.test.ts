@@ -361,3 +361,57 @@ describe("the Received header never goes missing silently", () => {
     expect(events).toContainEqual(expect.objectContaining({ type: "hook-error", hook: "received-header" }));
   });
 });
+
+describe("SCRAM-SHA-256-PLUS under implicit TLS (RFC 8314 §3.3, RFC 9266), with @smtpkit/client", () => {
+  async function submit(password: string): Promise<{ mechanism: string | undefined; identity: string | undefined; error: unknown }> {
+    const { connect } = await import("@smtpkit/client");
+    const verifier = createScramVerifier("pencil", new Uint8Array(16).fill(5), 4096);
+    let identity: string | undefined;
+    const server = createServer({
+      ...base,
+      tls: { key, cert, implicit: true },
+      auth: { mechanisms: ["SCRAM-SHA-256-PLUS"] },
+      hooks: {
+        async onAuth(request) {
+          return request.type === "lookup-scram-verifier" && request.username === "user" ? { type: "scram-verifier", verifier } : { type: "reject" };
+        },
+        async onMailFrom(_request, connection) {
+          identity = connection.authenticatedAs;
+          return undefined;
+        },
+        ...storing([]),
+      },
+    });
+    const { port } = await server.listen({ port: 0 });
+    try {
+      const client = await connect({
+        host: "127.0.0.1",
+        port,
+        implicitTls: true,
+        tls: { rejectUnauthorized: false, channelBinding: "tls-exporter" },
+        auth: { username: "user", password, mechanisms: ["SCRAM-SHA-256-PLUS"] },
+      });
+      const mechanism = client.authenticatedWith;
+      const result = await client.send({ from: "user@example.net", to: ["bob@example.org"], message: new TextEncoder().encode("Subject: plus\r\n\r\nbound\r\n") });
+      expect(result.status).toBe("accepted");
+      await client.close();
+      return { mechanism, identity, error: undefined };
+    } catch (error) {
+      return { mechanism: undefined, identity, error };
+    } finally {
+      await server.close({ graceMs: 100 });
+    }
+  }
+
+  it("offers and completes SCRAM-SHA-256-PLUS bound to the implicit TLS session", async () => {
+    const outcome = await submit("pencil");
+    expect(outcome.error).toBeUndefined();
+    expect(outcome).toMatchObject({ mechanism: "SCRAM-SHA-256-PLUS", identity: "user" });
+  });
+
+  it("refuses a wrong password", async () => {
+    const outcome = await submit("crayon");
+    expect(outcome.error).toBeDefined();
+    expect(String(outcome.error)).toMatch(/535|credentials|auth/i);
+  });
+});
