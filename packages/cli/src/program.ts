@@ -12,12 +12,13 @@ import { processIo, type CliIo } from "./cli-io.js";
 import { createContext, raiseExitCode, type CommandContext, type CommandModule } from "./command-context.js";
 import { codeCommand } from "./commands/code.js";
 import { parseCommand } from "./commands/parse.js";
+import { queueCommand } from "./commands/queue.js";
 import { sendCommand } from "./commands/send.js";
 import { serveCommand } from "./commands/serve.js";
 import { ExitCode } from "./exit-codes.js";
 
 /** Every command, in the order `--help` lists them. `conform` joins here. */
-const commandModules: readonly CommandModule[] = [serveCommand, sendCommand, parseCommand, codeCommand];
+const commandModules: readonly CommandModule[] = [serveCommand, queueCommand, sendCommand, parseCommand, codeCommand];
 
 function packageVersion(): string {
   // dist/program.js -> ../package.json, which every published copy ships.
@@ -30,6 +31,7 @@ const examples = `
 Examples:
   $ smtpkit serve                         an SMTP server on 127.0.0.1:2525 storing mail in ./maildir
   $ smtpkit send --from me@localhost --to you@localhost --text Hi   send it a message
+  $ smtpkit queue                         what the relay queue of serve --submission holds
   $ smtpkit parse message.eml             the MIME tree and a summary
   $ smtpkit parse --json - < message.eml  the same as JSON, from standard input
   $ smtpkit parse --extract out/ a.eml    save the attachments

@@ -4,14 +4,17 @@
  * every `--domain` to a Maildir tree (`./maildir/<domain>/<user>/new/`), with
  * `Return-Path:` and `Received:` (RFC 5321 §4.4), fsynced before the 250
  * (RFC 5321 §6.1). Mail for other domains is refused with 550 5.7.1: it is
- * never an open relay, also not for authenticated users (there is no queue).
+ * never an open relay. With `--submission` (the sender's server, RFC 6409)
+ * AUTH is required before MAIL, and authenticated users' mail for other
+ * domains goes to the durable relay queue of `@smtpkit/queue`, which delivers
+ * it by MX and retries (see `../serve/submission.ts`).
  *
  * STARTTLS (RFC 3207) or implicit TLS (RFC 8314) with `--tls-key` and
  * `--tls-cert`; AUTH (RFC 4954: PLAIN, LOGIN, SCRAM-SHA-256) with a users file,
  * offered only under TLS unless `--allow-insecure-auth`. SIGINT and SIGTERM
  * close it gracefully: no new connections, sessions finish, then 421.
  *
- * Does not: relay, queue, or run as a daemon (run it under a supervisor).
+ * Does not: run as a daemon (run it under a supervisor).
  *
  * @module
  */
@@ -19,12 +22,14 @@ import { readFile } from "node:fs/promises";
 import { hostname as systemHostname } from "node:os";
 import path from "node:path";
 import process from "node:process";
+import { QueueUsageError, type QueueLogEvent } from "@smtpkit/queue";
 import { createServer, ServerUsageError, type ServerLogEvent, type ServerOptions, type SmtpServer } from "@smtpkit/server";
 import { Option, type Command } from "commander";
 import { CliError } from "../cli-error.js";
 import type { CommandContext, CommandModule } from "../command-context.js";
 import { warn } from "../command-context.js";
 import { ExitCode } from "../exit-codes.js";
+import { addSubmissionOptions, checkSubmissionFlags, openSubmission, retryFromFlags, submissionBanner, type Submission, type SubmissionFlags } from "../serve/submission.js";
 import { formatVerifier, parseUsersFile, usersAuthHook } from "../serve/users-file.js";
 import { collect, parseByteSize, parsePort, readFirstLine } from "./option-parsers.js";
 
@@ -34,7 +39,7 @@ export const DEFAULT_SERVE_PORT = 2525;
 /** How long SIGINT/SIGTERM lets sessions finish before they are cut: 10 seconds (a second signal cuts at once). */
 export const SERVE_CLOSE_GRACE_MILLISECONDS = 10_000;
 
-interface ServeOptions {
+interface ServeOptions extends SubmissionFlags {
   readonly port: number;
   readonly host: string;
   readonly domain: readonly string[];
@@ -108,12 +113,45 @@ async function hashPassword(context: CommandContext): Promise<void> {
   context.io.stdout.write(`${formatVerifier(password)}\n`);
 }
 
+/** Opens the relay queue of `--submission`, logging its events like the server's. */
+async function startSubmission(
+  options: ServeOptions,
+  settings: { hostname: string; domains: readonly string[]; maildir: string; format: ServeOptions["logFormat"]; io: CommandContext["io"] },
+): Promise<Submission> {
+  const { format, io } = settings;
+  const logger =
+    format === "none"
+      ? undefined
+      : (event: QueueLogEvent): void => {
+          const time = new Date().toISOString();
+          io.stderr.write(format === "json" ? `${JSON.stringify({ time, ...event })}\n` : `${time} queue ${logLine(event as unknown as ServerLogEvent)}\n`);
+        };
+  try {
+    return await openSubmission({
+      queueDirectory: path.resolve(options.queueDir),
+      maildir: settings.maildir,
+      hostname: settings.hostname,
+      localDomains: settings.domains,
+      mxMappings: options.mxMap,
+      relayHost: options.relayHost,
+      retry: retryFromFlags(options),
+      logger,
+    });
+  } catch (error) {
+    if (QueueUsageError.isInstance(error)) {
+      throw new CliError(error.reason === "spool-locked" ? `${options.queueDir} is in use by another running server (${error.message})` : error.message, error.reason === "spool-locked" ? ExitCode.Finding : ExitCode.Usage);
+    }
+    throw new CliError(`cannot open the queue in ${options.queueDir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+}
+
 async function serve(options: ServeOptions, context: CommandContext): Promise<void> {
   const { io, colors } = context;
   if ((options.tlsKey === undefined) !== (options.tlsCert === undefined)) throw new CliError("--tls-key and --tls-cert go together", ExitCode.Usage);
   if (options.implicitTls === true && options.tlsKey === undefined) throw new CliError("--implicit-tls needs --tls-key and --tls-cert", ExitCode.Usage);
   if (options.requireTls === true && options.tlsKey === undefined) throw new CliError("--require-tls needs --tls-key and --tls-cert", ExitCode.Usage);
   if (options.requireTls === true && options.implicitTls === true) throw new CliError("--require-tls is for STARTTLS; with --implicit-tls every connection is under TLS", ExitCode.Usage);
+  checkSubmissionFlags(options, options.users);
 
   const domains = ["localhost", ...options.domain.filter((domain) => domain.toLowerCase() !== "localhost")];
   const maildir = path.resolve(options.maildir);
@@ -148,6 +186,10 @@ async function serve(options: ServeOptions, context: CommandContext): Promise<vo
           io.stderr.write(format === "json" ? `${JSON.stringify({ time, ...event })}\n` : `${time} ${logLine(event)}\n`);
         };
 
+  // --submission: the queue is open (and recovered) before the first client can connect.
+  let submission: Submission | undefined;
+  if (options.submission === true) submission = await startSubmission(options, { hostname, domains, maildir, format, io });
+
   const serverOptions: ServerOptions = {
     hostname,
     localDomains: domains,
@@ -155,7 +197,15 @@ async function serve(options: ServeOptions, context: CommandContext): Promise<vo
     ...(tls === undefined ? {} : { tls }),
     ...(options.requireTls === true ? { requireTls: true } : {}),
     ...(options.lmtp === true ? { lmtp: true } : {}),
-    ...(onAuth === undefined ? {} : { hooks: { onAuth }, auth: { mechanisms: ["SCRAM-SHA-256", "PLAIN", "LOGIN"], allowInsecureAuth: options.allowInsecureAuth === true } }),
+    ...(onAuth === undefined
+      ? {}
+      : {
+          hooks: { onAuth, ...submission?.hooks },
+          // RFC 4954 §6 / RFC 6409 §4.3: a submission server answers MAIL before AUTH with 530 5.7.0.
+          auth: { mechanisms: ["SCRAM-SHA-256", "PLAIN", "LOGIN"], allowInsecureAuth: options.allowInsecureAuth === true, ...(submission === undefined ? {} : { required: true }) },
+        }),
+    // RFC 3461: submitters may ask for DSNs (NOTIFY, RET, ENVID, ORCPT), which the queue honours.
+    ...(submission === undefined ? {} : { extensions: { dsn: true } }),
     ...(options.sizeLimit === undefined ? {} : { limits: { maxMessageSize: options.sizeLimit } }),
     ...(logger === undefined ? {} : { logger }),
   };
@@ -164,6 +214,7 @@ async function serve(options: ServeOptions, context: CommandContext): Promise<vo
   try {
     server = createServer(serverOptions);
   } catch (error) {
+    await submission?.close();
     if (ServerUsageError.isInstance(error)) throw new CliError(error.message, ExitCode.Usage);
     const message = error instanceof Error ? error.message : String(error);
     // tls.createSecureContext refuses a key or certificate it cannot read, or a pair that does not match.
@@ -175,6 +226,7 @@ async function serve(options: ServeOptions, context: CommandContext): Promise<vo
   try {
     address = await server.listen({ host: options.host, port: options.port });
   } catch (error) {
+    await submission?.close();
     throw listenError(error, options.host, options.port);
   }
 
@@ -188,7 +240,11 @@ async function serve(options: ServeOptions, context: CommandContext): Promise<vo
       }
       closing = true;
       io.stderr.write(`${signal}: closing (sessions get ${SERVE_CLOSE_GRACE_MILLISECONDS / 1000} s to finish)\n`);
-      server.close({ graceMs: SERVE_CLOSE_GRACE_MILLISECONDS }).then(
+      server
+        .close({ graceMs: SERVE_CLOSE_GRACE_MILLISECONDS })
+        // The queue closes after the server: no message is accepted that it could not take.
+        .then(() => submission?.close())
+        .then(
         () => {
           process.off("SIGINT", onSignal);
           process.off("SIGTERM", onSignal);
@@ -217,10 +273,11 @@ async function serve(options: ServeOptions, context: CommandContext): Promise<vo
   io.stdout.write(
     [
       `${colors.bold("smtpkit serve")} listening on ${colors.cyan(endpoint)} (${mode})`,
-      `  mail for   ${domains.join(", ")} (anything else: 550 5.7.1, no relaying)`,
+      `  mail for   ${domains.join(", ")} ${submission === undefined ? "(anything else: 550 5.7.1, no relaying)" : "(anything else: relayed for authenticated users)"}`,
       `  stored in  ${maildir}${path.sep}<domain>${path.sep}<user>${path.sep}new${path.sep}  (Maildir)`,
       `  AUTH       ${auth}`,
       `  size limit ${options.sizeLimit === undefined ? "10 MiB (default)" : `${options.sizeLimit} bytes`}`,
+      ...(submission === undefined ? [] : submissionBanner(options, submission.queue.directory, submission.queue.list().reduce((sum, entry) => sum + entry.recipients.filter((recipient) => recipient.state === "pending").length, 0))),
       "",
       "Send it a message:",
       `  swaks --server ${serverArgument}${swaksTls} --to ${to}`,
@@ -238,7 +295,7 @@ async function serve(options: ServeOptions, context: CommandContext): Promise<vo
 export const serveCommand: CommandModule = {
   name: "serve",
   register(program: Command, context: CommandContext): void {
-    program
+    const command = program
       .command("serve")
       .description("run the reference SMTP server, delivering to a Maildir (127.0.0.1:2525, ./maildir)")
       .option("-p, --port <port>", "the port to listen on (0: any free port)", parsePort, DEFAULT_SERVE_PORT)
@@ -255,7 +312,8 @@ export const serveCommand: CommandModule = {
       .option("--size-limit <bytes>", "the largest message accepted, e.g. 10485760, 25M, 512K (default 10 MiB)", parseByteSize)
       .option("--allow-insecure-auth", "offer AUTH without TLS (tests only)")
       .addOption(new Option("--log-format <format>", "the log on standard error").choices(["text", "json", "none"]).default("text"))
-      .option("--hash-password", "read a password on standard input, print its users-file credential and exit")
+      .option("--hash-password", "read a password on standard input, print its users-file credential and exit");
+    addSubmissionOptions(command)
       .addHelpText("after", examples)
       .action(async (options: ServeOptions) => {
         if (options.hashPassword === true) return hashPassword(context);

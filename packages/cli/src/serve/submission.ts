@@ -1,0 +1,296 @@
+/**
+ * The submission role of `smtpkit serve` (`--submission`, port 587 style,
+ * RFC 6409): the sender's own mail server. Clients must authenticate before
+ * MAIL (530 5.7.0, RFC 4954 §6); mail for this server's domains goes to the
+ * Maildir as without the flag; mail for any other domain goes to the durable
+ * relay queue of `@smtpkit/queue`, which delivers it by MX (or to a
+ * smarthost) and retries through outages.
+ *
+ * - Durability first: the 250 after DATA is given only when the queue's
+ *   `enqueue` (or the Maildir store) has resolved, that is, once the message
+ *   is on disk and synced (RFC 5321 §6.1).
+ * - The `Received:` header this server adds (RFC 5321 §4.4) is queued with
+ *   the message, so the recipient sees both hops.
+ * - A message for local and remote recipients is delivered to both; it is
+ *   held in memory for that (bounded by the size limit).
+ * - Delivery status notifications of the queue (RFC 3464) to a sender of a
+ *   local domain are delivered to the sender's Maildir here, not sent to
+ *   ourselves over SMTP.
+ *
+ * Does not: rewrite the sender, add a Message-ID or Date (RFC 6409 §8 allows
+ * it; the client's message is kept as sent), or sign.
+ *
+ * @module
+ */
+import { createMxResolver } from "@smtpkit/client";
+import { createDsnNotifier, envelopeFromSession, openQueue, type PreparedNotification, type QueueEnvelope, type QueueLogEvent, type RelayQueue, type RetrySchedule } from "@smtpkit/queue";
+import { mailboxAddress, openMaildirStore, type ConnectionContext, type HookAnswer, type MaildirStore, type MessageInfo, type ServerHooks } from "@smtpkit/server";
+import type { Envelope } from "@smtpkit/session";
+import { Option, type Command } from "commander";
+import { CliError } from "../cli-error.js";
+import { ExitCode } from "../exit-codes.js";
+import { collectMxMapping, createRouting, parseDuration, parseDurationList, parseDurationOrOff, parseRelayHost, type MxMapping } from "./queue-routing.js";
+
+/** What the submission hooks need. */
+export interface SubmissionSettings {
+  /** The relay queue (open). */
+  readonly queue: RelayQueue;
+  /** The Maildir store for local recipients. */
+  readonly store: MaildirStore;
+  /** The domains delivered locally (lower case). */
+  readonly localDomains: readonly string[];
+  /** Reports a failure of the store or the queue, for the log. */
+  readonly onError?: (what: string, detail: string) => void;
+}
+
+const encoder = new TextEncoder();
+
+async function* withHead(head: string, content: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  if (head !== "") yield encoder.encode(head);
+  yield* content;
+}
+
+async function* replay(chunks: readonly Uint8Array[]): AsyncGenerator<Uint8Array> {
+  yield* chunks;
+}
+
+function isLocal(domain: string, localDomains: ReadonlySet<string>): boolean {
+  // The bare <Postmaster> (RFC 5321 §4.1.1.3) has no domain: it is ours.
+  return domain === "" || localDomains.has(domain.toLowerCase());
+}
+
+/**
+ * The hooks that make a server a submission server: RCPT checks local
+ * mailbox names, and the message goes to the Maildir, the queue, or both.
+ *
+ * @param settings - the queue, the store and the local domains
+ * @returns `onRcptTo` and `onMessage` for `createServer`
+ * @internal
+ */
+export function submissionHooks(settings: SubmissionSettings): Required<Pick<ServerHooks, "onRcptTo" | "onMessage">> {
+  const { queue, store } = settings;
+  const localDomains = new Set(settings.localDomains.map((domain) => domain.toLowerCase()));
+  const storeFailure = (reason: string, detail: string): HookAnswer => {
+    settings.onError?.("maildir", `${reason}${detail === "" ? "" : `: ${detail}`}`);
+    return { type: "reject", situation: reason === "insufficient-storage" ? "InsufficientStorage" : "StorageFailed" };
+  };
+
+  async function deliverLocally(envelope: Envelope, content: AsyncIterable<Uint8Array>, info: MessageInfo): Promise<HookAnswer> {
+    const recipients = envelope.recipients.filter((recipient) => isLocal(recipient.to.domain, localDomains)).map((recipient) => mailboxAddress(recipient.to));
+    const result = await store.deliver({
+      recipients,
+      reversePath: envelope.from === null ? "" : `${envelope.from.localPart}@${envelope.from.domain}`,
+      traceHeaders: info.receivedHeader,
+      content,
+    });
+    if (result.ok) return undefined;
+    if (result.reason === "content-failed") return { type: "reject", situation: "StorageFailed" };
+    return storeFailure(result.reason, result.cause instanceof Error ? result.cause.message : "");
+  }
+
+  async function enqueueRemote(envelope: Envelope, content: AsyncIterable<Uint8Array>, info: MessageInfo, connection: ConnectionContext): Promise<HookAnswer> {
+    const remote = { ...envelope, recipients: envelope.recipients.filter((recipient) => !isLocal(recipient.to.domain, localDomains)) };
+    const queued: QueueEnvelope = envelopeFromSession(remote, connection.authenticatedAs);
+    // RFC 5321 §4.4: our Received: travels with the message; Return-Path is added only at final delivery.
+    const result = await queue.enqueue(queued, withHead(info.receivedHeader, content));
+    if (result.ok) return undefined;
+    if (result.reason !== "content-failed") settings.onError?.("queue", `${result.reason}${result.cause instanceof Error ? `: ${result.cause.message}` : ""}`);
+    return { type: "reject", situation: result.situation };
+  }
+
+  return {
+    async onRcptTo({ to, destination }) {
+      if (destination === "remote") return undefined;
+      // Without an onMessage hook the server checks this itself; with ours, we do.
+      return store.mailboxDirectory(mailboxAddress(to)).ok ? undefined : { type: "reject", situation: "MailboxNameNotAllowed" };
+    },
+    async onMessage(envelope, content, info, connection) {
+      const localCount = envelope.recipients.filter((recipient) => isLocal(recipient.to.domain, localDomains)).length;
+      if (localCount === envelope.recipients.length) return deliverLocally(envelope, content, info);
+      if (localCount === 0) return enqueueRemote(envelope, content, info, connection);
+      // Both: the content is read once, so it is kept (the session bounds it by the size limit).
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of content) chunks.push(chunk);
+      const queued = await enqueueRemote(envelope, replay(chunks), info, connection);
+      if (queued !== undefined) return queued;
+      // The remote part is queued; a local failure now makes the client send again, so remote
+      // recipients may get it twice: a duplicate, never a loss (RFC 5321 §6.1).
+      return deliverLocally(envelope, replay(chunks), info);
+    },
+  };
+}
+
+/** What {@link openSubmission} needs: where things are and how to route. */
+export interface SubmissionOptions {
+  /** The spool directory of the queue (absolute). */
+  readonly queueDirectory: string;
+  /** The Maildir root (absolute). */
+  readonly maildir: string;
+  /** This server's name: EHLO, Reporting-MTA, `MAILER-DAEMON@`. */
+  readonly hostname: string;
+  /** The domains delivered locally. */
+  readonly localDomains: readonly string[];
+  /** `--mx-map` entries (tests and development). */
+  readonly mxMappings: readonly MxMapping[];
+  /** `--relay-host`, if any. */
+  readonly relayHost: { readonly host: string; readonly port: number } | undefined;
+  /** The retry schedule flags given. */
+  readonly retry: Partial<RetrySchedule>;
+  /** Receives the queue's log events. */
+  readonly logger: ((event: QueueLogEvent) => void) | undefined;
+}
+
+/** A running submission role. */
+export interface Submission {
+  /** The hooks for `createServer` (besides `onAuth`). */
+  readonly hooks: Required<Pick<ServerHooks, "onRcptTo" | "onMessage">>;
+  /** The queue. */
+  readonly queue: RelayQueue;
+  /** Stops the queue (running deliveries get its grace period). */
+  close(): Promise<void>;
+}
+
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}
+
+/**
+ * Opens the queue (recovering what a previous run left), the Maildir store
+ * and the DSN notifier, and starts delivering.
+ *
+ * @param options - directories, names, routing and schedule
+ * @returns the hooks and the queue
+ * @throws the queue's `QueueUsageError` for a bad option or a spool another process holds, or the file system's error
+ * @internal
+ */
+export async function openSubmission(options: SubmissionOptions): Promise<Submission> {
+  const localDomains = new Set(options.localDomains.map((domain) => domain.toLowerCase()));
+  const postmasterDomain = options.localDomains[0];
+  const store = await openMaildirStore({ root: options.maildir, hostname: options.hostname, ...(postmasterDomain === undefined ? {} : { postmasterDomain }) });
+  const fallback = options.mxMappings.length === 0 && options.relayHost === undefined ? undefined : createMxResolver({ localNames: [options.hostname] });
+  const routing = createRouting(options.mxMappings, options.relayHost, fallback);
+  let queue: RelayQueue | undefined;
+  // DSNs (RFC 3464) for a sender of ours go to the sender's Maildir here; others are queued like any mail.
+  const send = async (prepared: PreparedNotification): Promise<void> => {
+    const sender = prepared.envelope.recipients[0]!.to;
+    if (isLocal(sender.domain, localDomains)) {
+      const result = await store.deliver({ recipients: [mailboxAddress(sender)], reversePath: "", content: once(prepared.notification.content) });
+      if (!result.ok) throw new Error(`the delivery status notification could not be stored: ${result.reason}`);
+      return;
+    }
+    if (queue === undefined) throw new Error("the queue is not open yet");
+    const result = await queue.enqueue(prepared.envelope, prepared.notification.content);
+    if (!result.ok) throw new Error(`the delivery status notification could not be queued: ${result.reason}`);
+  };
+  queue = await openQueue({
+    directory: options.queueDirectory,
+    hostname: options.hostname,
+    ...(routing.lookup === undefined ? {} : { lookup: routing.lookup }),
+    connect: routing.connect,
+    retry: options.retry,
+    notifier: createDsnNotifier(send),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
+  const opened = queue;
+  opened.start();
+  return {
+    hooks: submissionHooks({ queue: opened, store, localDomains: options.localDomains }),
+    queue: opened,
+    close: () => opened.close(),
+  };
+}
+
+/** The `smtpkit serve` flags of the submission role, as commander gives them. */
+export interface SubmissionFlags {
+  readonly submission?: boolean;
+  readonly queueDir: string;
+  readonly relayHost?: { readonly host: string; readonly port: number };
+  readonly mxMap: readonly MxMapping[];
+  readonly retryDelays?: readonly number[];
+  readonly giveUpAfter?: number;
+  readonly delayWarningAfter?: number | null;
+}
+
+/**
+ * Adds the submission flags to `smtpkit serve`.
+ *
+ * @param command - the serve command
+ * @returns the command
+ * @internal
+ */
+export function addSubmissionOptions(command: Command): Command {
+  return command
+    .option("--submission", "the sender's server (port 587 style): AUTH required before MAIL; mail for other domains is queued and relayed")
+    .option("--queue-dir <dir>", "the relay queue's directory (--submission)", "./queue")
+    .option("--relay-host <host[:port]>", "send all relayed mail to this smarthost instead of looking up MX records (--submission)", parseRelayHost)
+    .addOption(
+      new Option("--mx-map <domain=address:port>", "for tests and development: deliver a domain's mail to this address and port, no DNS (repeatable)")
+        .argParser(collectMxMapping)
+        .default([] as MxMapping[]),
+    )
+    .option("--retry-delays <list>", "waits between delivery attempts, e.g. 30m,1h,2h,4h (the last repeats; default 30m,1h,2h,4h)", parseDurationList)
+    .option("--give-up-after <duration>", "bounce what is still undelivered after this long (default 5d)", parseDuration)
+    .option("--delay-warning-after <duration>", "send one delay notice (NOTIFY=DELAY) after this long, or off (default 4h)", parseDurationOrOff);
+}
+
+/**
+ * Checks the submission flags against the rest of the command line.
+ *
+ * @param flags - the flags
+ * @param users - the `--users` file, if given
+ * @throws {@link CliError} (usage) for queue flags without `--submission`, or `--submission` without `--users`
+ * @internal
+ */
+export function checkSubmissionFlags(flags: SubmissionFlags, users: string | undefined): void {
+  const queueFlags = [
+    flags.relayHost === undefined ? undefined : "--relay-host",
+    flags.mxMap.length === 0 ? undefined : "--mx-map",
+    flags.retryDelays === undefined ? undefined : "--retry-delays",
+    flags.giveUpAfter === undefined ? undefined : "--give-up-after",
+    flags.delayWarningAfter === undefined ? undefined : "--delay-warning-after",
+  ].filter((flag) => flag !== undefined);
+  if (flags.submission !== true) {
+    if (queueFlags.length > 0) throw new CliError(`${queueFlags.join(", ")} need${queueFlags.length === 1 ? "s" : ""} --submission`, ExitCode.Usage);
+    return;
+  }
+  // RFC 6409 §4.3 / RFC 4954 §6: a submission server serves authenticated users only.
+  if (users === undefined) throw new CliError("--submission needs --users: only authenticated clients may relay", ExitCode.Usage);
+  if (flags.relayHost !== undefined && flags.mxMap.length > 0) throw new CliError("--relay-host and --mx-map do not go together", ExitCode.Usage);
+}
+
+/**
+ * The retry schedule the flags ask for.
+ *
+ * @param flags - the flags
+ * @returns the parts of the schedule given
+ * @internal
+ */
+export function retryFromFlags(flags: SubmissionFlags): Partial<RetrySchedule> {
+  return {
+    ...(flags.retryDelays === undefined ? {} : { delays: flags.retryDelays }),
+    ...(flags.giveUpAfter === undefined ? {} : { giveUpAfter: flags.giveUpAfter }),
+    ...(flags.delayWarningAfter === undefined ? {} : { delayWarningAfter: flags.delayWarningAfter }),
+  };
+}
+
+/**
+ * The banner lines of the submission role.
+ *
+ * @param flags - the flags
+ * @param queueDirectory - the absolute queue directory
+ * @param pending - recipients recovered and waiting
+ * @returns lines for the banner
+ * @internal
+ */
+export function submissionBanner(flags: SubmissionFlags, queueDirectory: string, pending: number): string[] {
+  const route =
+    flags.relayHost !== undefined
+      ? `via smarthost ${flags.relayHost.host}:${flags.relayHost.port}`
+      : flags.mxMap.length > 0
+        ? `by --mx-map (${flags.mxMap.map((mapping) => `${mapping.domain} -> ${mapping.address}:${mapping.port}`).join(", ")}), else MX look-up`
+        : "by MX look-up, port 25";
+  return [
+    `  relaying   other domains for authenticated users, queued in ${queueDirectory} (${pending} recipient${pending === 1 ? "" : "s"} waiting)`,
+    `  delivery   ${route}; smtpkit queue --dir ${queueDirectory} lists it`,
+  ];
+}

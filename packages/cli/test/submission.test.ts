@@ -1,0 +1,220 @@
+// The whole path of an email with smtpkit alone (issue #9): a client submits to server A
+// (`smtpkit serve --submission`, AUTH over STARTTLS), A queues the message and delivers it over SMTP to
+// server B (found through --mx-map, the injected resolver), B stores it in the recipient's Maildir.
+// Also: B down then up, B answering 4xx then 250, B refusing one of two recipients (a DSN comes back to
+// the sender's Maildir on A), AUTH required before MAIL, and `smtpkit queue` / `smtpkit queue flush`.
+import { connect as netConnect } from "node:net";
+import path from "node:path";
+import { getHeader, parseDeliveryStatus, parseMessage } from "@smtpkit/mime";
+import { createServer, type SmtpServer } from "@smtpkit/server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { smtpkit } from "./helpers.js";
+import { removeScratch, scratch, startServe, type ServeProcess } from "./serve-helpers.js";
+import { freePortOn, mailbox, startSubmissionServer, submit, traceFields, waitForMail } from "./submission-helpers.js";
+
+afterAll(removeScratch);
+
+function message(tag: string, to: string): string {
+  return [
+    "From: Alice <alice@example.com>",
+    `To: ${to}`,
+    `Subject: relay ${tag}`,
+    "Date: Sun, 29 Nov 2026 16:00:00 +0000",
+    `Message-ID: <${tag}@client.example.test>`,
+    "",
+    `Hello from ${tag}.`,
+    ".a line that needs dot-stuffing",
+    "",
+  ].join("\r\n");
+}
+
+/** Reads the whole reply to a command on a raw connection. */
+function rawDialogue(port: number, lines: readonly string[]): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect(port, "127.0.0.1");
+    const replies: string[] = [];
+    let buffer = "";
+    let step = 0;
+    socket.setEncoding("utf8");
+    socket.on("error", reject);
+    socket.on("data", (text: string) => {
+      buffer += text;
+      // A reply ends with a line "ddd " (no dash).
+      while (/(^|\r\n)\d{3} [^\r\n]*\r\n$/.test(buffer)) {
+        replies.push(buffer);
+        buffer = "";
+        if (step === lines.length) {
+          socket.end();
+          resolve(replies);
+          return;
+        }
+        socket.write(`${lines[step]}\r\n`);
+        step += 1;
+      }
+    });
+  });
+}
+
+describe("client -> A (submission) -> queue -> B -> Maildir", () => {
+  let directory: string;
+  let a: ServeProcess;
+  let b: ServeProcess;
+  let later: SmtpServer | undefined;
+  let grey: SmtpServer;
+  let picky: SmtpServer;
+  let laterPort: number;
+  const greylisted = new Set<string>();
+
+  beforeAll(async () => {
+    directory = await scratch();
+    // B: the recipient's server, a plain `smtpkit serve` for example.org.
+    b = await startServe(directory, ["--domain", "example.org", "--hostname", "b.example.test", "--maildir", "maildir-b", "--log-format", "none"]);
+    // A server that answers 451 to each recipient's first RCPT (greylisting), then takes it.
+    grey = createServer({
+      hostname: "grey.example.test",
+      localDomains: ["grey.example"],
+      maildir: path.join(directory, "maildir-grey"),
+      hooks: {
+        async onRcptTo({ to }) {
+          const key = `${to.localPart}@${to.domain}`;
+          if (greylisted.has(key)) return undefined;
+          greylisted.add(key);
+          return { type: "reject", situation: "Greylisted" };
+        },
+      },
+    });
+    const greyPort = (await grey.listen({ host: "127.0.0.3", port: 0 })).port;
+    // A server that refuses one mailbox for good.
+    picky = createServer({
+      hostname: "picky.example.test",
+      localDomains: ["picky.example"],
+      maildir: path.join(directory, "maildir-picky"),
+      hooks: {
+        async onRcptTo({ to }) {
+          return to.localPart === "nobody" ? { type: "reject", reply: { code: 550, enhanced: "5.1.1", text: "nobody: no such user here" } } : undefined;
+        },
+      },
+    });
+    const pickyPort = (await picky.listen({ host: "127.0.0.4", port: 0 })).port;
+    // A server that is down for now (nothing listens there yet).
+    laterPort = await freePortOn("127.0.0.2");
+    a = await startSubmissionServer(directory, [
+      "--mx-map", `example.org=127.0.0.1:${b.port}`,
+      "--mx-map", `later.example=127.0.0.2:${laterPort}`,
+      "--mx-map", `grey.example=127.0.0.3:${greyPort}`,
+      "--mx-map", `picky.example=127.0.0.4:${pickyPort}`,
+    ]);
+  });
+  afterAll(async () => {
+    await a?.stop();
+    await b?.stop();
+    await later?.close({ graceMs: 0 });
+    await grey?.close({ graceMs: 0 });
+    await picky?.close({ graceMs: 0 });
+  });
+
+  it("delivers the submitted message byte for byte, with Return-Path and a Received: line from each hop", async () => {
+    const sent = message("hops", "bob@example.org");
+    const result = await submit(a.port, ["bob@example.org"], sent);
+    expect(result.status, JSON.stringify(result)).toBe("accepted");
+    const [stored] = await waitForMail(path.join(directory, "maildir-b"), "example.org", "bob");
+    const body = Buffer.from(sent, "latin1");
+    expect(stored!.subarray(stored!.length - body.length)).toEqual(body);
+    const fields = traceFields(stored!, body);
+    expect(fields).toHaveLength(3);
+    expect(fields[0]).toBe("Return-Path: <alice@example.com>");
+    // Newest first (RFC 5321 §4.4): B's hop, then A's, where alice authenticated under TLS (ESMTPSA, RFC 3848).
+    expect(fields[1]).toMatch(/^Received: from a\.example\.test \(.*127\.0\.0\.1.*\) by b\.example\.test .*with ESMTP/);
+    expect(fields[2]).toMatch(/^Received: from client\.example\.test \(.*127\.0\.0\.1.*\) by a\.example\.test .*with ESMTPSA/);
+    expect(fields[2]).toContain("for <bob@example.org>");
+  });
+
+  it("refuses MAIL before AUTH with 530 5.7.0, and relaying for no one but authenticated users", async () => {
+    const replies = await rawDialogue(a.port, ["EHLO raw.example.test", "MAIL FROM:<mallory@example.net>", "RCPT TO:<bob@example.org>", "QUIT"]);
+    expect(replies[1]).toContain("STARTTLS");
+    expect(replies[2]).toMatch(/^530 5\.7\.0 /);
+  });
+
+  it("keeps the message while B is down, retries, and delivers once B is up; smtpkit queue shows it waiting", async () => {
+    const sent = message("later", "carol@later.example");
+    expect((await submit(a.port, ["carol@later.example"], sent)).status).toBe("accepted");
+    // The queue listing (read from the spool by another process) shows the failed attempt.
+    let listing: { entries: { recipients: { address: string; state: string; attempts: number; nextAttemptAt?: number; lastReply?: { code: number } }[] }[] } | undefined;
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const run = await smtpkit(["queue", "--dir", path.join(directory, "queue"), "--json"]);
+      expect(run.exitCode, run.stderr).toBe(0);
+      listing = JSON.parse(run.stdout) as typeof listing;
+      const carol = listing!.entries.flatMap((entry) => entry.recipients).find((recipient) => recipient.address === "carol@later.example");
+      if (carol !== undefined && carol.attempts >= 1) {
+        expect(carol.state).toBe("pending");
+        expect(carol.lastReply?.code).toBeGreaterThanOrEqual(400);
+        expect(carol.lastReply?.code).toBeLessThan(500);
+        expect(carol.nextAttemptAt).toBeGreaterThan(0);
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`no failed attempt listed: ${run.stdout}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const text = await smtpkit(["queue", "--dir", path.join(directory, "queue")]);
+    expect(text.stdout).toMatch(/<carol@later\.example>\s+pending\s+attempts \d+\s+next /);
+    expect(text.stdout).toMatch(/last: 4\d\d /);
+    // B comes up; a flush asks A to retry at once.
+    later = createServer({ hostname: "later.example.test", localDomains: ["later.example"], maildir: path.join(directory, "maildir-later") });
+    await later.listen({ host: "127.0.0.2", port: laterPort });
+    const flush = await smtpkit(["queue", "flush", "--dir", path.join(directory, "queue")]);
+    expect(flush.exitCode, flush.stderr).toBe(0);
+    expect(flush.stdout).toContain("flush requested");
+    const [stored] = await waitForMail(path.join(directory, "maildir-later"), "later.example", "carol");
+    expect(stored!.toString("latin1").endsWith(sent)).toBe(true);
+    expect(a.stderr()).toContain('"type":"delivery-attempt"');
+  });
+
+  it("retries after a 4xx (greylisting) and delivers at the next attempt", async () => {
+    const sent = message("grey", "dan@grey.example");
+    expect((await submit(a.port, ["dan@grey.example"], sent)).status).toBe("accepted");
+    const [stored] = await waitForMail(path.join(directory, "maildir-grey"), "grey.example", "dan");
+    expect(stored!.toString("latin1").endsWith(sent)).toBe(true);
+    expect(greylisted.has("dan@grey.example")).toBe(true);
+    const attempts = a
+      .stderr()
+      .split("\n")
+      .filter((line) => line.includes('"type":"delivery-attempt"') && line.includes("dan@grey.example"))
+      .map((line) => JSON.parse(line) as { recipients: { result: string; code: number }[] });
+    // Greylisted is 450 4.7.1 (codes' situation); any 4yz is a retry.
+    expect(attempts.map((attempt) => [attempt.recipients[0]!.result, attempt.recipients[0]!.code])).toEqual([
+      ["deferred", 450],
+      ["delivered", 250],
+    ]);
+  });
+
+  it("delivers to one of two recipients and returns a DSN for the other to the sender's Maildir on A", async () => {
+    const sent = message("picky", "erin@picky.example, nobody@picky.example");
+    const result = await submit(a.port, ["erin@picky.example", "nobody@picky.example"], sent);
+    expect(result.status).toBe("accepted");
+    const [stored] = await waitForMail(path.join(directory, "maildir-picky"), "picky.example", "erin");
+    expect(stored!.toString("latin1").endsWith(sent)).toBe(true);
+    expect(await mailbox(path.join(directory, "maildir-picky"), "picky.example", "nobody")).toEqual([]);
+    const [bounce] = await waitForMail(path.join(directory, "maildir"), "example.com", "alice");
+    // Stored with the null reverse-path, as sent (RFC 5321 §4.5.5).
+    expect(bounce!.toString("latin1").startsWith("Return-Path: <>\r\n")).toBe(true);
+    const parsed = parseMessage(new Uint8Array(bounce!));
+    expect(parsed.root.info.mediaType).toBe("multipart/report");
+    expect(getHeader(parsed.headers, "from")).toBe("Mail Delivery System <MAILER-DAEMON@a.example.test>");
+    expect(getHeader(parsed.headers, "auto-submitted")).toBe("auto-replied");
+    const status = parseDeliveryStatus(parsed.root.children[1]!.body!);
+    expect(getHeader(status.message, "reporting-mta")).toBe("dns; a.example.test");
+    expect(status.recipients).toHaveLength(1);
+    const group = status.recipients[0]!;
+    expect(getHeader(group, "final-recipient")).toBe("rfc822; nobody@picky.example");
+    expect(getHeader(group, "action")).toBe("failed");
+    expect(getHeader(group, "status")).toBe("5.1.1");
+    expect(getHeader(group, "diagnostic-code")).toBe("smtp; 550 5.1.1 nobody: no such user here");
+    // The original came back whole, with A's Received: line on top.
+    const returned = parsed.root.children[2]!;
+    expect(returned.info.mediaType).toBe("message/rfc822");
+    const original = Buffer.from(bounce!.subarray(returned.bodyOffset, returned.bodyEnd)).toString("latin1");
+    expect(original.startsWith("Received: from client.example.test")).toBe(true);
+    expect(original.endsWith(sent)).toBe(true);
+  });
+});
