@@ -459,4 +459,37 @@ describe("connections, flush and restart", () => {
     expect(b.received.map((message) => message.to)).toEqual([["bob@example.org"]]);
     expect(second.list()[0]?.recipients[1]?.attempts).toBe(2);
   });
+
+  it("close() lets a running delivery finish within the grace time, then aborts it; the recipient stays pending on disk", async () => {
+    // A server that accepts the connection and never says a word.
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on("error", () => undefined);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const socket of sockets) socket.destroy();
+          silent.close(() => resolve());
+        }),
+    );
+    const { queue, clock, directory } = await harness((silent.address() as net.AddressInfo).port, { closeGraceMilliseconds: 2 * SECOND });
+    await queue.enqueue(envelopeTo("bob@example.org"), bytes(MESSAGE));
+    queue.start();
+    for (let index = 0; index < 100 && sockets.size === 0; index += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(sockets.size).toBe(1);
+    let closed = false;
+    const closing = queue.close().then(() => {
+      closed = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(closed).toBe(false);
+    clock.advance(2 * SECOND);
+    await closing;
+    const listing = await readQueue(directory);
+    expect(listing.entries[0]?.recipients[0]).toMatchObject({ state: "pending", attempts: 1 });
+    expect(listing.lockedBy).toBeUndefined();
+  });
 });
