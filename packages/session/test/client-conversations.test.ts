@@ -286,6 +286,141 @@ describe("extensions and the checks made before sending", () => {
   });
 });
 
+describe("DATA pipelined with the envelope (pipelineData, RFC 2920 §3.1)", () => {
+  const writes = (driver: Driver): string[] => driver.outputs.flatMap((output) => (output.type === "write" ? [latin1Text(output.bytes)] : []));
+  const ready = (capabilities: string[], options = {}): Driver => {
+    const driver = new Driver({ pipelineData: true, ...options }).connect();
+    driver.server(greeting);
+    driver.server(ehlo(...capabilities));
+    driver.take();
+    return driver;
+  };
+
+  it("writes MAIL, every RCPT and DATA in one write, and the content only after the 354", () => {
+    const driver = ready(["PIPELINING"]);
+    const id = driver.session.send({ from: alice, recipients: [{ address: bob }, { address: carol }] });
+    driver.pump();
+    expect(writes(driver).at(-1)).toBe("MAIL FROM:<alice@example.com>\r\nRCPT TO:<bob@example.org>\r\nRCPT TO:<carol@example.org>\r\nDATA\r\n");
+    expect(driver.take()).toBe("MAIL FROM:<alice@example.com>\r\nRCPT TO:<bob@example.org>\r\nRCPT TO:<carol@example.org>\r\nDATA\r\n");
+    // The envelope's replies ask for nothing; the content waits for DATA's reply.
+    expect(driver.server("250 2.1.0 ok\r\n250 2.1.5 ok\r\n550 5.1.1 no such user\r\n")).toBe("");
+    expect(driver.eventsOf("message-chunk-needed")).toEqual([]);
+    expect(driver.session.snapshot().awaiting).toEqual(["data"]);
+    expect(driver.server("354 go ahead\r\n")).toBe("");
+    expect(driver.eventsOf("message-chunk-needed")).toEqual([{ type: "message-chunk-needed", id, bytesTaken: 0 }]);
+    driver.session.provideMessage(bytes("Subject: x\r\n\r\nhi\r\n"));
+    driver.session.endMessage();
+    driver.pump();
+    expect(driver.take()).toBe("Subject: x\r\n\r\nhi\r\n.\r\n");
+    driver.server("250 2.0.0 queued\r\n");
+    expect(driver.eventsOf("transaction-result")[0]?.result).toMatchObject({
+      id,
+      status: "accepted",
+      dataSent: true,
+      dataReply: { code: 354 },
+      messageReply: { code: 250 },
+    });
+    expect(driver.eventsOf("transaction-result")[0]?.result.recipients.map((r) => r.status)).toEqual(["accepted", "rejected"]);
+  });
+
+  it("all in one read (250, 250, 354) is followed just the same", () => {
+    const driver = ready(["PIPELINING"]);
+    driver.session.send({ from: alice, recipients: [{ address: bob }] });
+    driver.pump();
+    driver.take();
+    expect(driver.server("250 ok\r\n250 ok\r\n354 go\r\n")).toBe("");
+    expect(driver.eventsOf("message-chunk-needed")).toHaveLength(1);
+  });
+
+  it("every RCPT refused and DATA refused (554): no content, the result carries the replies, RSET before the next envelope", () => {
+    const driver = ready(["PIPELINING"]);
+    const first = driver.session.send({ from: alice, recipients: [{ address: bob }, { address: carol }] });
+    driver.session.send({ from: alice, recipients: [{ address: carol }] });
+    driver.pump();
+    driver.take();
+    expect(driver.server("250 ok\r\n550 5.1.1 no\r\n450 4.2.0 later\r\n")).toBe("");
+    // The result waits for DATA's reply, which is already on its way.
+    expect(driver.eventsOf("transaction-result")).toEqual([]);
+    expect(driver.server("554 5.5.1 no valid recipients\r\n")).toBe("RSET\r\nMAIL FROM:<alice@example.com>\r\nRCPT TO:<carol@example.org>\r\nDATA\r\n");
+    expect(driver.eventsOf("message-chunk-needed")).toEqual([]);
+    const result = driver.eventsOf("transaction-result")[0]?.result;
+    expect(result).toMatchObject({ id: first, status: "rejected", temporary: true, dataSent: false, dataReply: { code: 554 } });
+    expect(result?.recipients.map((r) => [r.status, r.temporary])).toEqual([
+      ["rejected", false],
+      ["rejected", true],
+    ]);
+  });
+
+  it("every RCPT refused and yet 354 to DATA: a lone dot (an empty message), never the content, then RSET", () => {
+    const driver = ready(["PIPELINING"]);
+    const id = driver.session.send({ from: alice, recipients: [{ address: bob }] });
+    driver.pump();
+    driver.take();
+    driver.server("250 ok\r\n550 5.1.1 no\r\n");
+    // RFC 2920 §3.1: "if the DATA command was accepted the client SMTP should send a single dot".
+    expect(driver.server("354 go\r\n")).toBe(".\r\n");
+    driver.take();
+    expect(driver.eventsOf("message-chunk-needed")).toEqual([]);
+    expect(driver.eventsOf("transaction-result")[0]?.result).toMatchObject({ id, status: "rejected", dataSent: false, dataReply: { code: 354 } });
+    // No content was asked for: giving some now is the embedder's mistake, and nothing is written.
+    expect(() => driver.session.provideMessage(bytes("secret\r\n"))).toThrow(expect.objectContaining({ reason: "wrong-state" }));
+    driver.pump();
+    expect(driver.take()).toBe("");
+    expect(driver.server("554 5.5.1 no recipients\r\n")).toBe("RSET\r\n");
+    driver.server("250 ok\r\n");
+    driver.take();
+    driver.session.quit();
+    driver.pump();
+    expect(driver.take()).toBe("QUIT\r\n");
+    expect(driver.session.failure).toBeUndefined();
+  });
+
+  it("a refused sender: DATA's 503 ends it, the result names MAIL's reply, no RSET is needed", () => {
+    const driver = ready(["PIPELINING"]);
+    driver.session.send({ from: alice, recipients: [{ address: bob }] });
+    driver.session.send({ from: null, recipients: [{ address: carol }] });
+    driver.pump();
+    driver.take();
+    expect(driver.server("550 5.7.1 sender refused\r\n503 5.5.1 need MAIL\r\n")).toBe("");
+    expect(driver.server("503 5.5.1 need MAIL\r\n")).toBe("MAIL FROM:<>\r\nRCPT TO:<carol@example.org>\r\nDATA\r\n");
+    expect(driver.eventsOf("transaction-result")[0]?.result).toMatchObject({ status: "rejected", temporary: false, mailReply: { code: 550 }, dataReply: { code: 503 } });
+  });
+
+  it("without PIPELINING offered, DATA still waits for the envelope's replies", () => {
+    const driver = ready([]);
+    driver.session.send({ from: alice, recipients: [{ address: bob }] });
+    driver.pump();
+    expect(driver.take()).toBe("MAIL FROM:<alice@example.com>\r\n");
+    expect(driver.server("250 ok\r\n")).toBe("RCPT TO:<bob@example.org>\r\n");
+    expect(driver.server("250 ok\r\n")).toBe("DATA\r\n");
+  });
+
+  it("never pipelines BDAT with the envelope", () => {
+    const driver = ready(["PIPELINING", "CHUNKING"], { chunking: true });
+    driver.session.send({ from: alice, recipients: [{ address: bob }] });
+    driver.pump();
+    expect(driver.take()).toBe("MAIL FROM:<alice@example.com>\r\nRCPT TO:<bob@example.org>\r\n");
+  });
+
+  it("LMTP: DATA in the group, then one reply per accepted recipient", () => {
+    const driver = new Driver({ lmtp: true, pipelineData: true }).connect();
+    driver.session.send({ from: alice, recipients: [{ address: bob }, { address: carol }] });
+    driver.server(greeting);
+    expect(driver.server(ehlo("PIPELINING"))).toBe("MAIL FROM:<alice@example.com>\r\nRCPT TO:<bob@example.org>\r\nRCPT TO:<carol@example.org>\r\nDATA\r\n");
+    driver.server("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+    driver.session.provideMessage(bytes("hi\r\n"));
+    driver.session.endMessage();
+    driver.pump();
+    driver.server("250 2.0.0 bob ok\r\n");
+    expect(driver.eventsOf("transaction-result")).toHaveLength(0);
+    driver.server("550 5.2.1 carol disabled\r\n");
+    expect(driver.eventsOf("transaction-result")[0]?.result.recipients.map((r) => [r.status, r.deliveryReply?.code])).toEqual([
+      ["accepted", 250],
+      ["rejected", 550],
+    ]);
+  });
+});
+
 describe("LMTP", () => {
   it("says LHLO and reads one reply per accepted recipient after DATA", () => {
     const driver = new Driver({ lmtp: true }).connect();
@@ -319,4 +454,8 @@ describe("LMTP", () => {
 
 function latin1Utf8(text: string): string {
   return String.fromCharCode(...new TextEncoder().encode(text));
+}
+
+function latin1Text(data: Uint8Array): string {
+  return String.fromCharCode(...data);
 }

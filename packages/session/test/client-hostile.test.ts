@@ -43,6 +43,7 @@ const optionsArbitrary = fc.record({
   auth: fc.boolean(),
   allowPlaintextAuth: fc.boolean(),
   pipelining: fc.boolean(),
+  pipelineData: fc.boolean(),
   chunking: fc.boolean(),
   lmtp: fc.boolean(),
   chunkSize: fc.integer({ min: 1, max: 64 }),
@@ -55,6 +56,7 @@ function makeOptions(options: Choices): ClientSessionOptions {
     hostname: "client.example.com",
     startTls: options.startTls,
     pipelining: options.pipelining,
+    pipelineData: options.pipelineData,
     chunking: options.chunking,
     lmtp: options.lmtp,
     chunkSize: options.chunkSize,
@@ -173,6 +175,13 @@ function checkLine(run: Run, item: WireItem): void {
 function observe(run: Run, item: WireItem): void {
   const observer = run.observer;
   if (item.type === "content-end") {
+    if (observer.predicted !== "data") {
+      // A 354 the table does not allow: pipelined DATA behind a refused sender or refused
+      // recipients. RFC 2920 §3.1: the client ends the data at once; the content never goes.
+      if (item.content !== "") observer.violations.push(`content after a refused envelope: ${JSON.stringify(item.content)}`);
+      observer.pending.push(undefined);
+      return;
+    }
     observer.sent("data-end", observer.flags.lmtp ? Math.max(1, observer.accepted) : 1);
     return;
   }
@@ -199,13 +208,14 @@ function deliver(run: Run, text: string, now: number, reader: ReplyReader): void
     // The text is latin1: one character per octet, so 8-bit and invalid UTF-8 octets get through.
     const raw = Uint8Array.from(text.slice(start, end), (c) => c.charCodeAt(0) & 0xff);
     start = end;
-    const wasData = run.observer.state;
     run.session.receive(raw, now);
     for (const event of reader.push(raw)) {
       if (event.type !== "reply") continue;
+      const answered = run.observer.pending[0];
       run.observer.replied(event.reply.code);
+      // A server that answered DATA with 354 reads content, whatever the table says it should have answered.
+      if (answered === "DATA" && event.reply.code === 354) run.parser.dataMode();
     }
-    if (run.observer.state === "data" && wasData !== "data") run.parser.dataMode();
     collect(run);
     // The session's own reading of the table agrees with the independent replay.
     if (!run.unpaired && !run.closed && run.observer.violations.length === 0) {

@@ -69,6 +69,7 @@ describe("options and misuse", () => {
     ["a malformed address literal", { hostname: "[300.1.1.1]" }],
     ["an unknown STARTTLS policy", { hostname: "c.example", startTls: "sometimes" }],
     ["chunkSize 0", { hostname: "c.example", chunkSize: 0 }],
+    ["a pipelineData that is not a boolean", { hostname: "c.example", pipelineData: "yes" }],
     ["a fractional maxRecipients", { hostname: "c.example", maxRecipients: 2.5 }],
     ["replyLimits.maxLines 0", { hostname: "c.example", replyLimits: { maxLines: 0 } }],
     ["auth without password or token", { hostname: "c.example", auth: { credentials: { username: "u" } } }],

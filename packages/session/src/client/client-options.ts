@@ -112,6 +112,7 @@ export interface ResolvedClientOptions {
   readonly channelBinding: SaslChannelBinding | undefined;
   readonly auth: AuthSettings | undefined;
   readonly pipelining: boolean;
+  readonly pipelineData: boolean;
   readonly chunking: boolean;
   readonly chunkSize: number;
   readonly maxOutstandingChunks: number;
@@ -149,6 +150,7 @@ export function resolveClientOptions(options: ClientSessionOptions): ResolvedCli
     channelBinding,
     auth: checkAuth(options.auth),
     pipelining: checkBoolean(options.pipelining, "pipelining", true),
+    pipelineData: checkBoolean(options.pipelineData, "pipelineData", false),
     chunking: checkBoolean(options.chunking, "chunking", false),
     chunkSize: resolveCount(options.chunkSize, CLIENT_DEFAULT_CHUNK_SIZE, "chunkSize", CLIENT_MAX_CHUNK_SIZE),
     maxOutstandingChunks: resolveCount(options.maxOutstandingChunks, CLIENT_DEFAULT_MAX_OUTSTANDING_CHUNKS, "maxOutstandingChunks", 1024),

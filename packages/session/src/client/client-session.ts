@@ -83,6 +83,8 @@ interface Active {
   readonly transaction: ClientTransaction;
   readonly plan: TransactionPlan;
   readonly pipelined: boolean;
+  /** DATA went out with MAIL and the RCPTs, as the last command of their group (RFC 2920 §3.1). */
+  readonly dataPipelined: boolean;
   phase: "envelope" | "data" | "content" | "data-end" | "draining";
   mailReply: Reply | undefined;
   readonly rcptReplies: (Reply | undefined)[];
@@ -114,6 +116,8 @@ interface Queued {
 
 const noBytes = new Uint8Array(0);
 const ascii = new TextEncoder();
+/** An empty message's end of data: what follows a 354 that should not have come (RFC 2920 §3.1). */
+const emptyMessageEnd = ascii.encode(".\r\n");
 
 function isPositive(reply: Reply): boolean {
   return reply.code >= 200 && reply.code < 300;
@@ -163,6 +167,7 @@ export class ClientSession {
   readonly #policy: StartTlsPolicy;
   readonly #auth: AuthSettings | undefined;
   readonly #usePipelining: boolean;
+  readonly #pipelineData: boolean;
   readonly #useChunking: boolean;
   readonly #chunkSize: number;
   readonly #maxOutstanding: number;
@@ -216,6 +221,7 @@ export class ClientSession {
     this.#channelBinding = resolved.channelBinding;
     this.#auth = resolved.auth;
     this.#usePipelining = resolved.pipelining;
+    this.#pipelineData = resolved.pipelineData;
     this.#useChunking = resolved.chunking;
     this.#chunkSize = resolved.chunkSize;
     this.#maxOutstanding = resolved.maxOutstandingChunks;
@@ -1003,6 +1009,7 @@ export class ClientSession {
       transaction: queued.transaction,
       plan,
       pipelined,
+      dataPipelined: pipelined && this.#pipelineData && !plan.chunking,
       phase: "envelope",
       mailReply: undefined,
       rcptReplies: new Array<Reply | undefined>(count).fill(undefined),
@@ -1026,11 +1033,14 @@ export class ClientSession {
     this.#state = "envelope";
     this.#sendCommand(plan.mail, { kind: "mail", id: active.id, input: "MAIL" });
     if (pipelined) {
-      // RFC 2920 §3.1: MAIL and every RCPT in one group; DATA waits for their replies.
+      // RFC 2920 §3.1: MAIL and every RCPT in one group; with pipelineData,
+      // DATA too, as the group's last command. The content waits for DATA's
+      // 354. BDAT carries content, so it waits for the envelope's replies.
       for (let index = 0; index < count; index += 1) {
         this.#sendCommand(plan.rcpts[index] as Command, { kind: "rcpt", id: active.id, index, input: "RCPT" });
       }
       active.nextRcpt = count;
+      if (active.dataPipelined) this.#sendCommand({ verb: "DATA" }, { kind: "data", id: active.id, input: "DATA" });
     }
   }
 
@@ -1069,6 +1079,18 @@ export class ClientSession {
       }
       case "data":
         active.dataReply = reply;
+        if (!this.#envelopeAccepted(active)) {
+          // Pipelined DATA behind a refused sender or refused recipients. RFC 2920 §3.1:
+          // "the client cannot assume that the DATA command will be rejected just because
+          // none of the RCPT TO commands worked"; a server that answers 354 anyway gets a
+          // lone dot (an empty message it has no recipient for), never the content.
+          if (reply.code === 354) {
+            this.#serverTransactionOpen = true;
+            this.#writeCommandBytes(emptyMessageEnd, { kind: "data-end", id: active.id });
+          }
+          this.#rejectEnvelope(active);
+          return;
+        }
         if (reply.code !== 354) {
           if (isPositive(reply)) {
             // A 250 to DATA would make the content be read as commands.
@@ -1124,20 +1146,12 @@ export class ClientSession {
   }
 
   #afterEnvelope(active: Active): void {
-    const mail = active.mailReply;
-    if (mail === undefined || !isPositive(mail)) {
-      // A server that accepted pipelined RCPTs behind a refused MAIL is confused: RSET before going on.
-      if (active.accepted.length > 0) this.#serverTransactionOpen = true;
-      this.#finish(active, "rejected", mail !== undefined && isTemporary(mail));
-      return;
-    }
-    if (active.accepted.length === 0) {
-      // RFC 2920 §3.1: no recipient, no DATA; RSET clears the sender.
-      const temporary = active.rcptReplies.some((reply) => reply !== undefined && isTemporary(reply));
-      this.#finish(active, "rejected", temporary);
-      return;
-    }
     active.accepted.sort((a, b) => a - b);
+    if (!this.#envelopeAccepted(active)) {
+      // With DATA pipelined, its reply comes next and the result waits for it.
+      if (!active.dataPipelined) this.#rejectEnvelope(active);
+      return;
+    }
     if (active.plan.chunking) {
       if (!active.plan.binary) active.repair = new LineEndingRepair();
       this.#startContent(active);
@@ -1145,7 +1159,26 @@ export class ClientSession {
     }
     active.phase = "data";
     this.#state = "data";
-    this.#sendCommand({ verb: "DATA" }, { kind: "data", id: active.id, input: "DATA" });
+    if (!active.dataPipelined) this.#sendCommand({ verb: "DATA" }, { kind: "data", id: active.id, input: "DATA" });
+  }
+
+  /** Whether the server took the sender and at least one recipient. */
+  #envelopeAccepted(active: Active): boolean {
+    return active.mailReply !== undefined && isPositive(active.mailReply) && active.accepted.length > 0;
+  }
+
+  /** Ends a transaction whose sender, or every recipient, was refused: no content is sent. */
+  #rejectEnvelope(active: Active): void {
+    const mail = active.mailReply;
+    if (mail === undefined || !isPositive(mail)) {
+      // A server that accepted pipelined RCPTs behind a refused MAIL is confused: RSET before going on.
+      if (active.accepted.length > 0) this.#serverTransactionOpen = true;
+      this.#finish(active, "rejected", mail !== undefined && isTemporary(mail));
+      return;
+    }
+    // RFC 2920 §3.1: no recipient, no content; RSET clears the sender.
+    const temporary = active.rcptReplies.some((reply) => reply !== undefined && isTemporary(reply));
+    this.#finish(active, "rejected", temporary);
   }
 
   #startContent(active: Active): void {

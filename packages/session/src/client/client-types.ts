@@ -90,6 +90,15 @@ export interface ClientSessionOptions {
   readonly auth?: ClientAuthOptions;
   /** Pipeline MAIL and RCPTs (and BDAT chunks) when the server offers PIPELINING (RFC 2920). Default `true`. */
   readonly pipelining?: boolean;
+  /**
+   * With {@link ClientSessionOptions.pipelining}, send DATA as the last command
+   * of the MAIL/RCPT group (RFC 2920 §3.1 allows it) instead of after their
+   * replies: one round trip fewer per message. The content still waits for
+   * DATA's 354; should a server answer 354 although it refused the sender or
+   * every recipient, it gets an empty message (a lone ".") and RSET, never the
+   * content. BDAT is never pipelined with the envelope. Default `false`.
+   */
+  readonly pipelineData?: boolean;
   /** Send the message with BDAT when the server offers CHUNKING (RFC 3030). Default `false` (DATA). */
   readonly chunking?: boolean;
   /** The largest BDAT chunk in octets; default {@link CLIENT_DEFAULT_CHUNK_SIZE}. */
