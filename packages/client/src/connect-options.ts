@@ -119,7 +119,11 @@ export interface ConnectOptions {
   readonly auth?: ClientAuth;
   /** Speak LMTP (RFC 2033). Default `false`. */
   readonly lmtp?: boolean;
-  /** Pipeline when offered (RFC 2920). Default `true`. */
+  /**
+   * Pipeline when offered (RFC 2920): MAIL, the RCPTs and DATA go in one
+   * write (DATA as the group's last command, RFC 2920 §3.1), BDAT chunks
+   * without waiting. Default `true`.
+   */
   readonly pipelining?: boolean;
   /** Use BDAT when the server offers CHUNKING (RFC 3030). Default `true`. */
   readonly chunking?: boolean;
@@ -264,6 +268,8 @@ export function sessionOptionsFor(
     startTls: resolved.implicitTls ? "never" : resolved.startTls,
     implicitTls: resolved.implicitTls,
     chunking: options.chunking ?? true,
+    // DATA goes with the envelope whenever the session pipelines (one round trip fewer per message).
+    pipelineData: true,
     ...(sessionAuth === undefined ? {} : { auth: sessionAuth }),
     ...(options.lmtp === undefined ? {} : { lmtp: options.lmtp }),
     ...(options.pipelining === undefined ? {} : { pipelining: options.pipelining }),

@@ -80,6 +80,8 @@ function hasEightBit(bytes: Uint8Array): boolean {
 export interface PreparedMessage {
   /** The chunks, pulled one at a time. */
   readonly chunks: AsyncIterator<Uint8Array> | Iterator<Uint8Array>;
+  /** Whether `chunks` is a synchronous iterator (bytes, a spec, an `Iterable`): it may be read one chunk ahead. */
+  readonly synchronous: boolean;
   /** The size, when known. */
   readonly size: number | undefined;
   /** Whether the content is known to hold 8-bit octets. */
@@ -95,7 +97,7 @@ function* pieces(bytes: Uint8Array, size: number): Generator<Uint8Array> {
 /** Prepares a message for reading (internal). */
 export function prepareMessage(message: MessageContent, chunkSize: number): PreparedMessage {
   if (message instanceof Uint8Array) {
-    return { chunks: pieces(message, chunkSize), size: message.length, eightBit: hasEightBit(message), envelope: undefined };
+    return { chunks: pieces(message, chunkSize), synchronous: true, size: message.length, eightBit: hasEightBit(message), envelope: undefined };
   }
   if (typeof message !== "object" || message === null) {
     throw new ClientUsageError("invalid-message", "message", message, "message must be bytes, an iterable of Uint8Array or a message spec.");
@@ -117,9 +119,11 @@ export function prepareMessage(message: MessageContent, chunkSize: number): Prep
     } catch (error) {
       throw new ClientUsageError("invalid-message", "message", undefined, `The message spec cannot be built: ${(error as Error).message}`);
     }
-    return { chunks: pieces(bytes, chunkSize), size: bytes.length, eightBit: hasEightBit(bytes), envelope };
+    return { chunks: pieces(bytes, chunkSize), synchronous: true, size: bytes.length, eightBit: hasEightBit(bytes), envelope };
   }
-  if (Symbol.asyncIterator in message) return { chunks: message[Symbol.asyncIterator](), size: undefined, eightBit: false, envelope: undefined };
-  if (Symbol.iterator in message) return { chunks: message[Symbol.iterator](), size: undefined, eightBit: false, envelope: undefined };
+  if (Symbol.asyncIterator in message) {
+    return { chunks: message[Symbol.asyncIterator](), synchronous: false, size: undefined, eightBit: false, envelope: undefined };
+  }
+  if (Symbol.iterator in message) return { chunks: message[Symbol.iterator](), synchronous: true, size: undefined, eightBit: false, envelope: undefined };
   throw new ClientUsageError("invalid-message", "message", message, "message must be bytes, an iterable of Uint8Array or a message spec.");
 }

@@ -135,7 +135,7 @@ export interface SendResult {
   readonly status: "accepted" | "rejected" | "refused";
   /** Whether a rejection was temporary: try again later. */
   readonly temporary: boolean;
-  /** The reply that decided the transaction: after the content, else DATA's, else MAIL's refusal. */
+  /** The reply that decided the transaction: after the content, else MAIL's refusal, else DATA's. */
   readonly code: number | undefined;
   /** Its enhanced status code. */
   readonly enhanced: string | undefined;
@@ -163,7 +163,11 @@ function addressText(recipient: RecipientResult): string {
 
 /** Turns a session result into a {@link SendResult}. */
 function toSendResult(result: TransactionResult): SendResult {
-  const deciding = result.messageReply ?? (result.dataReply !== undefined && result.dataReply.code !== 354 ? result.dataReply : undefined) ?? (result.mailReply !== undefined && result.mailReply.code >= 400 ? result.mailReply : undefined);
+  // A refused MAIL decides before DATA's reply: pipelined DATA behind it only gets "503 need MAIL".
+  const deciding =
+    result.messageReply ??
+    (result.mailReply !== undefined && result.mailReply.code >= 400 ? result.mailReply : undefined) ??
+    (result.dataReply !== undefined && result.dataReply.code !== 354 ? result.dataReply : undefined);
   const recipients = result.recipients.map((recipient): RecipientReport => {
     const reply = recipient.deliveryReply ?? recipient.rcptReply;
     return {
@@ -195,6 +199,10 @@ interface PendingSend {
   readonly reject: (error: unknown) => void;
   /** Set when reading the content failed: the send rejects with it. */
   sourceError?: unknown;
+  /** A synchronous source's next step, read one ahead (see {@link SmtpClient}'s `#pull`). */
+  lookahead?: IteratorResult<Uint8Array> | undefined;
+  /** The end of the content was given to the session: nothing more to read. */
+  contentEnded?: boolean;
 }
 
 /** A SCRAM client nonce (RFC 5802 §5.1): 24 random octets, base64 (no ","). */
@@ -638,12 +646,24 @@ export class SmtpClient {
   /** Reads the next piece of a message once the socket has room, and hands it to the session. */
   async #pull(id: number): Promise<void> {
     const pending = this.#pending.get(id);
-    if (pending === undefined) return;
+    if (pending === undefined || pending.contentEnded === true) return;
     if (this.#socket.writableNeedDrain) await drained(this.#socket);
     if (this.#ended) return;
     let next: IteratorResult<Uint8Array>;
+    let last = false;
     try {
-      next = await pending.message.chunks.next();
+      // Always awaited (even a step read ahead), so that a long message is read in turns, not by recursion.
+      const ahead = pending.lookahead;
+      pending.lookahead = undefined;
+      next = await (ahead ?? pending.message.chunks.next());
+      // A synchronous source is read one step ahead: its last chunk and the end of
+      // data then go to the session together and leave in one write (one syscall,
+      // one TCP segment for a small message) instead of two.
+      if (pending.message.synchronous && next.done !== true) {
+        const after = (pending.message.chunks as Iterator<Uint8Array>).next();
+        if (after.done === true) last = true;
+        else pending.lookahead = after;
+      }
     } catch (error) {
       pending.sourceError = error;
       this.#abort(`reading the message failed: ${(error as Error)?.message ?? String(error)}`);
@@ -652,6 +672,7 @@ export class SmtpClient {
     if (this.#ended) return;
     const now = performance.now();
     if (next.done === true) {
+      pending.contentEnded = true;
       this.#session.endMessage(now);
     } else if (!(next.value instanceof Uint8Array)) {
       pending.sourceError = new ClientUsageError("invalid-message", "message", next.value, "A message iterable must yield Uint8Array chunks.");
@@ -659,6 +680,9 @@ export class SmtpClient {
       return;
     } else if (!this.#session.provideMessage(next.value, now)) {
       void closeIterator(pending.message);
+    } else if (last) {
+      pending.contentEnded = true;
+      this.#session.endMessage(now);
     }
     this.#flush();
   }

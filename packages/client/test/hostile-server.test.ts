@@ -257,6 +257,75 @@ describe("timeouts, aborts and broken connections", () => {
   });
 });
 
+describe("DATA pipelined with the envelope (RFC 2920 §3.1)", () => {
+  /** An ordinary server that refuses every recipient and answers DATA with `dataReply`. */
+  const refusing = (dataReply: string) => {
+    const base = ordinary(["PIPELINING"]);
+    return (line: string): string | undefined => {
+      const verb = line.split(" ")[0]?.toUpperCase();
+      if (verb === "RCPT") return "550 5.1.1 no such user\r\n";
+      if (verb === "DATA") return dataReply;
+      if (verb === ".") return "554 5.5.1 no valid recipients\r\n";
+      return base(line);
+    };
+  };
+  const secret = new TextEncoder().encode("Subject: secret\r\n\r\nnever to be sent\r\n");
+
+  it("every RCPT refused and DATA refused: no content goes out, the result has DATA's reply, the connection goes on", async () => {
+    const server = await scripted("220 mx.example.test ESMTP\r\n", refusing("554 5.5.1 no valid recipients\r\n"));
+    const client = await connect({ ...base, port: server.port, startTls: "never" });
+    const result = await client.send({ from: "a@example.test", to: ["b@example.test", "c@example.test"], message: secret });
+    expect(result).toMatchObject({ status: "rejected", code: 554, rejected: ["b@example.test", "c@example.test"] });
+    expect(result.transaction.dataSent).toBe(false);
+    // The connection is still usable: RSET, then the next envelope.
+    const again = await client.send({ from: "a@example.test", to: ["d@example.test"], message: secret });
+    expect(again.status).toBe("rejected");
+    await client.close();
+    expect(server.received()).toContain("MAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nRCPT TO:<c@example.test>\r\nDATA\r\n");
+    expect(server.received()).toContain("RSET\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<d@example.test>\r\nDATA\r\n");
+    expect(server.received()).not.toContain("secret");
+  });
+
+  it("every RCPT refused and yet 354 to DATA: only a lone dot goes out, never the content", async () => {
+    const server = await scripted("220 mx.example.test ESMTP\r\n", refusing("354 go ahead\r\n"));
+    const client = await connect({ ...base, port: server.port, startTls: "never" });
+    const result = await client.send({ from: "a@example.test", to: ["b@example.test"], message: secret });
+    await client.close();
+    expect(result).toMatchObject({ status: "rejected", rejected: ["b@example.test"] });
+    expect(result.transaction.dataSent).toBe(false);
+    expect(server.received()).toContain("DATA\r\n.\r\nRSET\r\n");
+    expect(server.received()).not.toContain("secret");
+  });
+
+  it("a refused sender decides the result, not the 503 its pipelined DATA gets", async () => {
+    const plain = ordinary(["PIPELINING"]);
+    const server = await scripted("220 mx.example.test ESMTP\r\n", (line) => {
+      const verb = line.split(" ")[0]?.toUpperCase();
+      if (verb === "MAIL") return "550 5.7.1 sender refused\r\n";
+      if (verb === "RCPT" || verb === "DATA") return "503 5.5.1 need MAIL first\r\n";
+      return plain(line);
+    });
+    const client = await connect({ ...base, port: server.port, startTls: "never" });
+    const result = await client.send({ from: "a@example.test", to: ["b@example.test"], message: secret });
+    await client.close();
+    expect(result).toMatchObject({ status: "rejected", code: 550, enhanced: "5.7.1", text: "sender refused" });
+    expect(server.received()).not.toContain("secret");
+  });
+
+  it("pipelining: false sends DATA only after the envelope's replies", async () => {
+    const plain = ordinary(["PIPELINING"]);
+    // The RCPT is never answered: a client that pipelined DATA would have sent it by now.
+    const server = await scripted("220 mx.example.test ESMTP\r\n", (line) => (line.startsWith("RCPT") ? undefined : plain(line)));
+    const client = await connect({ ...base, port: server.port, startTls: "never", pipelining: false });
+    const sent = client.send({ from: "a@example.test", to: ["b@example.test"], message: secret }).catch((error: unknown) => error);
+    while (!server.received().includes("RCPT TO:<b@example.test>\r\n")) await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(server.received()).not.toContain("DATA");
+    await client.destroy();
+    expect(SmtpClientError.isInstance(await sent)).toBe(true);
+  });
+});
+
 describe("the EHLO name", () => {
   it("defaults to the system's FQDN, else the local address literal (RFC 5321 §4.1.3)", async () => {
     const server = await scripted("220 mx.example.test ESMTP\r\n", ordinary([]));

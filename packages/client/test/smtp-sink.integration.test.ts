@@ -18,7 +18,7 @@ describe.skipIf(!requirePeer("smtp-sink"))("@smtpkit/client -> smtp-sink", () =>
     await Promise.all([sink?.stop(), lmtp?.stop()]);
   });
 
-  it("MAIL and every RCPT in one write, DSN parameters as offered, the message stored as sent", async () => {
+  it("MAIL, every RCPT and DATA in one write, the content with its dot in another, DSN parameters as offered, the message stored as sent", async () => {
     const tap = await startSmtpTap({ upstreamPort: sink.port });
     try {
       const client = await connect({ host: "127.0.0.1", port: tap.port, startTls: "never", hostname: "client.example.test" });
@@ -34,10 +34,13 @@ describe.skipIf(!requirePeer("smtp-sink"))("@smtpkit/client -> smtp-sink", () =>
       await client.close();
       expect(result.status).toBe("accepted");
       expect(result.transaction.dsnSent).toBe(true);
-      // smtp-sink offers DSN and PIPELINING but not SIZE: no SIZE= goes out.
-      expect(tap.clientWrites(1)).toContain(
-        "MAIL FROM:<alice@example.test> RET=HDRS ENVID=QQ314159\r\nRCPT TO:<bob@example.test> NOTIFY=SUCCESS,FAILURE\r\nRCPT TO:<carol@example.test>\r\n",
+      // smtp-sink offers DSN and PIPELINING but not SIZE: no SIZE= goes out. DATA ends the
+      // envelope's group (RFC 2920 §3.1); the content and its final dot leave together.
+      const writes = tap.clientWrites(1);
+      expect(writes).toContain(
+        "MAIL FROM:<alice@example.test> RET=HDRS ENVID=QQ314159\r\nRCPT TO:<bob@example.test> NOTIFY=SUCCESS,FAILURE\r\nRCPT TO:<carol@example.test>\r\nDATA\r\n",
       );
+      expect(writes).toContain("Subject: sink 0\r\n\r\nMessage 0.\r\n.\r\n");
       const stored = await sink.waitForMessages(before + 1);
       const last = stored[before];
       expect(last?.envelope?.to).toEqual(["bob@example.test", "carol@example.test"]);
