@@ -14,6 +14,11 @@
  * offered only under TLS unless `--allow-insecure-auth`. SIGINT and SIGTERM
  * close it gracefully: no new connections, sessions finish, then 421.
  *
+ * Behind trusted front ends: `--proxy-protocol` with `--proxy-trust CIDR`
+ * (HAProxy's PROXY v1/v2 header before SMTP), `--xclient-trust CIDR` and
+ * `--xforward-trust CIDR` (Postfix's XCLIENT and XFORWARD), each repeatable;
+ * only the listed networks may use them.
+ *
  * Does not: run as a daemon (run it under a supervisor).
  *
  * @module
@@ -55,6 +60,10 @@ interface ServeOptions extends SubmissionFlags {
   readonly allowInsecureAuth?: boolean;
   readonly logFormat: "text" | "json" | "none";
   readonly hashPassword?: boolean;
+  readonly proxyProtocol?: boolean;
+  readonly proxyTrust: readonly string[];
+  readonly xclientTrust: readonly string[];
+  readonly xforwardTrust: readonly string[];
 }
 
 const examples = `
@@ -63,6 +72,8 @@ Examples:
   $ smtpkit serve --domain example.org --port 2526  also accept mail for example.org
   $ smtpkit serve --tls-key key.pem --tls-cert cert.pem --users users.txt
   $ smtpkit serve --hash-password < password.txt    a users-file credential (no password kept)
+  $ smtpkit serve --proxy-protocol --proxy-trust 10.0.0.5          behind HAProxy (send-proxy / send-proxy-v2)
+  $ smtpkit serve --xclient-trust 10.0.0.0/24 --xforward-trust ::1  behind nginx's mail proxy, a content filter
 
 Users file (--users): one "name:credential" a line, # for comments, where credential is
   SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>  (from --hash-password; preferred)
@@ -152,6 +163,10 @@ async function serve(options: ServeOptions, context: CommandContext): Promise<vo
   if (options.requireTls === true && options.tlsKey === undefined) throw new CliError("--require-tls needs --tls-key and --tls-cert", ExitCode.Usage);
   if (options.requireTls === true && options.implicitTls === true) throw new CliError("--require-tls is for STARTTLS; with --implicit-tls every connection is under TLS", ExitCode.Usage);
   checkSubmissionFlags(options, options.users);
+  if (options.proxyProtocol === true && options.proxyTrust.length === 0) {
+    throw new CliError("--proxy-protocol needs --proxy-trust with the proxies' addresses or networks (a header from anyone else would let them pose as any client)", ExitCode.Usage);
+  }
+  if (options.proxyProtocol !== true && options.proxyTrust.length > 0) throw new CliError("--proxy-trust goes with --proxy-protocol", ExitCode.Usage);
 
   const domains = ["localhost", ...options.domain.filter((domain) => domain.toLowerCase() !== "localhost")];
   const maildir = path.resolve(options.maildir);
@@ -208,6 +223,9 @@ async function serve(options: ServeOptions, context: CommandContext): Promise<vo
     ...(submission === undefined ? {} : { extensions: { dsn: true } }),
     ...(options.sizeLimit === undefined ? {} : { limits: { maxMessageSize: options.sizeLimit } }),
     ...(logger === undefined ? {} : { logger }),
+    ...(options.proxyProtocol === true ? { proxyProtocol: { trustedProxies: options.proxyTrust } } : {}),
+    ...(options.xclientTrust.length === 0 ? {} : { xclient: { trustedNetworks: options.xclientTrust } }),
+    ...(options.xforwardTrust.length === 0 ? {} : { xforward: { trustedNetworks: options.xforwardTrust } }),
   };
 
   let server: SmtpServer;
@@ -277,6 +295,7 @@ async function serve(options: ServeOptions, context: CommandContext): Promise<vo
       `  stored in  ${maildir}${path.sep}<domain>${path.sep}<user>${path.sep}new${path.sep}  (Maildir)`,
       `  AUTH       ${auth}`,
       `  size limit ${options.sizeLimit === undefined ? "10 MiB (default)" : `${options.sizeLimit} bytes`}`,
+      ...frontEndBanner(options),
       ...(submission === undefined ? [] : submissionBanner(options, submission.queue.directory, submission.queue.list().reduce((sum, entry) => sum + entry.recipients.filter((recipient) => recipient.state === "pending").length, 0))),
       "",
       "Send it a message:",
@@ -289,6 +308,15 @@ async function serve(options: ServeOptions, context: CommandContext): Promise<vo
   );
 
   await closed;
+}
+
+/** The banner's lines for the trusted front ends, when there are any. */
+function frontEndBanner(options: ServeOptions): string[] {
+  const lines: string[] = [];
+  if (options.proxyProtocol === true) lines.push(`  PROXY      v1/v2 header required, from ${options.proxyTrust.join(", ")} only`);
+  if (options.xclientTrust.length > 0) lines.push(`  XCLIENT    from ${options.xclientTrust.join(", ")} (others: 550 5.7.0)`);
+  if (options.xforwardTrust.length > 0) lines.push(`  XFORWARD   from ${options.xforwardTrust.join(", ")} (others: 550 5.7.0)`);
+  return lines;
 }
 
 /** `smtpkit serve`. */
@@ -312,7 +340,11 @@ export const serveCommand: CommandModule = {
       .option("--size-limit <bytes>", "the largest message accepted, e.g. 10485760, 25M, 512K (default 10 MiB)", parseByteSize)
       .option("--allow-insecure-auth", "offer AUTH without TLS (tests only)")
       .addOption(new Option("--log-format <format>", "the log on standard error").choices(["text", "json", "none"]).default("text"))
-      .option("--hash-password", "read a password on standard input, print its users-file credential and exit");
+      .option("--hash-password", "read a password on standard input, print its users-file credential and exit")
+      .option("--proxy-protocol", "every connection starts with a PROXY v1/v2 header (behind HAProxy); needs --proxy-trust")
+      .option("--proxy-trust <cidr>", "a proxy allowed to send the PROXY header (address or CIDR, repeatable); others are dropped", collect, [] as string[])
+      .option("--xclient-trust <cidr>", "a front end allowed to use Postfix's XCLIENT (address or CIDR, repeatable); others get 550", collect, [] as string[])
+      .option("--xforward-trust <cidr>", "a front end allowed to use Postfix's XFORWARD (address or CIDR, repeatable); others get 550", collect, [] as string[]);
     addSubmissionOptions(command)
       .addHelpText("after", examples)
       .action(async (options: ServeOptions) => {
