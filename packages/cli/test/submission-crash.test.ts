@@ -7,28 +7,12 @@ import { createServer, type SmtpServer } from "@smtpkit/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { smtpkit } from "./helpers.js";
 import { removeScratch, scratch, type ServeProcess } from "./serve-helpers.js";
-import { freePortOn, mailbox, startSubmissionServer, submit } from "./submission-helpers.js";
+import { freePortOn, killRounds, mailbox, seededRandom, startSubmissionServer, tagOf } from "./submission-helpers.js";
 
 afterAll(removeScratch);
 
 const ROUNDS = 4;
 const MESSAGES_PER_ROUND = 12;
-
-// A small deterministic generator, so that a failing run can be repeated with its seed.
-function random(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state = (Math.imul(state ^ (state >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0;
-    state ^= state >>> 13;
-    return state / 0x1_0000_0000;
-  };
-}
-
-function message(tag: string, size: number): string {
-  const line = `${tag} ${"0123456789abcdef".repeat(4)}\r\n`;
-  const body = line.repeat(Math.max(1, Math.floor(size / line.length)));
-  return `From: alice@example.com\r\nTo: bob@example.org\r\nSubject: crash ${tag}\r\nX-Tag: ${tag}\r\n\r\n${body}-- end of ${tag}\r\n`;
-}
 
 describe("SIGKILL at random points: nothing acknowledged is lost, nothing partial is delivered", () => {
   let directory: string;
@@ -52,36 +36,12 @@ describe("SIGKILL at random points: nothing acknowledged is lost, nothing partia
   const startA = () => startSubmissionServer(directory, ["--port", String(aPort), "--mx-map", `example.org=127.0.0.1:${bPort}`, "--retry-delays", "500ms", "--log-format", "none"]);
 
   it(`holds over ${ROUNDS} kills of ${MESSAGES_PER_ROUND} concurrent submissions (seed in the test name's log)`, { timeout: 240_000 }, async () => {
-    const next = random(seed);
     console.log(`crash test seed ${seed} (SMTPKIT_CRASH_SEED=${seed} repeats it)`);
-    const sent = new Map<string, string>();
-    const acknowledged = new Set<string>();
-    for (let round = 0; round < ROUNDS; round += 1) {
-      a = await startA();
-      const submissions = Array.from({ length: MESSAGES_PER_ROUND }, (_, index) => {
-        const tag = `r${round}m${index}`;
-        const text = message(tag, 2_000 + Math.floor(next() * 300_000));
-        sent.set(tag, text);
-        return (async () => {
-          // Spread the starts so that the kill finds submissions at every stage.
-          await new Promise((resolve) => setTimeout(resolve, Math.floor(next() * 1500)));
-          try {
-            const result = await submit(aPort, ["bob@example.org"], text);
-            if (result.status === "accepted") acknowledged.add(tag);
-          } catch {
-            // Cut off by the kill: not acknowledged, so it may or may not arrive.
-          }
-        })();
-      });
-      await new Promise((resolve) => setTimeout(resolve, 300 + Math.floor(next() * 2500)));
-      await a.stop("SIGKILL");
-      await Promise.all(submissions);
-    }
+    const { sent, acknowledged } = await killRounds({ startA, port: aPort, to: "bob@example.org", rounds: ROUNDS, perRound: MESSAGES_PER_ROUND, next: seededRandom(seed) });
     expect(acknowledged.size, "some submissions should complete before a kill").toBeGreaterThan(0);
 
     // A last run without a kill: recovery, then delivery of everything acknowledged.
     a = await startA();
-    const tagOf = (file: Buffer): string | undefined => /\r\nX-Tag: (r\d+m\d+)\r\n/.exec(file.toString("latin1"))?.[1];
     const deadline = Date.now() + 120_000;
     let files: Buffer[] = [];
     for (;;) {

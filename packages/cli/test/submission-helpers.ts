@@ -101,3 +101,64 @@ export function traceFields(stored: Buffer, rest: Uint8Array): string[] {
   }
   return fields;
 }
+
+/** A small deterministic generator in [0, 1), so that a failing random run can be repeated with its seed. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state = (Math.imul(state ^ (state >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0;
+    state ^= state >>> 13;
+    return state / 0x1_0000_0000;
+  };
+}
+
+/** A message of about `size` octets, tagged in an `X-Tag:` header and on every body line. */
+export function taggedMessage(tag: string, to: string, size: number): string {
+  const line = `${tag} ${"0123456789abcdef".repeat(4)}\r\n`;
+  const body = line.repeat(Math.max(1, Math.floor(size / line.length)));
+  return `From: alice@example.com\r\nTo: ${to}\r\nSubject: crash ${tag}\r\nX-Tag: ${tag}\r\n\r\n${body}-- end of ${tag}\r\n`;
+}
+
+/** The tag of a stored tagged message (CRLF or LF line ends). */
+export function tagOf(file: Buffer): string | undefined {
+  return /\r?\nX-Tag: (r\d+m\d+)\r?\n/.exec(file.toString("latin1"))?.[1];
+}
+
+/**
+ * Rounds of concurrent submissions to A, each ended by a SIGKILL of A at a random moment; A is started
+ * again on the same spool for every round. Returns what was sent and which submissions got a 250.
+ */
+export async function killRounds(options: {
+  readonly startA: () => Promise<ServeProcess>;
+  readonly port: number;
+  readonly to: string;
+  readonly rounds: number;
+  readonly perRound: number;
+  readonly next: () => number;
+}): Promise<{ sent: Map<string, string>; acknowledged: Set<string> }> {
+  const { next } = options;
+  const sent = new Map<string, string>();
+  const acknowledged = new Set<string>();
+  for (let round = 0; round < options.rounds; round += 1) {
+    const a = await options.startA();
+    const submissions = Array.from({ length: options.perRound }, (_, index) => {
+      const tag = `r${round}m${index}`;
+      const text = taggedMessage(tag, options.to, 2_000 + Math.floor(next() * 300_000));
+      sent.set(tag, text);
+      return (async () => {
+        // Spread the starts so that the kill finds submissions at every stage.
+        await new Promise((resolve) => setTimeout(resolve, Math.floor(next() * 1500)));
+        try {
+          const result = await submit(options.port, [options.to], text);
+          if (result.status === "accepted") acknowledged.add(tag);
+        } catch {
+          // Cut off by the kill: not acknowledged, so it may or may not arrive.
+        }
+      })();
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300 + Math.floor(next() * 2500)));
+    await a.stop("SIGKILL");
+    await Promise.all(submissions);
+  }
+  return { sent, acknowledged };
+}
