@@ -5,12 +5,13 @@
 // the sender's Maildir on A), AUTH required before MAIL, and `smtpkit queue` / `smtpkit queue flush`.
 import { connect as netConnect } from "node:net";
 import path from "node:path";
+import { connect } from "@smtpkit/client";
 import { getHeader, parseDeliveryStatus, parseMessage } from "@smtpkit/mime";
 import { createServer, type SmtpServer } from "@smtpkit/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { smtpkit } from "./helpers.js";
 import { removeScratch, scratch, startServe, type ServeProcess } from "./serve-helpers.js";
-import { freePortOn, mailbox, startSubmissionServer, submit, traceFields, waitForMail } from "./submission-helpers.js";
+import { freePortOn, mailbox, PASSWORD, startSubmissionServer, submit, traceFields, waitForMail } from "./submission-helpers.js";
 
 afterAll(removeScratch);
 
@@ -216,5 +217,64 @@ describe("client -> A (submission) -> queue -> B -> Maildir", () => {
     const original = Buffer.from(bounce!.subarray(returned.bodyOffset, returned.bodyEnd)).toString("latin1");
     expect(original.startsWith("Received: from client.example.test")).toBe(true);
     expect(original.endsWith(sent)).toBe(true);
+  });
+});
+
+describe("delivery status notifications follow NOTIFY (RFC 3461) and never answer <>", () => {
+  let directory: string;
+  let a: ServeProcess;
+
+  beforeAll(async () => {
+    directory = await scratch();
+    // Nothing ever listens on dead.example's port: every attempt fails temporarily until the give-up time.
+    const deadPort = await freePortOn("127.0.0.1");
+    a = await startSubmissionServer(directory, [
+      "--mx-map", `dead.example=127.0.0.1:${deadPort}`,
+      "--retry-delays", "300ms",
+      "--delay-warning-after", "1s",
+      "--give-up-after", "3s",
+    ]);
+  });
+  afterAll(async () => {
+    await a?.stop();
+  });
+
+  it("sends one delay notice and then a failure report for the default NOTIFY, nothing for NEVER or for a bounce", async () => {
+    expect((await submit(a.port, ["frank@dead.example"], message("default", "frank@dead.example"))).status).toBe("accepted");
+    expect((await submit(a.port, ["grace@dead.example"], message("never", "grace@dead.example"), { notify: ["NEVER"] })).status).toBe("accepted");
+    // A message from <> (itself a bounce) that cannot be delivered is dropped without a notice (RFC 5321 §4.5.5).
+    const client = await connect({
+      host: "127.0.0.1",
+      port: a.port,
+      hostname: "client.example.test",
+      startTls: "required",
+      tls: { rejectUnauthorized: false },
+      auth: { username: "alice", password: PASSWORD },
+    });
+    const bounce = await client.send({ from: null, to: ["heidi@dead.example"], message: new TextEncoder().encode(message("null", "heidi@dead.example")) });
+    await client.close();
+    expect(bounce.status).toBe("accepted");
+
+    // Wait until every entry is finished (failed for good after the give-up time).
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const listing = JSON.parse((await smtpkit(["queue", "--dir", path.join(directory, "queue"), "--json"])).stdout) as { entries: { from: string; recipients: { state: string }[] }[] };
+      const originals = listing.entries.filter((entry) => entry.recipients.some((recipient) => recipient.state === "pending"));
+      if (originals.length === 0) break;
+      if (Date.now() > deadline) throw new Error(`still pending: ${JSON.stringify(listing.entries)}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const reports = (await waitForMail(path.join(directory, "maildir"), "example.com", "alice", 2)).map((file) => {
+      const parsed = parseMessage(new Uint8Array(file));
+      const status = parseDeliveryStatus(parsed.root.children[1]!.body!);
+      return { recipients: status.recipients.map((group) => [getHeader(group, "final-recipient"), getHeader(group, "action"), getHeader(group, "will-retry-until") !== undefined]) };
+    });
+    // Only frank (default NOTIFY = FAILURE,DELAY): one delay notice with Will-Retry-Until, then the failure.
+    expect(reports).toEqual([
+      { recipients: [["rfc822; frank@dead.example", "delayed", true]] },
+      { recipients: [["rfc822; frank@dead.example", "failed", false]] },
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await mailbox(path.join(directory, "maildir"), "example.com", "alice")).toHaveLength(2);
   });
 });
