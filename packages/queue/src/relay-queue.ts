@@ -719,7 +719,8 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
           result = "deferred";
         }
         const recipient = entry.metadata.envelope.recipients[index] as QueueRecipient;
-        logged.push({ address: mailboxText(recipient.to), result, code: outcome.reply.code, enhanced: outcome.reply.enhanced, text: outcome.reply.text });
+        const recorded = (entry.progress[index] as RecipientProgress).lastReply ?? outcome.reply;
+        logged.push({ address: mailboxText(recipient.to), result, code: recorded.code, enhanced: recorded.enhanced, text: recorded.text });
       });
       log({ type: "delivery-attempt", id: entry.metadata.id, domain: job.domain, host, address, skippedHosts: skipped, recipients: logged, durationMilliseconds: Math.max(0, now - startedAt) });
 
