@@ -11,6 +11,7 @@ import { CliError } from "./cli-error.js";
 import { processIo, type CliIo } from "./cli-io.js";
 import { createContext, raiseExitCode, type CommandContext, type CommandModule } from "./command-context.js";
 import { codeCommand } from "./commands/code.js";
+import { conformClientCommand } from "./commands/conform-client.js";
 import { parseCommand } from "./commands/parse.js";
 import { queueCommand } from "./commands/queue.js";
 import { sendCommand } from "./commands/send.js";
@@ -18,7 +19,7 @@ import { serveCommand } from "./commands/serve.js";
 import { ExitCode } from "./exit-codes.js";
 
 /** Every command, in the order `--help` lists them. `conform` joins here. */
-const commandModules: readonly CommandModule[] = [serveCommand, queueCommand, sendCommand, parseCommand, codeCommand];
+const commandModules: readonly CommandModule[] = [serveCommand, queueCommand, sendCommand, parseCommand, codeCommand, conformClientCommand];
 
 function packageVersion(): string {
   // dist/program.js -> ../package.json, which every published copy ships.
@@ -37,6 +38,7 @@ Examples:
   $ smtpkit parse --extract out/ a.eml    save the attachments
   $ smtpkit code 550 5.7.1                what a reply means
   $ smtpkit code --command RCPT           the replies RCPT may get
+  $ smtpkit conform-client --listen 127.0.0.1:2526   a misbehaving server per connection, judging your client
 
 Exit codes: 0 ok, 1 the code or message looked at is bad, a recipient was refused or a file or
 connection failed, 2 usage error.
