@@ -301,6 +301,9 @@ async function serve(options: ServeOptions, context: CommandContext): Promise<vo
       "Send it a message:",
       `  swaks --server ${serverArgument}${swaksTls} --to ${to}`,
       `  smtpkit send --server ${serverArgument}${sendTls} --from you@localhost --to ${to} --subject Hello --text "It works"`,
+      ...(submission === undefined
+        ? []
+        : [`  smtpkit send --server ${serverArgument}${sendTls} --user <name> --password-file - --from <name>@${domains.at(-1) ?? "localhost"} --to someone@example.net --text "Relayed"`]),
       "",
       "Stop with Ctrl-C (SIGINT) or SIGTERM.",
       "",
