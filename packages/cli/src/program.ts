@@ -12,14 +12,15 @@ import { processIo, type CliIo } from "./cli-io.js";
 import { createContext, raiseExitCode, type CommandContext, type CommandModule } from "./command-context.js";
 import { codeCommand } from "./commands/code.js";
 import { conformClientCommand } from "./commands/conform-client.js";
+import { conformCommand } from "./commands/conform.js";
 import { parseCommand } from "./commands/parse.js";
 import { queueCommand } from "./commands/queue.js";
 import { sendCommand } from "./commands/send.js";
 import { serveCommand } from "./commands/serve.js";
 import { ExitCode } from "./exit-codes.js";
 
-/** Every command, in the order `--help` lists them. `conform` joins here. */
-const commandModules: readonly CommandModule[] = [serveCommand, queueCommand, sendCommand, parseCommand, codeCommand, conformClientCommand];
+/** Every command, in the order `--help` lists them. */
+const commandModules: readonly CommandModule[] = [serveCommand, queueCommand, sendCommand, parseCommand, codeCommand, conformCommand, conformClientCommand];
 
 function packageVersion(): string {
   // dist/program.js -> ../package.json, which every published copy ships.
@@ -38,6 +39,7 @@ Examples:
   $ smtpkit parse --extract out/ a.eml    save the attachments
   $ smtpkit code 550 5.7.1                what a reply means
   $ smtpkit code --command RCPT           the replies RCPT may get
+  $ smtpkit conform smtp://127.0.0.1:2525 the RFC deviations of a server, each with a minimal transcript
   $ smtpkit conform-client --listen 127.0.0.1:2526   a misbehaving server per connection, judging your client
 
 Exit codes: 0 ok, 1 the code or message looked at is bad, a recipient was refused or a file or

@@ -106,7 +106,9 @@ export function formatReport(report: ConformanceReport, format: ReportFormat): s
   if (report.plan !== undefined) {
     lines.push("Dry run: what would be sent", ...report.plan.map((step) => `  ${step}`), "");
   }
-  if (report.findings.length === 0) lines.push(report.plan === undefined ? `No deviation found (${report.rulesChecked.length} rules checked).` : "");
+  if (report.plan !== undefined) {
+    // A dry run found nothing because it sent nothing.
+  } else if (report.findings.length === 0) lines.push(`No deviation found (${report.rulesChecked.length} rules checked).`, "");
   else {
     lines.push(`${report.findings.length} deviation(s) found:`, "");
     report.findings.forEach((finding, index) => lines.push(findingText(finding, index), ""));

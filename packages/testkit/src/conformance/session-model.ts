@@ -365,6 +365,21 @@ export function sessionSteps(): fc.Arbitrary<fc.AsyncCommand<SessionModel, Sessi
         }
       }),
   );
+  const transaction = fc.tuple(fc.array(localPart, { minLength: 1, maxLength: 2 }), fc.array(bodyLine, { maxLength: 8 })).map(
+    ([locals, lines]) =>
+      new Step(`transaction: MAIL, ${locals.length} RCPT, DATA (${lines.length} body lines)`, (model) => model.state === "ready" && model.transactions < 3, async (model, real) => {
+        await command(model, real, `MAIL FROM:<${real.context.sender}>${sizeParameter(model)}`, "MAIL", "MAIL");
+        for (const local of locals) {
+          if (model.over || (model.state !== "mail" && model.state !== "recipients")) return;
+          const address = `${local}@${real.context.domain}`;
+          const reply = await command(model, real, `RCPT TO:<${address}>`, "RCPT", "RCPT");
+          if (reply !== undefined && reply.code >= 200 && reply.code < 300 && !model.over) model.recipients.push(address);
+        }
+        if (model.over || model.state !== "recipients" || model.recipients.length === 0) return;
+        const reply = await command(model, real, "DATA", "DATA", "DATA");
+        if (reply?.code === 354 && !model.over) await sendContent(model, real, lines);
+      }),
+  );
   const quit = fc.constant(
     new Step("QUIT", inCommandState, async (model, real) => {
       const reply = await command(model, real, "QUIT", "QUIT", "QUIT", (reply) =>
@@ -376,7 +391,7 @@ export function sessionSteps(): fc.Arbitrary<fc.AsyncCommand<SessionModel, Sessi
       }
     }),
   );
-  return [ehlo, helo, mail, mail, mail, rcpt, rcpt, rcpt, data, data, rcptBeforeMail, dataWithoutRecipients, nestedMail, brokenMail, rset, noop, help, unknown, sizeOver, pipelined, quit];
+  return [ehlo, helo, mail, mail, rcpt, rcpt, data, transaction, transaction, rcptBeforeMail, dataWithoutRecipients, nestedMail, brokenMail, rset, noop, help, unknown, sizeOver, pipelined, quit];
 }
 
 /**

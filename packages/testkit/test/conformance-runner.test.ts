@@ -1,0 +1,181 @@
+// The runner against this project's own server and the in-memory session:
+// zero findings (with dot-transparency checked through the Maildir); the same
+// seed gives the same sessions; options are validated; reports format.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createServer } from "@smtpkit/server";
+import {
+  ConformanceError,
+  conformanceRules,
+  formatReport,
+  formatTranscript,
+  maildirReader,
+  runConformance,
+  serverSessionTransport,
+  type ConformanceReport,
+} from "@smtpkit/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startToyServer } from "./conformance/toy-server.js";
+
+const fast = { ratePerSecond: 1000, timeouts: { quiet: 150, reply: 3000, close: 1000 } } as const;
+
+function describeFindings(report: ConformanceReport): string[] {
+  return report.findings.map((finding) => `${finding.rule}: ${finding.summary}\n${formatTranscript(finding.transcript)}`);
+}
+
+describe("against @smtpkit/server on loopback", () => {
+  let directory: string;
+  let server: ReturnType<typeof createServer>;
+  let port: number;
+  beforeAll(async () => {
+    directory = mkdtempSync(join(tmpdir(), "smtpkit-conformance-"));
+    server = createServer({ hostname: "mx.example.test", localDomains: ["example.test"], maildir: join(directory, "maildir") });
+    ({ port } = await server.listen({ host: "127.0.0.1", port: 0 }));
+  });
+  afterAll(async () => {
+    await server.close({ graceMs: 100 });
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  it("finds no deviation, dot-transparency included", async () => {
+    const report = await runConformance({ host: "127.0.0.1", port, seed: 20261129, numRuns: 60, readStored: maildirReader(join(directory, "maildir")), ...fast });
+    expect(describeFindings(report)).toEqual([]);
+    expect(report.rulesChecked).toContain("dot-transparency");
+    expect(report.server.greeting[0]).toMatch(/^220 mx\.example\.test/);
+    const compared = report.notes.find((note) => note.startsWith("dot-transparency:"));
+    expect(compared).toMatch(/^dot-transparency: [1-9]\d* stored message\(s\) compared, 0 not found/);
+  });
+
+  it("reports a dot-transparency breach when the stored body differs", async () => {
+    // A reader that returns the message with its first body dot doubled: what a server that forgot to unstuff would store.
+    const reader = maildirReader(join(directory, "maildir"));
+    const report = await runConformance({
+      host: "127.0.0.1",
+      port,
+      seed: 5,
+      numRuns: 60,
+      skip: ["smuggling", "pipelining", "starttls-injection"],
+      readStored: async (query) => {
+        const stored = await reader(query);
+        if (stored === undefined) return undefined;
+        return new TextEncoder().encode(new TextDecoder("latin1").decode(stored).replace(/\n\./, "\n.."));
+      },
+      ...fast,
+    });
+    const finding = report.findings.find((entry) => entry.rule === "dot-transparency");
+    expect(finding, describeFindings(report).join("\n")).toBeDefined();
+    expect(finding?.replay?.seed).toBe(5);
+  });
+});
+
+describe("against the in-memory ServerSession", () => {
+  it("finds no deviation", async () => {
+    const transport = serverSessionTransport({ config: { hostname: "mx.example.test", extensions: { pipelining: true, enhancedStatusCodes: true } } });
+    const report = await runConformance({ transport, seed: 11, numRuns: 80, ...fast, timeouts: { quiet: 20, reply: 50 } });
+    expect(describeFindings(report)).toEqual([]);
+    expect(report.runs).toBeGreaterThan(80);
+  });
+
+  it("sees a session whose policy refuses every recipient as conforming (policy is not a finding)", async () => {
+    const transport = serverSessionTransport({
+      config: { hostname: "mx.example.test" },
+      decide: (event) => (event.type === "recipient-requested" ? { type: "reject", situation: "MailboxUnavailable" } : { type: "accept" }),
+    });
+    const report = await runConformance({ transport, seed: 12, numRuns: 40, ...fast, timeouts: { quiet: 20, reply: 50 } });
+    expect(describeFindings(report)).toEqual([]);
+    expect(report.notes.some((note) => note.startsWith("smtp-smuggling: not checked"))).toBe(true);
+  });
+});
+
+describe("determinism", () => {
+  it("the same seed gives the same sessions and the same findings, byte for byte", async () => {
+    const server = await startToyServer({ fault: "rcpt-without-mail" });
+    try {
+      const run = () => runConformance({ host: "127.0.0.1", port: server.port, seed: 99, numRuns: 30, skip: ["smuggling"], ...fast });
+      const [first, second] = [await run(), await run()];
+      const clientSide = (report: ConformanceReport) => report.findings.map((finding) => [finding.rule, finding.transcript.filter((exchange) => exchange.direction === "client")]);
+      expect(first.findings.length).toBeGreaterThan(0);
+      expect(clientSide(second)).toEqual(clientSide(first));
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("a dry run lists the same plan for the same seed, and another for another seed, without connecting", async () => {
+    const plan = async (seed: number) => (await runConformance({ host: "127.0.0.1", port: 1, seed, numRuns: 5, dryRun: true })).plan;
+    expect(await plan(3)).toEqual(await plan(3));
+    expect(await plan(3)).not.toEqual(await plan(4));
+    expect((await plan(3))?.length).toBe(5 + 4);
+  });
+});
+
+describe("a finding is shrunk", () => {
+  it("RCPT before MAIL comes down to greeting, EHLO and the RCPT", async () => {
+    const server = await startToyServer({ fault: "rcpt-without-mail" });
+    try {
+      const report = await runConformance({ host: "127.0.0.1", port: server.port, seed: 1, numRuns: 50, skip: ["smuggling", "pipelining", "starttls-injection"], ...fast });
+      const finding = report.findings.find((entry) => entry.rule === "rcpt-before-mail");
+      const sent = finding?.transcript.filter((exchange) => exchange.direction === "client").map((exchange) => exchange.data);
+      expect(sent?.[0]).toMatch(/^EHLO /);
+      expect(sent?.at(-1)).toMatch(/^RCPT TO:<[a-z][a-z0-9+_-]*@example\.test>\r\n$/);
+      expect(sent?.length).toBe(2);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("options and failures", () => {
+  it.each([
+    [{ host: "127.0.0.1", port: 25, domain: "not a domain" }],
+    [{ host: "127.0.0.1", port: 25, numRuns: 0 }],
+    [{ host: "127.0.0.1", port: 25, ratePerSecond: -1 }],
+    [{ host: "127.0.0.1", port: 25, tls: "sometimes" }],
+    [{ host: "127.0.0.1", port: 70000 }],
+    [{ host: "127.0.0.1", port: 25, timeouts: { reply: 0 } }],
+    [{ host: "127.0.0.1", port: 25, sender: "a b@example.test" }],
+    [{ port: 25 }],
+  ])("refuses %j with invalid-argument", async (options) => {
+    await expect(runConformance(options as never)).rejects.toSatisfy((error) => ConformanceError.isInstance(error) && error.reason === "invalid-argument");
+  });
+
+  it("a refused connection is connection-failed", async () => {
+    const server = await startToyServer();
+    const port = server.port;
+    await server.close();
+    await expect(runConformance({ host: "127.0.0.1", port, ...fast })).rejects.toSatisfy((error) => ConformanceError.isInstance(error) && error.reason === "connection-failed");
+  });
+});
+
+describe("formatReport", () => {
+  let report: ConformanceReport;
+  beforeAll(async () => {
+    const server = await startToyServer({ fault: "noop-refused" });
+    try {
+      report = await runConformance({ host: "127.0.0.1", port: server.port, seed: 3, numRuns: 30, skip: ["smuggling", "pipelining"], ...fast });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("text names each finding's rule, RFC section and transcript", () => {
+    const text = formatReport(report, "text");
+    expect(text).toContain("noop-reply (RFC 5321 §4.1.1.9)");
+    expect(text).toMatch(/C: NOOP\\r\\n/);
+    expect(text).toMatch(/S: 502 5\.5\.2/);
+  });
+
+  it("JSON is the report itself", () => {
+    expect(JSON.parse(formatReport(report, "json"))).toEqual(JSON.parse(JSON.stringify(report)));
+  });
+
+  it("JUnit XML has one test case per rule checked and a failure per finding", () => {
+    const xml = formatReport(report, "junit");
+    expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>')).toBe(true);
+    expect(xml.match(/<testcase /g)?.length).toBe(report.rulesChecked.length);
+    expect(xml.match(/<failure /g)?.length).toBe(report.findings.length);
+    expect(xml).not.toMatch(/[\x00-\x08\x0b\x0c\x0e-\x1f]/);
+    expect(report.rulesChecked.every((name) => conformanceRules.some((rule) => rule.name === name))).toBe(true);
+  });
+});
