@@ -13,6 +13,8 @@
  * - Bytes: {@link chunkings}, {@link smugglingAttempt}, {@link startTlsInjection}, {@link smtpishBytes}.
  * - Laws: {@link assertRoundTrip}, {@link assertChunkSplitInvariance}, {@link assertTotal}.
  * - Session pair: {@link runSessionPair} joins a client and a server session in memory.
+ * - Client conformance: {@link runClientConformance} plays a misbehaving server per connection and
+ *   judges the client under test (its sockets are loaded lazily: importing this package loads no Node module).
  * - Conformance runner: {@link runConformance} property-tests a live SMTP server (or, through
  *   {@link serverSessionTransport}, an in-memory session) and {@link runDifferential} compares two; the
  *   socket transport is loaded lazily.
@@ -146,6 +148,44 @@ export {
   type TransferEncoding,
 } from "./arbitraries/mime.js";
 export { commandLine, type CommandLine } from "./arbitraries/command-line.js";
+export { CLIENT_CASE_IDS, CLIENT_CONFORMANCE_CASES, type ClientCase, type ClientCaseId } from "./client-conformance/cases.js";
+export {
+  judgeCase,
+  type CaseEvidence,
+  type CaseJudgement,
+  type ClientRunOutcome,
+  type ClientVerdict,
+  type ClientViolation,
+  type ConnectionEnd,
+} from "./client-conformance/judge.js";
+export {
+  ScriptedServer,
+  SCRIPTED_MAX_LINE,
+  type ReceivedCommand,
+  type ScriptedAction,
+  type ScriptedObservation,
+  type ScriptedServerOptions,
+  type TranscriptEntry,
+} from "./client-conformance/scripted-server.js";
+export {
+  formatClientConformanceReport,
+  type ClientCaseReport,
+  type ClientConformanceReport,
+  type ClientReportFormat,
+} from "./client-conformance/report.js";
+export {
+  runClientConformance,
+  CLIENT_CONFORMANCE_DEFAULT_CASE_TIMEOUT,
+  CLIENT_CONFORMANCE_DEFAULT_CLOSING_HOLD,
+  CLIENT_CONFORMANCE_DEFAULT_ENORMOUS_REPLY_BYTES,
+  CLIENT_CONFORMANCE_DEFAULT_HOST,
+  CLIENT_CONFORMANCE_DEFAULT_INJECTION_HOLD,
+  CLIENT_CONFORMANCE_DEFAULT_SILENT_TIMEOUT,
+  CLIENT_CONFORMANCE_DEFAULT_STREAM_GRACE,
+  type ClientConformanceOptions,
+  type ClientConformanceTarget,
+} from "./client-conformance/run-client-conformance.js";
+export { CLIENT_CONFORMANCE_CERTIFICATE, CLIENT_CONFORMANCE_PRIVATE_KEY } from "./client-conformance/test-certificate.js";
 export {
   runConformance,
   DEFAULT_CONFORMANCE_RUNS,
