@@ -133,3 +133,18 @@ describe("smtpkit serve: queue flags", () => {
     for (const flag of ["--submission", "--queue-dir <dir>", "--relay-host", "--mx-map", "--retry-delays", "--give-up-after", "--delay-warning-after"]) expect(help).toContain(flag);
   });
 });
+
+describe("one running queue per directory", () => {
+  it("serve --submission refuses a queue directory another live process holds (exit 1)", async () => {
+    const directory = await scratch();
+    const queue = await openQueue({ directory: path.join(directory, "queue"), hostname: "a.example.test" });
+    try {
+      await writeFile(path.join(directory, "users.txt"), "alice:{plain}secret\n");
+      const result = await smtpkit(["serve", "--port", "0", "--submission", "--users", "users.txt", "--allow-insecure-auth", "--queue-dir", "queue"], { cwd: directory });
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toContain("queue is in use by another running server");
+    } finally {
+      await queue.close();
+    }
+  });
+});
