@@ -31,8 +31,15 @@ export interface ConformanceTimeouts {
 /** {@link ConformanceTimeouts} with every value set. */
 export type ResolvedTimeouts = Required<ConformanceTimeouts>;
 
-/** The default timeouts. */
-export const DEFAULT_CONFORMANCE_TIMEOUTS: ResolvedTimeouts = Object.freeze({ connect: 10_000, reply: 10_000, quiet: 500, close: 3_000, tls: 10_000 });
+/**
+ * The default timeouts, in milliseconds.
+ *
+ * @example
+ * ```ts
+ * DEFAULT_CONFORMANCE_TIMEOUTS.quiet; // 500
+ * ```
+ */
+export const DEFAULT_CONFORMANCE_TIMEOUTS: Required<ConformanceTimeouts> = Object.freeze({ connect: 10_000, reply: 10_000, quiet: 500, close: 3_000, tls: 10_000 });
 
 /** What `readStored` is asked for: the message the runner just had accepted. */
 export interface StoredMessageQuery {
