@@ -111,6 +111,7 @@ describe("smtpkit serve: queue flags", () => {
     [["--mx-map", "example.org=127.0.0.1:2526"], /--mx-map needs --submission/],
     [["--relay-host", "smarthost.example"], /--relay-host needs --submission/],
     [["--submission"], /--submission needs --users/],
+    [["--submission", "--users", "users.txt", "--lmtp"], /--submission and --lmtp do not go together/],
     [["--mx-map", "example.org"], /expected domain=address:port/],
     [["--mx-map", "example.org=mx.example.org:25"], /maps to an IP address/],
     [["--mx-map", "a.example=127.0.0.1:1", "--mx-map", "b.example=127.0.0.1:2"], /two ports/],

@@ -162,7 +162,7 @@ async function serve(options: ServeOptions, context: CommandContext): Promise<vo
   if (options.implicitTls === true && options.tlsKey === undefined) throw new CliError("--implicit-tls needs --tls-key and --tls-cert", ExitCode.Usage);
   if (options.requireTls === true && options.tlsKey === undefined) throw new CliError("--require-tls needs --tls-key and --tls-cert", ExitCode.Usage);
   if (options.requireTls === true && options.implicitTls === true) throw new CliError("--require-tls is for STARTTLS; with --implicit-tls every connection is under TLS", ExitCode.Usage);
-  checkSubmissionFlags(options, options.users);
+  checkSubmissionFlags(options, options.users, options.lmtp === true);
   if (options.proxyProtocol === true && options.proxyTrust.length === 0) {
     throw new CliError("--proxy-protocol needs --proxy-trust with the proxies' addresses or networks (a header from anyone else would let them pose as any client)", ExitCode.Usage);
   }

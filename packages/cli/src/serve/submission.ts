@@ -238,10 +238,11 @@ export function addSubmissionOptions(command: Command): Command {
  *
  * @param flags - the flags
  * @param users - the `--users` file, if given
- * @throws {@link CliError} (usage) for queue flags without `--submission`, or `--submission` without `--users`
+ * @param lmtp - whether `--lmtp` was given
+ * @throws {@link CliError} (usage) for queue flags without `--submission`, or `--submission` without `--users` or with `--lmtp`
  * @internal
  */
-export function checkSubmissionFlags(flags: SubmissionFlags, users: string | undefined): void {
+export function checkSubmissionFlags(flags: SubmissionFlags, users: string | undefined, lmtp: boolean): void {
   const queueFlags = [
     flags.relayHost === undefined ? undefined : "--relay-host",
     flags.mxMap.length === 0 ? undefined : "--mx-map",
@@ -255,6 +256,8 @@ export function checkSubmissionFlags(flags: SubmissionFlags, users: string | und
   }
   // RFC 6409 §4.3 / RFC 4954 §6: a submission server serves authenticated users only.
   if (users === undefined) throw new CliError("--submission needs --users: only authenticated clients may relay", ExitCode.Usage);
+  // LMTP (RFC 2033) is for the last hop into mailboxes, never for submission.
+  if (lmtp) throw new CliError("--submission and --lmtp do not go together", ExitCode.Usage);
   if (flags.relayHost !== undefined && flags.mxMap.length > 0) throw new CliError("--relay-host and --mx-map do not go together", ExitCode.Usage);
 }
 
