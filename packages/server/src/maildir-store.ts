@@ -15,9 +15,17 @@
  * 2. `fsync` the file, close it;
  * 3. for further recipients, hard-link the same file into their `tmp/`
  *    (or copy and `fsync` it when they live on another file system);
- * 4. `link` each `tmp/<unique>` to `new/<unique>,S=<size>` and `fsync` the
+ * 4. `rename` each `tmp/<unique>` to `new/<unique>,S=<size>` and `fsync` the
  *    `new/` directory;
- * 5. only then report success, and remove the `tmp/` names.
+ * 5. only then report success.
+ *
+ * The spec's step 4 is `link` then `unlink`; a rename does the same in one
+ * system call, and since the unique name cannot collide, `link`'s refusal to
+ * overwrite protects nothing (Dovecot renames for the same reason). The
+ * mailboxes known to exist are remembered, so a delivery to one of them
+ * makes no `mkdir` at all; a mailbox removed behind the store's back is made
+ * again on the `ENOENT` that follows. A small message is written with one
+ * `write`. What stays: both `fsync`s, before any success is reported.
  *
  * A failure at any step removes what was written (the `new/` links too), so
  * that a message is in every recipient's `new/` or in none, and returns a
@@ -58,6 +66,16 @@ export const DEFAULT_STALE_TMP_AGE_MILLISECONDS = 36 * 60 * 60 * 1000;
 export const DEFAULT_CLEAN_DEPTH = 4;
 /** Writes are gathered into blocks of this size, so a byte-by-byte source does not make a system call per byte. */
 export const MAILDIR_WRITE_BLOCK_SIZE = 64 * 1024;
+/**
+ * How many mailbox directories the store remembers as existing (the default of
+ * {@link MaildirStoreOptions.knownMailboxes}): enough for a busy site's active
+ * mailboxes, about a megabyte of paths. Recipients are remote input (a
+ * catch-all domain accepts any local part), so the set is bounded: when full
+ * it is forgotten and refilled, costing one `mkdir` per mailbox again.
+ */
+const DEFAULT_KNOWN_MAILBOXES = 10_000;
+/** The largest {@link MaildirStoreOptions.knownMailboxes}. */
+const MAX_KNOWN_MAILBOXES = 10_000_000;
 
 /** Options of {@link openMaildirStore}. */
 export interface MaildirStoreOptions {
@@ -85,6 +103,12 @@ export interface MaildirStoreOptions {
   readonly cleanAtOpen?: boolean;
   /** Directory depth searched for `tmp/` when cleaning; default {@link DEFAULT_CLEAN_DEPTH}. */
   readonly cleanDepth?: number;
+  /**
+   * How many mailbox directories to remember as existing, so that delivering
+   * to them needs no `mkdir`; default 10 000, at most 10 000 000; `0` checks
+   * (and creates) the directories on every delivery.
+   */
+  readonly knownMailboxes?: number;
   /** The file-system layer; default {@link nodeMaildirFileSystem}. */
   readonly fileSystem?: MaildirFileSystem;
   /** The clock, in milliseconds since the epoch; default `Date.now` (with microseconds from `performance`). */
@@ -181,6 +205,7 @@ export interface MaildirStore {
 }
 
 let deliveryCounter = 0;
+const headEncoder = new TextEncoder();
 
 function errorCode(error: unknown): string | undefined {
   return typeof error === "object" && error !== null && typeof (error as { code?: unknown }).code === "string"
@@ -251,6 +276,7 @@ export async function openMaildirStore(options: MaildirStoreOptions): Promise<Ma
   const directoryMode = checkLimit("directoryMode", options.directoryMode ?? 0o700, 0, 0o777);
   const staleAge = checkLimit("staleTmpAgeMilliseconds", options.staleTmpAgeMilliseconds ?? DEFAULT_STALE_TMP_AGE_MILLISECONDS);
   const cleanDepth = checkLimit("cleanDepth", options.cleanDepth ?? DEFAULT_CLEAN_DEPTH, 1, 16);
+  const knownMailboxLimit = checkLimit("knownMailboxes", options.knownMailboxes ?? DEFAULT_KNOWN_MAILBOXES, 0, MAX_KNOWN_MAILBOXES);
   const host = options.hostname ?? systemHostname();
   if (host.length === 0 || host.includes("\u0000") || host.includes("\n")) {
     throw new ServerUsageError("invalid-option", "hostname", host, "hostname must be a non-empty name");
@@ -280,10 +306,33 @@ export async function openMaildirStore(options: MaildirStoreOptions): Promise<Ma
     return { ok: true, path };
   }
 
+  // Mailboxes whose tmp/, new/ and cur/ were seen to exist (bounded, see DEFAULT_KNOWN_MAILBOXES).
+  const knownMailboxes = new Set<string>();
+
   // Creates <mailbox>/{tmp,new,cur}. When anything was created, the new
   // directory entries are synced up to the root, so that a mailbox made for
   // this message survives a crash together with it.
   async function ensureMailbox(mailbox: string): Promise<void> {
+    if (knownMailboxes.has(mailbox)) return;
+    await makeMailbox(mailbox);
+    if (knownMailboxLimit === 0) return;
+    if (knownMailboxes.size >= knownMailboxLimit) knownMailboxes.clear();
+    knownMailboxes.add(mailbox);
+  }
+
+  // Runs a step inside a mailbox; if the mailbox was only remembered and has
+  // gone (ENOENT: removed by an administrator), makes it again and retries once.
+  async function inMailbox<T>(mailbox: string, step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (error) {
+      if (errorCode(error) !== "ENOENT" || !knownMailboxes.delete(mailbox)) throw error;
+      await ensureMailbox(mailbox);
+      return step();
+    }
+  }
+
+  async function makeMailbox(mailbox: string): Promise<void> {
     let created = false;
     for (const child of ["tmp", "new", "cur"]) {
       if ((await fileSystem.makeDirectory(join(mailbox, child), directoryMode)) !== undefined) created = true;
@@ -309,7 +358,13 @@ export async function openMaildirStore(options: MaildirStoreOptions): Promise<Ma
       if (filled > 0) await file.write(block.slice(0, filled));
       filled = 0;
     };
-    await file.write(head);
+    // The head goes into the block, so a small message is one write(2) in all.
+    if (head.length <= block.length / 4) {
+      block.set(head, 0);
+      filled = head.length;
+    } else {
+      await file.write(head);
+    }
     const iterator = content[Symbol.asyncIterator]();
     try {
       for (;;) {
@@ -377,7 +432,7 @@ export async function openMaildirStore(options: MaildirStoreOptions): Promise<Ma
     if (!returnPath.ok) {
       return { ok: false, reason: "invalid-reverse-path", situation: Situations.TransactionFailed, cause: returnPath.error };
     }
-    const head = new TextEncoder().encode(returnPath.header + traceHeaders);
+    const head = headEncoder.encode(returnPath.header + traceHeaders);
 
     deliveryCounter += 1;
     const name = uniqueMaildirName({
@@ -389,22 +444,25 @@ export async function openMaildirStore(options: MaildirStoreOptions): Promise<Ma
     });
     const temporaryFiles: string[] = [];
     const visibleFiles: string[] = [];
+    let closing: Promise<void> | undefined;
     try {
       for (const mailbox of mailboxes) await ensureMailbox(mailbox);
 
       // 2. Write and sync the message once, in the first mailbox's tmp/.
       const [first = "", ...others] = mailboxes;
       const firstTemporary = join(first, "tmp", name);
-      const file = await fileSystem.createExclusive(firstTemporary, fileMode);
+      const file = await inMailbox(first, () => fileSystem.createExclusive(firstTemporary, fileMode));
       temporaryFiles.push(firstTemporary);
       let written: { size: number } | { contentError: unknown };
       try {
         written = await writeMessage(file, head, delivery.content);
         if ("size" in written) await file.sync();
       } finally {
-        await file.close().catch(() => undefined);
+        // The data is synced (or abandoned); closing runs alongside the moves below.
+        closing = file.close().catch(() => undefined);
       }
       if ("contentError" in written) {
+        await closing;
         await removeQuietly(temporaryFiles);
         return { ok: false, reason: "content-failed", situation: Situations.LocalError, cause: written.contentError };
       }
@@ -415,7 +473,7 @@ export async function openMaildirStore(options: MaildirStoreOptions): Promise<Ma
       for (const mailbox of others) {
         const temporary = join(mailbox, "tmp", name);
         try {
-          await fileSystem.link(firstTemporary, temporary);
+          await inMailbox(mailbox, () => fileSystem.link(firstTemporary, temporary));
         } catch (error) {
           const code = errorCode(error);
           if (code !== "EXDEV" && code !== "EPERM" && code !== "ENOTSUP" && code !== "EMLINK") throw error;
@@ -424,29 +482,24 @@ export async function openMaildirStore(options: MaildirStoreOptions): Promise<Ma
         temporaryFiles.push(temporary);
       }
 
-      // 4. Make it visible in each new/, and sync each new/ directory.
+      // 4. Move it into each new/ (the tmp/ name goes with the rename), and
+      // sync each new/ directory.
       const finalName = `${name},S=${size}`;
       for (const mailbox of mailboxes) {
         const temporary = join(mailbox, "tmp", name);
         const visible = join(mailbox, "new", finalName);
-        try {
-          await fileSystem.link(temporary, visible);
-        } catch (error) {
-          const code = errorCode(error);
-          // File systems without hard links: rename, which cannot collide
-          // since the unique name is new.
-          if (code !== "EPERM" && code !== "ENOTSUP") throw error;
-          await fileSystem.rename(temporary, visible);
-        }
+        await fileSystem.rename(temporary, visible);
+        temporaryFiles.splice(temporaryFiles.indexOf(temporary), 1);
         visibleFiles.push(visible);
-        await fileSystem.syncDirectory(join(mailbox, "new"));
       }
+      await Promise.all(mailboxes.map((mailbox) => fileSystem.syncDirectory(join(mailbox, "new"))));
 
-      // 5. Durable everywhere: the tmp/ names can go.
-      await removeQuietly(temporaryFiles);
+      // 5. Durable everywhere.
+      await closing;
       return { ok: true, id: name, size, files: visibleFiles };
     } catch (error) {
       // All or nothing: take the message back out of every new/ it reached.
+      await closing;
       await removeQuietly(visibleFiles);
       await removeQuietly(temporaryFiles);
       for (const mailbox of mailboxes) {

@@ -173,13 +173,111 @@ describe("delivery", () => {
   it("validates its options", async () => {
     await expect(open({ staleTmpAgeMilliseconds: 0 })).rejects.toThrow(ServerUsageError);
     await expect(open({ fileMode: 0o1777 })).rejects.toThrow(ServerUsageError);
+    for (const knownMailboxes of [-1, 1.5, Number.NaN, 10_000_001]) {
+      await expect(open({ knownMailboxes })).rejects.toThrow(ServerUsageError);
+    }
     await expect(openMaildirStore({ root: "" })).rejects.toThrow(ServerUsageError);
+  });
+});
+
+// --- File-system calls per delivery --------------------------------------------
+
+/** The node:fs layer, counting each call by name (directory syncs by the directory's last segment). */
+function counting(): { fileSystem: MaildirFileSystem; calls: Map<string, number>; reset(): void } {
+  const real = nodeMaildirFileSystem();
+  const calls = new Map<string, number>();
+  const count = (name: string): void => {
+    calls.set(name, (calls.get(name) ?? 0) + 1);
+  };
+  const fileSystem: MaildirFileSystem = {
+    async createExclusive(path, mode) {
+      count("createExclusive");
+      const file = await real.createExclusive(path, mode);
+      return {
+        write: (bytes) => (count("write"), file.write(bytes)),
+        sync: () => (count("sync"), file.sync()),
+        close: () => (count("close"), file.close()),
+      };
+    },
+    makeDirectory: (path, mode) => (count("makeDirectory"), real.makeDirectory(path, mode)),
+    syncDirectory: (path) => (count(`syncDirectory ${path.split(sep).at(-1) ?? ""}`), real.syncDirectory(path)),
+    link: (from, to) => (count("link"), real.link(from, to)),
+    rename: (from, to) => (count("rename"), real.rename(from, to)),
+    copyExclusive: (from, to, mode) => (count("copyExclusive"), real.copyExclusive(from, to, mode)),
+    remove: (path) => (count("remove"), real.remove(path)),
+    list: (path) => (count("list"), real.list(path)),
+    modifiedAt: (path) => (count("modifiedAt"), real.modifiedAt(path)),
+  };
+  return { fileSystem, calls, reset: () => calls.clear() };
+}
+
+describe("file-system calls per delivery", () => {
+  it("a small message to a known mailbox: one create, one write, two syncs, one close, one rename, nothing else", async () => {
+    const layer = counting();
+    const store = await open({ fileSystem: layer.fileSystem, cleanAtOpen: false });
+    expect((await store.deliver({ recipients: [bob], reversePath: "a@b.example", traceHeaders: "Received: from x by y; Sun, 29 Nov 2026 12:00:00 +0000\r\n", content: chunks(message) })).ok).toBe(true);
+    layer.reset();
+    const result = await store.deliver({ recipients: [bob], reversePath: "a@b.example", content: chunks("Subject: two\r\n\r\n", "body\r\n") });
+    expect(result.ok).toBe(true);
+    expect(Object.fromEntries(layer.calls)).toEqual({ createExclusive: 1, write: 1, sync: 1, close: 1, rename: 1, "syncDirectory new": 1 });
+    // The one file in new/ holds everything, and tmp/ is empty.
+    if (!result.ok) return;
+    expect(await readFile(result.files[0] ?? "", "utf8")).toBe("Return-Path: <a@b.example>\r\nSubject: two\r\n\r\nbody\r\n");
+    expect(await listing(join(root, "example.org", "bob", "tmp"))).toEqual([]);
+  });
+
+  it("a new mailbox is made (and its entries synced up to the root) once, then remembered", async () => {
+    const layer = counting();
+    const store = await open({ fileSystem: layer.fileSystem, cleanAtOpen: false });
+    layer.reset();
+    await store.deliver({ recipients: [bob], reversePath: "", content: chunks(message) });
+    expect(layer.calls.get("makeDirectory")).toBe(3);
+    expect(layer.calls.get("syncDirectory bob")).toBe(1);
+    layer.reset();
+    await store.deliver({ recipients: [bob, carol], reversePath: "", content: chunks(message) });
+    // Only carol's mailbox is new; bob's is remembered.
+    expect(layer.calls.get("makeDirectory")).toBe(3);
+    expect(layer.calls.get("syncDirectory carol")).toBe(1);
+    expect(layer.calls.get("syncDirectory bob")).toBeUndefined();
+    expect(layer.calls.get("link")).toBe(1);
+    expect(layer.calls.get("rename")).toBe(2);
+  });
+
+  it("knownMailboxes: 0 checks the directories on every delivery", async () => {
+    const layer = counting();
+    const store = await open({ fileSystem: layer.fileSystem, cleanAtOpen: false, knownMailboxes: 0 });
+    await store.deliver({ recipients: [bob], reversePath: "", content: chunks(message) });
+    layer.reset();
+    await store.deliver({ recipients: [bob], reversePath: "", content: chunks(message) });
+    expect(layer.calls.get("makeDirectory")).toBe(3);
+  });
+
+  it("a remembered mailbox removed behind the store's back is made again, and the delivery succeeds", async () => {
+    const store = await open();
+    expect((await store.deliver({ recipients: [bob], reversePath: "", content: chunks(message) })).ok).toBe(true);
+    await rm(join(root, "example.org", "bob"), { recursive: true, force: true });
+    const result = await store.deliver({ recipients: [carol, bob], reversePath: "", content: chunks(message) });
+    expect(result.ok).toBe(true);
+    expect(await listing(join(root, "example.org", "bob", "new"))).toHaveLength(1);
+    await rm(join(root, "example.org", "bob"), { recursive: true, force: true });
+    expect((await store.deliver({ recipients: [bob], reversePath: "", content: chunks(message) })).ok).toBe(true);
+    expect(await listing(join(root, "example.org", "bob", "cur"))).toEqual([]);
+  });
+
+  it("a bounded memory of mailboxes: past the limit it starts over, and every delivery still lands", async () => {
+    const layer = counting();
+    const store = await open({ fileSystem: layer.fileSystem, cleanAtOpen: false, knownMailboxes: 2 });
+    layer.reset();
+    const users = ["u1", "u2", "u3", "u1"].map((localPart) => ({ localPart, domain: "example.org" }));
+    for (const user of users) expect((await store.deliver({ recipients: [user], reversePath: "", content: chunks(message) })).ok).toBe(true);
+    // u1, u2 remembered; u3 clears the memory; u1 is checked again.
+    expect(layer.calls.get("makeDirectory")).toBe(12);
   });
 });
 
 // --- Failures through a fake file-system layer --------------------------------
 
-type Fault = { readonly at: "write" | "sync" | "link-new" | "link-tmp" | "sync-directory"; readonly code: string; readonly afterBytes?: number };
+type Fault = { readonly at: "write" | "sync" | "move-new" | "link-tmp" | "sync-directory"; readonly code: string; readonly afterBytes?: number };
 
 function faulty(fault: Fault): MaildirFileSystem {
   const real = nodeMaildirFileSystem();
@@ -212,9 +310,12 @@ function faulty(fault: Fault): MaildirFileSystem {
       return wrapped;
     },
     async link(from, to) {
-      if (fault.at === "link-new" && to.includes(`${sep}new${sep}`) && to.includes(`${sep}carol${sep}`)) fail();
       if (fault.at === "link-tmp" && relative(root, to).includes(`${sep}tmp${sep}`)) fail();
       await real.link(from, to);
+    },
+    async rename(from, to) {
+      if (fault.at === "move-new" && to.includes(`${sep}new${sep}`) && to.includes(`${sep}carol${sep}`)) fail();
+      await real.rename(from, to);
     },
     async syncDirectory(path) {
       if (fault.at === "sync-directory" && path.endsWith(`${sep}new`)) fail();
@@ -230,7 +331,7 @@ describe("durability: a failed store is never a success and leaves nothing in ne
     [{ at: "write", code: "EFBIG", afterBytes: 70_000 }, "insufficient-storage", Situations.InsufficientStorage],
     [{ at: "write", code: "EIO", afterBytes: 10 }, "storage-failed", Situations.StorageFailed],
     [{ at: "sync", code: "EIO" }, "storage-failed", Situations.StorageFailed],
-    [{ at: "link-new", code: "EIO" }, "storage-failed", Situations.StorageFailed],
+    [{ at: "move-new", code: "EIO" }, "storage-failed", Situations.StorageFailed],
     [{ at: "sync-directory", code: "ENOSPC" }, "insufficient-storage", Situations.InsufficientStorage],
   ] as const)("%o → %s", async (fault, reason, situation) => {
     const store = await open({ fileSystem: faulty(fault) });
