@@ -304,6 +304,8 @@ export interface RelayQueue {
 
 interface LiveEntry {
   readonly metadata: EntryMetadata;
+  /** The routing domain of each recipient. */
+  readonly domains: readonly string[];
   readonly metadataLength: number;
   readonly path: string;
   progress: RecipientProgress[];
@@ -311,6 +313,8 @@ interface LiveEntry {
   /** Serializes state writes of this entry. */
   writing: Promise<void>;
   noticeRunning: boolean;
+  /** After a delay notice failed: not before this time again. */
+  delayNoticeNotBefore: number;
   done: boolean;
 }
 
@@ -357,6 +361,10 @@ async function takeLock(paths: SpoolPaths, fileMode: number): Promise<void> {
   // A stale lock (its process is gone, as after SIGKILL) is simply replaced.
   await writeFile(paths.lock, `${process.pid}\n`, { mode: fileMode });
   openDirectories.add(paths.root);
+}
+
+function domainsOf(metadata: EntryMetadata): string[] {
+  return metadata.envelope.recipients.map((recipient) => routingDomain(recipient.to));
 }
 
 function newId(now: number): string {
@@ -500,7 +508,7 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
       let progress = initialProgress(metadata);
       const state = await readState(paths, id);
       if (state.ok && state.state !== undefined && state.state.recipients.length === progress.length) progress = [...state.state.recipients];
-      const entry: LiveEntry = { metadata, metadataLength, path, progress, inFlight: new Set(), writing: Promise.resolve(), noticeRunning: false, done: false };
+      const entry: LiveEntry = { metadata, domains: domainsOf(metadata), metadataLength, path, progress, inFlight: new Set(), writing: Promise.resolve(), noticeRunning: false, delayNoticeNotBefore: 0, done: false };
       if (progress.every((item) => item.state !== "pending")) {
         // Finished before the crash, not yet removed.
         await removeEntry(paths, id);
@@ -533,6 +541,12 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
   const running = new Set<Promise<void>>();
   let timer: unknown;
   let timerAt = Number.POSITIVE_INFINITY;
+  // The earliest time something may need doing: lowered whenever a time is set, recomputed in full only
+  // when the timer fires, so that a pass of the scheduler after each attempt does not scan every entry twice.
+  let wakeHint = Number.POSITIVE_INFINITY;
+  const noteWake = (at: number): void => {
+    if (at < wakeHint) wakeHint = at;
+  };
   let idleWaiters: (() => void)[] = [];
   let stateCounter = 0;
 
@@ -561,39 +575,59 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
     }
   };
 
-  const dueJobs = (now: number): Job[] => {
-    const jobs: { job: Job; at: number }[] = [];
-    for (const entry of entries.values()) {
-      if (entry.done) continue;
-      const byDomain = new Map<string, { indexes: number[]; at: number }>();
-      entry.progress.forEach((item, index) => {
-        if (item.state !== "pending" || entry.inFlight.has(index) || item.nextAttemptAt > now) return;
-        const domain = routingDomain((entry.metadata.envelope.recipients[index] as QueueRecipient).to);
-        const group = byDomain.get(domain) ?? { indexes: [], at: item.nextAttemptAt };
-        group.indexes.push(index);
-        group.at = Math.min(group.at, item.nextAttemptAt);
-        byDomain.set(domain, group);
-      });
-      for (const [domain, group] of byDomain) {
-        for (let start = 0; start < group.indexes.length; start += maxRecipientsPerTransaction) {
-          jobs.push({ job: { entry, domain, indexes: group.indexes.slice(start, start + maxRecipientsPerTransaction) }, at: group.at });
-        }
+  // The due recipients of one entry, grouped by domain into transactions.
+  const dueJobsOf = (entry: LiveEntry, now: number): Job[] => {
+    if (entry.done) return [];
+    let byDomain: Map<string, number[]> | undefined;
+    for (let index = 0; index < entry.progress.length; index += 1) {
+      const item = entry.progress[index] as RecipientProgress;
+      if (item.state !== "pending" || item.nextAttemptAt > now || entry.inFlight.has(index)) continue;
+      const domain = entry.domains[index] as string;
+      byDomain ??= new Map();
+      const group = byDomain.get(domain);
+      if (group === undefined) byDomain.set(domain, [index]);
+      else group.push(index);
+    }
+    if (byDomain === undefined) return [];
+    const jobs: Job[] = [];
+    for (const [domain, indexes] of byDomain) {
+      for (let start = 0; start < indexes.length; start += maxRecipientsPerTransaction) {
+        jobs.push({ entry, domain, indexes: indexes.slice(start, start + maxRecipientsPerTransaction) });
       }
     }
-    return jobs.sort((left, right) => left.at - right.at).map((item) => item.job);
+    return jobs;
+  };
+
+  // Whether an entry has a due recipient whose domain is not in `blocked`. Plain loops: this runs for every
+  // entry after every attempt, so it allocates nothing.
+  const hasDue = (entry: LiveEntry, now: number, blocked?: ReadonlySet<string>): boolean => {
+    if (entry.done) return false;
+    for (let index = 0; index < entry.progress.length; index += 1) {
+      const item = entry.progress[index] as RecipientProgress;
+      if (item.state !== "pending" || item.nextAttemptAt > now || entry.inFlight.has(index)) continue;
+      if (blocked === undefined || !blocked.has(entry.domains[index] as string)) return true;
+    }
+    return false;
+  };
+
+  const anyDue = (now: number): boolean => {
+    for (const entry of entries.values()) if (hasDue(entry, now)) return true;
+    return false;
   };
 
   const nextWake = (now: number): number => {
     let next = Number.POSITIVE_INFINITY;
+    const warns = schedule.delayWarningAfter !== null && notifier !== undefined;
     for (const entry of entries.values()) {
       if (entry.done) continue;
-      entry.progress.forEach((item, index) => {
-        if (item.state !== "pending" || entry.inFlight.has(index)) return;
-        next = Math.min(next, item.nextAttemptAt);
-        if (schedule.delayWarningAfter !== null && !item.delayNotified && item.attempts > 0 && notifier !== undefined && entry.metadata.envelope.from !== null) {
-          next = Math.min(next, entry.metadata.receivedAt + schedule.delayWarningAfter);
-        }
-      });
+      const warnAt = warns && entry.metadata.envelope.from !== null ? entry.metadata.receivedAt + (schedule.delayWarningAfter as number) : Number.POSITIVE_INFINITY;
+      for (let index = 0; index < entry.progress.length; index += 1) {
+        const item = entry.progress[index] as RecipientProgress;
+        if (item.state !== "pending" || entry.inFlight.has(index)) continue;
+        if (item.nextAttemptAt < next) next = item.nextAttemptAt;
+        // A warning time already past is being handled by sendDelayNotices; only a future one needs a wake-up.
+        if (!item.delayNotified && item.attempts > 0 && warnAt > now && warnAt < next) next = warnAt;
+      }
     }
     return Math.max(next, now);
   };
@@ -601,7 +635,7 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
   const arm = (): void => {
     if (!started || closing) return;
     const now = clock.now();
-    const wake = Math.min(nextWake(now), now + pollInterval);
+    const wake = Math.min(Math.max(wakeHint, now), now + pollInterval);
     if (timer !== undefined && timerAt <= wake) return;
     if (timer !== undefined) clock.clearTimeout(timer);
     timerAt = wake;
@@ -611,7 +645,7 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
   const checkIdle = (): void => {
     if (active > 0) return;
     const now = clock.now();
-    if (started && !closing && dueJobs(now).length > 0) return;
+    if (started && !closing && anyDue(now)) return;
     const waiters = idleWaiters;
     idleWaiters = [];
     for (const waiter of waiters) waiter();
@@ -655,7 +689,7 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
     if (schedule.delayWarningAfter === null || notifier === undefined) return;
     const warning = schedule.delayWarningAfter;
     for (const entry of entries.values()) {
-      if (entry.done || entry.noticeRunning || now < entry.metadata.receivedAt + warning || entry.metadata.envelope.from === null) continue;
+      if (entry.done || entry.noticeRunning || now < entry.metadata.receivedAt + warning || now < entry.delayNoticeNotBefore || entry.metadata.envelope.from === null) continue;
       const indexes: number[] = [];
       entry.progress.forEach((item, index) => {
         if (item.state === "pending" && !item.delayNotified && item.attempts > 0 && !entry.inFlight.has(index)) indexes.push(index);
@@ -670,6 +704,10 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
             if (item.state === "pending") entry.progress[index] = { ...item, delayNotified: true };
           }
           await persist(entry);
+        } else {
+          // Try again after the first retry interval, not at every tick.
+          entry.delayNoticeNotBefore = clock.now() + retryDelay(schedule, 1);
+          noteWake(entry.delayNoticeNotBefore);
         }
       }).finally(() => {
         entry.noticeRunning = false;
@@ -716,6 +754,8 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
         } else {
           const next = Math.min(now + retryDelay(schedule, attempts), entry.metadata.receivedAt + schedule.giveUpAfter);
           entry.progress[index] = { ...base, state: "pending", nextAttemptAt: Math.max(0, Math.floor(next)) };
+          noteWake(next);
+          if (schedule.delayWarningAfter !== null && !item.delayNotified) noteWake(entry.metadata.receivedAt + schedule.delayWarningAfter);
           result = "deferred";
         }
         const recipient = entry.metadata.envelope.recipients[index] as QueueRecipient;
@@ -731,6 +771,7 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
           const before = previous.get(index) as RecipientProgress;
           const item = entry.progress[index] as RecipientProgress;
           entry.progress[index] = { ...item, state: "pending", nextAttemptAt: Math.floor(now + retryDelay(schedule, before.attempts + 1)) };
+          noteWake(now + retryDelay(schedule, before.attempts + 1));
         }
       }
       await notify(entry, "delivered", delivered, relayed);
@@ -773,27 +814,37 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
     }
   };
 
+  // Starts due transactions, oldest entries first (entries are kept in arrival order), within the limits.
   const pump = (): void => {
     if (!started || closing) return;
     const now = clock.now();
-    for (const job of dueJobs(now)) {
+    // Domains at their limit in this pass: entries waiting only for them are passed over without work.
+    const blocked = new Set<string>();
+    for (const entry of entries.values()) {
       if (active >= maxConcurrent) break;
-      const domainActive = activePerDomain.get(job.domain) ?? 0;
-      if (domainActive >= maxPerDomain) continue;
-      active += 1;
-      activePerDomain.set(job.domain, domainActive + 1);
-      for (const index of job.indexes) job.entry.inFlight.add(index);
-      const task = runJob(job).finally(() => {
-        for (const index of job.indexes) job.entry.inFlight.delete(index);
-        active -= 1;
-        const left = (activePerDomain.get(job.domain) ?? 1) - 1;
-        if (left === 0) activePerDomain.delete(job.domain);
-        else activePerDomain.set(job.domain, left);
-        running.delete(task);
-        pump();
-        checkIdle();
-      });
-      running.add(task);
+      if (!hasDue(entry, now, blocked)) continue;
+      for (const job of dueJobsOf(entry, now)) {
+        if (active >= maxConcurrent) break;
+        const domainActive = activePerDomain.get(job.domain) ?? 0;
+        if (domainActive >= maxPerDomain) {
+          blocked.add(job.domain);
+          continue;
+        }
+        active += 1;
+        activePerDomain.set(job.domain, domainActive + 1);
+        for (const index of job.indexes) job.entry.inFlight.add(index);
+        const task = runJob(job).finally(() => {
+          for (const index of job.indexes) job.entry.inFlight.delete(index);
+          active -= 1;
+          const left = (activePerDomain.get(job.domain) ?? 1) - 1;
+          if (left === 0) activePerDomain.delete(job.domain);
+          else activePerDomain.set(job.domain, left);
+          running.delete(task);
+          pump();
+          checkIdle();
+        });
+        running.add(task);
+      }
     }
     sendDelayNotices(now);
     arm();
@@ -801,6 +852,7 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
 
   const flushAll = (): void => {
     const now = Math.max(0, Math.floor(clock.now()));
+    noteWake(now);
     for (const entry of entries.values()) {
       entry.progress = entry.progress.map((item, index) => (item.state === "pending" && !entry.inFlight.has(index) && item.nextAttemptAt > now ? { ...item, nextAttemptAt: now } : item));
     }
@@ -811,6 +863,7 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
     timer = undefined;
     timerAt = Number.POSITIVE_INFINITY;
     if (closing) return;
+    wakeHint = nextWake(clock.now());
     if (checkingFlushFile) {
       pump();
       return;
@@ -854,12 +907,14 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
       const { metadata, metadataLength } = written;
       entries.set(id, {
         metadata,
+        domains: domainsOf(metadata),
         metadataLength,
         path: join(paths.entries, id),
         progress: initialProgress(metadata),
         inFlight: new Set(),
         writing: Promise.resolve(),
         noticeRunning: false,
+        delayNoticeNotBefore: 0,
         done: false,
       });
       log({ type: "entry-queued", id, size: metadata.size, from: mailboxText(normalized.from), recipients: normalized.recipients.length });
@@ -870,6 +925,7 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
     start() {
       if (started || closing) return;
       started = true;
+      wakeHint = nextWake(clock.now());
       pump();
     },
 
