@@ -215,12 +215,14 @@ export async function writeEntry(paths: SpoolPaths, header: EntryHeader, content
     head = encodeEntryHead(header);
     digest.update(head);
     let position = await writeAll(handle, head, 0);
-    const block = new Uint8Array(SPOOL_BLOCK_SIZE);
+    // Small chunks are gathered into one block (allocated on first need, so that a message given whole
+    // costs no copy) and written together; big chunks go straight to the file.
+    let block: Uint8Array | undefined;
     let filled = 0;
     let size = 0;
     const file = handle;
     const flush = async (): Promise<void> => {
-      if (filled === 0) return;
+      if (filled === 0 || block === undefined) return;
       const bytes = block.subarray(0, filled);
       digest.update(bytes);
       position = await writeAll(file, bytes, position);
@@ -246,11 +248,12 @@ export async function writeEntry(paths: SpoolPaths, header: EntryHeader, content
         size += chunk.length;
         if (size > maxMessageBytes) throw new ContentTooBig();
         counter.push(chunk);
-        if (chunk.length >= SPOOL_BLOCK_SIZE / 4) {
+        if (chunk.length >= SPOOL_BLOCK_SIZE / 4 || (content instanceof Uint8Array && filled === 0)) {
           await flush();
           digest.update(chunk);
           position = await writeAll(file, chunk, position);
         } else {
+          block ??= new Uint8Array(SPOOL_BLOCK_SIZE);
           if (filled + chunk.length > block.length) await flush();
           block.set(chunk, filled);
           filled += chunk.length;
