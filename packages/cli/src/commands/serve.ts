@@ -147,6 +147,11 @@ async function startSubmission(
       relayHost: options.relayHost,
       retry: retryFromFlags(options),
       logger,
+      // Errors are written whatever --log-format says: a lost notice must not go unseen.
+      onError: (what, detail) => {
+        const time = new Date().toISOString();
+        io.stderr.write(format === "json" ? `${JSON.stringify({ time, type: `${what}-error`, error: detail })}\n` : `${time} ${what}-error ${detail}\n`);
+      },
     });
   } catch (error) {
     if (QueueUsageError.isInstance(error)) {

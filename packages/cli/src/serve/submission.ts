@@ -138,6 +138,8 @@ export interface SubmissionOptions {
   readonly retry: Partial<RetrySchedule>;
   /** Receives the queue's log events. */
   readonly logger: ((event: QueueLogEvent) => void) | undefined;
+  /** Reports what the queue's events do not cover (a store failure, a notice that cannot be delivered). */
+  readonly onError?: (what: string, detail: string) => void;
 }
 
 /** A running submission role. */
@@ -175,8 +177,15 @@ export async function openSubmission(options: SubmissionOptions): Promise<Submis
     const sender = prepared.envelope.recipients[0]!.to;
     if (isLocal(sender.domain, localDomains)) {
       const result = await store.deliver({ recipients: [mailboxAddress(sender)], reversePath: "", content: once(prepared.notification.content) });
-      if (!result.ok) throw new Error(`the delivery status notification could not be stored: ${result.reason}`);
-      return;
+      if (result.ok) return;
+      // A sender whose mailbox name the store refuses will never get it: the notice is dropped (and said so),
+      // as an MTA drops a bounce it cannot deliver, rather than failing the original again and again.
+      if (result.reason === "mailbox-name-not-allowed") {
+        options.onError?.("notice", `the delivery status notification for ${sender.localPart}@${sender.domain} was dropped: no mailbox can hold it`);
+        return;
+      }
+      // Full disk, I/O error: the queue keeps the recipients and notifies again later.
+      throw new Error(`the delivery status notification could not be stored: ${result.reason}`);
     }
     if (queue === undefined) throw new Error("the queue is not open yet");
     const result = await queue.enqueue(prepared.envelope, prepared.notification.content);
@@ -194,7 +203,7 @@ export async function openSubmission(options: SubmissionOptions): Promise<Submis
   const opened = queue;
   opened.start();
   return {
-    hooks: submissionHooks({ queue: opened, store, localDomains: options.localDomains }),
+    hooks: submissionHooks({ queue: opened, store, localDomains: options.localDomains, ...(options.onError === undefined ? {} : { onError: options.onError }) }),
     queue: opened,
     close: () => opened.close(),
   };
