@@ -775,6 +775,22 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
         }
       }
       await notify(entry, "delivered", delivered, relayed);
+      // RFC 3461 DELAY: a recipient deferred again past the warning time gets its one delay notice now.
+      const warning = schedule.delayWarningAfter;
+      if (warning !== null && age >= warning && now >= entry.delayNoticeNotBefore) {
+        const delayed = job.indexes.filter((index) => {
+          const item = entry.progress[index] as RecipientProgress;
+          return item.state === "pending" && !item.delayNotified;
+        });
+        if (delayed.length > 0) {
+          if (await notify(entry, "delayed", delayed, relayed)) {
+            for (const index of delayed) entry.progress[index] = { ...(entry.progress[index] as RecipientProgress), delayNotified: true };
+          } else {
+            entry.delayNoticeNotBefore = now + retryDelay(schedule, 1);
+            noteWake(entry.delayNoticeNotBefore);
+          }
+        }
+      }
       if (entry.progress.every((item) => item.state !== "pending")) entry.done = true;
       await persist(entry);
       if (entry.done && entries.get(entry.metadata.id) === entry) {

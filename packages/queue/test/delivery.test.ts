@@ -353,6 +353,32 @@ describe("retry schedule, give-up and notices", () => {
     expect(notices[1]?.recipients[0]?.lastAttemptAt).toBe((notices[1]?.entry.receivedAt ?? 0) + 60 * SECOND);
   });
 
+  it("a delay notice the notifier could not take is offered again later, and recorded once it is taken", async () => {
+    const port = await freePort();
+    const actions: string[] = [];
+    let refusals = 1;
+    const { queue, clock, directory } = await harness(port, {
+      notifier: async (notice) => {
+        if (notice.action === "delayed" && refusals > 0) {
+          refusals -= 1;
+          throw new Error("spool full");
+        }
+        actions.push(notice.action);
+      },
+    });
+    await queue.enqueue(envelopeTo("bob@example.org"), bytes(MESSAGE));
+    queue.start();
+    await queue.idle();
+    // Attempts at 0, 10 and 30 s; the warning time (25 s) passes between them.
+    for (let step = 0; step < 5; step += 1) {
+      clock.advance(10 * SECOND);
+      await queue.idle();
+    }
+    expect(actions).toEqual(["delayed"]);
+    expect(queue.list()[0]?.recipients[0]?.delayNotified).toBe(true);
+    expect((await readQueue(directory)).entries[0]?.recipients[0]?.delayNotified).toBe(true);
+  });
+
   it("never notifies about a message with a null reverse-path (a bounce is not bounced)", async () => {
     const { queue, notices } = await harness(25, { resolver: mapResolver({ mx: { "example.org": [{ exchange: ".", priority: 0 }] } }) });
     await queue.enqueue({ ...envelopeTo("bob@example.org"), from: null }, bytes(MESSAGE));

@@ -104,6 +104,29 @@ describe("entry files", () => {
     await queue.close();
   });
 
+  it("the chunking of the input does not matter: whole, byte by byte and arbitrary splits store the same message", async () => {
+    const directory = nextDirectory();
+    const queue = await openQueue({ directory, hostname: "mta.example.com", clock: new ManualClock() });
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 400 }), fc.array(fc.nat(), { maxLength: 8 }), async (message, cuts) => {
+        const stored: { message: Uint8Array; hops: number }[] = [];
+        const inputs: Iterable<Uint8Array>[] = [[message], Array.from(message, (octet) => Uint8Array.of(octet)), split(message, cuts)];
+        for (const input of inputs) {
+          const result = await queue.enqueue(envelopeTo("bob@example.org"), input);
+          if (!result.ok) throw new Error(result.reason);
+          const decoded = decodeEntryFile(new Uint8Array(await readFile(join(directory, "entries", result.id))));
+          if (!decoded.ok) throw new Error(decoded.problem);
+          stored.push({ message: decoded.message, hops: decoded.metadata.hops });
+        }
+        expect(stored[1]).toEqual(stored[0]);
+        expect(stored[2]).toEqual(stored[0]);
+        expect(stored[0]?.message).toEqual(message);
+      }),
+      { numRuns: 25 },
+    );
+    await queue.close();
+  });
+
   it("a file cut short anywhere, or with any one bit flipped, is refused by decodeEntryFile", async () => {
     const directory = nextDirectory();
     const queue = await openQueue({ directory, hostname: "mta.example.com", clock: new ManualClock() });
