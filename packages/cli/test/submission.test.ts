@@ -177,11 +177,16 @@ describe("client -> A (submission) -> queue -> B -> Maildir", () => {
     const [stored] = await waitForMail(path.join(directory, "maildir-grey"), "grey.example", "dan");
     expect(stored!.toString("latin1").endsWith(sent)).toBe(true);
     expect(greylisted.has("dan@grey.example")).toBe(true);
-    const attempts = a
-      .stderr()
-      .split("\n")
-      .filter((line) => line.includes('"type":"delivery-attempt"') && line.includes("dan@grey.example"))
-      .map((line) => JSON.parse(line) as { recipients: { result: string; code: number }[] });
+    // B stores the message before A hears the 250 and logs the attempt: wait for the log line too.
+    const attemptsOf = () =>
+      a
+        .stderr()
+        .split("\n")
+        .filter((line) => line.includes('"type":"delivery-attempt"') && line.includes("dan@grey.example"))
+        .map((line) => JSON.parse(line) as { recipients: { result: string; code: number }[] });
+    const deadline = Date.now() + 10_000;
+    while (!attemptsOf().some((attempt) => attempt.recipients[0]?.result === "delivered") && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    const attempts = attemptsOf();
     // Greylisted is 450 4.7.1 (codes' situation); any 4yz is a retry.
     expect(attempts.map((attempt) => [attempt.recipients[0]!.result, attempt.recipients[0]!.code])).toEqual([
       ["deferred", 450],
