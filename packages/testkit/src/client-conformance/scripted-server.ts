@@ -644,6 +644,8 @@ export class ScriptedServer {
   }
 
   #note(text: string): void {
+    // Content read so far comes before the note, so the transcript keeps the order things happened in.
+    this.#flushContent();
     this.#transcript.push({ from: "note", tls: this.#tls, text });
   }
 
