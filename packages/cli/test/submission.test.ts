@@ -100,6 +100,7 @@ describe("client -> A (submission) -> queue -> B -> Maildir", () => {
     // A server that is down for now (nothing listens there yet).
     laterPort = await freePortOn("127.0.0.2");
     a = await startSubmissionServer(directory, [
+      "--domain", "bücher.example",
       "--mx-map", `example.org=127.0.0.1:${b.port}`,
       "--mx-map", `later.example=127.0.0.2:${laterPort}`,
       "--mx-map", `grey.example=127.0.0.3:${greyPort}`,
@@ -128,6 +129,25 @@ describe("client -> A (submission) -> queue -> B -> Maildir", () => {
     expect(fields[1]).toMatch(/^Received: from a\.example\.test \(.*127\.0\.0\.1.*\) by b\.example\.test .*with ESMTP/);
     expect(fields[2]).toMatch(/^Received: from client\.example\.test \(.*127\.0\.0\.1.*\) by a\.example\.test .*with ESMTPSA/);
     expect(fields[2]).toContain("for <bob@example.org>");
+  });
+
+  it("delivers local recipients to A's Maildir and relays the rest of the same message (IDN domains compared as A-labels)", async () => {
+    const sent = message("mixed", "ivan@example.org, Judy@EXAMPLE.com, kim@xn--bcher-kva.example");
+    const result = await submit(a.port, ["ivan@example.org", "Judy@EXAMPLE.com", "kim@xn--bcher-kva.example"], sent);
+    expect(result.status).toBe("accepted");
+    const [relayed] = await waitForMail(path.join(directory, "maildir-b"), "example.org", "ivan");
+    const [judy] = await waitForMail(path.join(directory, "maildir"), "example.com", "judy");
+    const [kim] = await waitForMail(path.join(directory, "maildir"), "xn--bcher-kva.example", "kim");
+    for (const stored of [relayed!, judy!, kim!]) expect(stored.toString("latin1").endsWith(sent)).toBe(true);
+    // Stored locally on A: A's Return-Path and Received only; relayed: B's on top of A's.
+    expect(traceFields(judy!, Buffer.from(sent, "latin1")).map((field) => field.split(":")[0])).toEqual(["Return-Path", "Received"]);
+    expect(traceFields(relayed!, Buffer.from(sent, "latin1")).map((field) => field.split(":")[0])).toEqual(["Return-Path", "Received", "Received"]);
+    // Only ivan went through the queue: the queue's attempts name him and never the local two.
+    const deadline = Date.now() + 10_000;
+    while (!a.stderr().includes('"address":"ivan@example.org"') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    const attempts = a.stderr().split("\n").filter((line) => line.includes('"type":"delivery-attempt"'));
+    expect(attempts.some((line) => line.includes('"address":"ivan@example.org"'))).toBe(true);
+    expect(attempts.some((line) => line.includes("Judy@EXAMPLE.com") || line.includes("kim@xn--bcher-kva.example"))).toBe(false);
   });
 
   it("refuses MAIL before AUTH with 530 5.7.0, and relaying for no one but authenticated users", async () => {

@@ -24,7 +24,7 @@
  */
 import { createMxResolver } from "@smtpkit/client";
 import { createDsnNotifier, envelopeFromSession, openQueue, type PreparedNotification, type QueueEnvelope, type QueueLogEvent, type RelayQueue, type RetrySchedule } from "@smtpkit/queue";
-import { mailboxAddress, openMaildirStore, type ConnectionContext, type HookAnswer, type MaildirStore, type MessageInfo, type ServerHooks } from "@smtpkit/server";
+import { mailboxAddress, normalizeDomain, openMaildirStore, type ConnectionContext, type HookAnswer, type MaildirStore, type MessageInfo, type ServerHooks } from "@smtpkit/server";
 import type { Envelope } from "@smtpkit/session";
 import { Option, type Command } from "commander";
 import { CliError } from "../cli-error.js";
@@ -55,8 +55,13 @@ async function* replay(chunks: readonly Uint8Array[]): AsyncGenerator<Uint8Array
 }
 
 function isLocal(domain: string, localDomains: ReadonlySet<string>): boolean {
-  // The bare <Postmaster> (RFC 5321 §4.1.1.3) has no domain: it is ours.
-  return domain === "" || localDomains.has(domain.toLowerCase());
+  // The bare <Postmaster> (RFC 5321 §4.1.1.3) has no domain: it is ours. Domains are compared as the relay
+  // policy compares them (A-labels, lower case, no trailing dot), so both agree on what is local.
+  return domain === "" || localDomains.has(normalizeDomain(domain) ?? domain.toLowerCase());
+}
+
+function localDomainSet(domains: readonly string[]): Set<string> {
+  return new Set(domains.map((domain) => normalizeDomain(domain) ?? domain.toLowerCase()));
 }
 
 /**
@@ -69,7 +74,7 @@ function isLocal(domain: string, localDomains: ReadonlySet<string>): boolean {
  */
 export function submissionHooks(settings: SubmissionSettings): Required<Pick<ServerHooks, "onRcptTo" | "onMessage">> {
   const { queue, store } = settings;
-  const localDomains = new Set(settings.localDomains.map((domain) => domain.toLowerCase()));
+  const localDomains = localDomainSet(settings.localDomains);
   const storeFailure = (reason: string, detail: string): HookAnswer => {
     settings.onError?.("maildir", `${reason}${detail === "" ? "" : `: ${detail}`}`);
     return { type: "reject", situation: reason === "insufficient-storage" ? "InsufficientStorage" : "StorageFailed" };
@@ -166,7 +171,7 @@ async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
  * @internal
  */
 export async function openSubmission(options: SubmissionOptions): Promise<Submission> {
-  const localDomains = new Set(options.localDomains.map((domain) => domain.toLowerCase()));
+  const localDomains = localDomainSet(options.localDomains);
   const postmasterDomain = options.localDomains[0];
   const store = await openMaildirStore({ root: options.maildir, hostname: options.hostname, ...(postmasterDomain === undefined ? {} : { postmasterDomain }) });
   const fallback = options.mxMappings.length === 0 && options.relayHost === undefined ? undefined : createMxResolver({ localNames: [options.hostname] });
