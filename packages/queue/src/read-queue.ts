@@ -50,12 +50,12 @@ export async function readQueue(directory: string): Promise<QueueListing> {
   const entries: QueueEntryView[] = [];
   const corrupt: string[] = [];
   for (const id of await listIds(paths.entries)) {
-    const validated = await validateEntryFile(join(paths.entries, id));
+    const validated = await validateEntryFile(join(paths.entries, id)).catch(() => ({ ok: false as const, problem: "unreadable" as const }));
     if (!validated.ok) {
       if (validated.problem !== "missing") corrupt.push(id);
       continue;
     }
-    const state = await readState(paths, id);
+    const state = await readState(paths, id).catch(() => ({ ok: false as const }));
     let progress: RecipientProgress[] = initialProgress(validated.metadata);
     if (state.ok && state.state !== undefined && state.state.recipients.length === progress.length) progress = [...state.state.recipients];
     entries.push(entryView(validated.metadata, progress));

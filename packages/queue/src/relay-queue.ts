@@ -503,17 +503,26 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
     let next = 0;
     const recoverOne = async (id: string): Promise<LiveEntry | undefined> => {
       const path = join(paths.entries, id);
-      const validated = await validateEntryFile(path);
+      let validated: Awaited<ReturnType<typeof validateEntryFile>>;
+      try {
+        validated = await validateEntryFile(path);
+      } catch (error) {
+        // Unreadable (permissions, I/O error): left in place for a human, and not delivered.
+        corruptCount += 1;
+        log({ type: "entry-corrupt", id, problem: `unreadable: ${errorText(error)}` });
+        return undefined;
+      }
       if (!validated.ok) {
         if (validated.problem === "missing") return undefined;
         corruptCount += 1;
         log({ type: "entry-corrupt", id, problem: validated.problem });
-        await quarantineEntry(paths, id);
+        await quarantineEntry(paths, id).catch((error: unknown) => log({ type: "entry-corrupt", id, problem: `not moved to corrupt/: ${errorText(error)}` }));
         return undefined;
       }
       const { metadata, metadataLength } = validated;
       let progress = initialProgress(metadata);
-      const state = await readState(paths, id);
+      // An unreadable state file is no state: deliver again rather than lose.
+      const state = await readState(paths, id).catch(() => ({ ok: false as const }));
       if (state.ok && state.state !== undefined && state.state.recipients.length === progress.length) progress = [...state.state.recipients];
       if (progress.every((item) => item.state !== "pending")) {
         // Finished before the crash, not yet removed.

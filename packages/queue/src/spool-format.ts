@@ -126,7 +126,9 @@ export type SpoolFileProblem =
   /** The declared metadata length is over the limit. */
   | "metadata-too-long"
   /** The checksum matched but the metadata is not what this version writes. */
-  | "bad-metadata";
+  | "bad-metadata"
+  /** Not a regular file (a directory, a symbolic link, a device): never opened for reading. */
+  | "not-a-file";
 
 /** A hash over a file being written or read: SHA-256. */
 export interface SpoolDigest {

@@ -300,13 +300,18 @@ export type ValidatedEntry =
 export async function validateEntryFile(path: string): Promise<ValidatedEntry> {
   let handle: FileHandle;
   try {
-    handle = await open(path, constants.O_RDONLY);
+    // O_NOFOLLOW: a symbolic link planted in the spool is not followed out of it.
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
-    if (errorCode(error) === "ENOENT") return { ok: false, problem: "missing" };
+    const code = errorCode(error);
+    if (code === "ENOENT") return { ok: false, problem: "missing" };
+    if (code === "ELOOP") return { ok: false, problem: "not-a-file" };
     throw error;
   }
   try {
-    const fileSize = (await handle.stat()).size;
+    const information = await handle.stat();
+    if (!information.isFile()) return { ok: false, problem: "not-a-file" };
+    const fileSize = information.size;
     if (fileSize < ENTRY_HEAD_BYTES + ENTRY_TRAILER_BYTES) return { ok: false, problem: "truncated" };
     const headBytes = new Uint8Array(ENTRY_HEAD_BYTES);
     if (!(await readExactly(handle, headBytes, 0))) return { ok: false, problem: "truncated" };

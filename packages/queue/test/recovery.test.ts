@@ -1,6 +1,7 @@
 // Recovery after a crash at each stage of a write (files as a crash leaves them), damage found while sending,
 // a big message streamed through, and the default DSN notifier closing the loop to the sender.
-import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { mkdir, readdir, readFile, rename, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { decodeEntryFile, ENTRY_TRAILER_BYTES, openQueue, readQueue, type QueueLogEvent, type QueueOptions, type RelayQueue } from "@smtpkit/queue";
@@ -129,6 +130,32 @@ describe("recovery at each crash point of a write", () => {
     await writeFile(join(directory, "lock"), "4194305\n");
     const { queue } = await open(directory);
     expect(queue.list()).toHaveLength(1);
+  });
+});
+
+describe("junk in the spool", () => {
+  it("directories, links, FIFOs, random files and foreign names never stop a start, and are never delivered", async () => {
+    const { directory, id } = await spoolWithEntry();
+    const junkId = "zzzzzzzz-0123456789abcdef";
+    await mkdir(join(directory, "entries", "mk00000a-00000000deadbeef"), { recursive: true });
+    await writeFile(join(directory, "entries", junkId), bytes("SKQENT01 not really an entry"));
+    await symlink("/etc/passwd", join(directory, "entries", "mk00000b-00000000deadbeef"));
+    execFileSync("mkfifo", [join(directory, "entries", "mk00000c-00000000deadbeef")]);
+    await writeFile(join(directory, "entries", "README.txt"), "not an id");
+    await mkdir(join(directory, "state", id), { recursive: true });
+    await mkdir(join(directory, "tmp", "leftover-directory"), { recursive: true });
+    const listing = await readQueue(directory);
+    expect(listing.entries.map((entry) => entry.id)).toEqual([id]);
+    expect([...listing.corrupt].sort()).toEqual(["mk00000a-00000000deadbeef", "mk00000b-00000000deadbeef", "mk00000c-00000000deadbeef", junkId].sort());
+    const b = await startReceiver();
+    cleanups.push(b.close);
+    const { queue, events } = await open(directory, { port: b.port, notifier: null });
+    expect(queue.list().map((entry) => entry.id)).toEqual([id]);
+    expect(events.filter((event) => event.type === "entry-corrupt").length).toBeGreaterThanOrEqual(4);
+    queue.start();
+    await queue.idle();
+    expect(b.received.map((message) => message.content)).toEqual([MESSAGE]);
+    expect(await readFile("/etc/passwd", "utf8")).toContain("root");
   });
 });
 
