@@ -302,4 +302,12 @@ describe("delivery status notifications follow NOTIFY (RFC 3461) and never answe
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await mailbox(path.join(directory, "maildir"), "example.com", "alice")).toHaveLength(2);
   });
+
+  it("closes on SIGTERM (the server, then the queue) with exit code 0, releasing the spool", async () => {
+    const exit = await a.stop("SIGTERM");
+    expect(exit.exitCode).toBe(0);
+    expect(a.stderr()).toContain("closed");
+    const listing = JSON.parse((await smtpkit(["queue", "--dir", path.join(directory, "queue"), "--json"])).stdout) as { lockedBy?: number };
+    expect(listing.lockedBy).toBeUndefined();
+  });
 });
