@@ -16,6 +16,7 @@ import {
   type ClientConformanceReport,
   type ScriptedAction,
 } from "@smtpkit/testkit";
+import { connect } from "@smtpkit/client";
 import { runOwnClient } from "./client-conformance/own-client.js";
 import { lenientSession, runScript, runSilentListener, type Step } from "./client-conformance/raw-client.js";
 
@@ -323,4 +324,25 @@ describe("runtime-agnostic import", () => {
     expect(runner).toContain('await import("node:net")');
     expect(readFileSync(new URL("../dist/assertions/session-pair.js", import.meta.url), "utf8")).not.toMatch(/node:|\bBuffer\b|\bprocess\b/);
   });
+});
+
+describe("the README example, as written", () => {
+  it("runs @smtpkit/client through every case", async () => {
+    const report = await runClientConformance({
+      requiresTls: true, // the client below requires STARTTLS: judge the STARTTLS cases
+      timeouts: { silent: 10_000 }, // the never-answers case; above the client's own 5 s
+      runClient: async ({ host, port }) => {
+        try {
+          const client = await connect({ host, port, startTls: "required", tls: { rejectUnauthorized: false }, timeouts: { command: 5_000, greeting: 5_000 } });
+          const result = await client.send({ from: "a@example.test", to: ["b@example.test"], message: new TextEncoder().encode("Subject: x\r\n\r\nhi\r\n") });
+          await client.close();
+          return { reportedSuccess: result.status === "accepted" };
+        } catch {
+          return { reportedSuccess: false };
+        }
+      },
+    });
+    expect(formatClientConformanceReport(report, "text")).toContain("20 passed, 1 failed, 0 not applicable");
+    expect(report.cases.filter((c) => c.verdict === "fail").map((c) => c.id)).toEqual(["reply-line-enormous"]);
+  }, 120_000);
 });

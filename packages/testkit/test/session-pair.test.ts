@@ -199,4 +199,23 @@ describe("runSessionPair", () => {
     expect(run.completed).toBe(false);
     expect(run.steps).toBe(2);
   });
+
+  it("the README example, as written", async () => {
+    const text = "Subject: hi\r\n\r\n.a dot\r\n";
+    const content = new TextEncoder().encode(text);
+    await fc.assert(
+      fc.asyncProperty(envelope(), sessionPairChunking(), async (env, chunking) => {
+        const run = await runSessionPair({
+          client: { hostname: "client.example.com", startTls: "never" },
+          server: { hostname: "mx.example.org", extensions: { pipelining: true } },
+          messages: [{ transaction: { from: env.from, recipients: env.recipients.map((address) => ({ address })) }, content }],
+          // Your policy: here, no recipient at example.net.
+          decide: (q) => (q.type === "recipient-requested" && q.to.domain === "example.net" ? { type: "reject", situation: "RelayDenied" } : { type: "accept" }),
+          chunking,
+        });
+        const accepted = env.recipients.filter((r) => r.domain !== "example.net").length;
+        return accepted === 0 ? run.delivered.length === 0 : new TextDecoder().decode(run.delivered[0]?.content) === text;
+      }),
+    );
+  });
 });
