@@ -157,6 +157,24 @@ describe("broken clients are caught by the rule they break", () => {
   }, 30_000);
 });
 
+describe("one connection per case", () => {
+  it("with runClient, a second connection during a case gets 421 and does not shift the next case", async () => {
+    const report = await runClientConformance({
+      ...fast,
+      cases: ["baseline", "greeting-554"],
+      runClient: async (target) => {
+        const outcome = await runScript(target, lenientSession);
+        if (target.index === 0) await runScript(target, [{ write: "QUIT\r\n" }, { awaitReply: true }]);
+        return outcome;
+      },
+    });
+    expect(verdicts(report)).toEqual({ baseline: "pass", "greeting-554": "fail" });
+    expect(report.cases[0]?.transcript.at(-1)?.text).toBe("the client opened 1 more connection(s) during this case; each got 421");
+    // The second case was played on its own connection: the greeting was 554.
+    expect(report.cases[1]?.transcript[0]?.text).toMatch(/^554 /);
+  }, 30_000);
+});
+
 describe("waiting for connections made by hand", () => {
   it("gives connection N the N-th case, says which case is next, and turns extra connections away", async () => {
     const announced: string[] = [];

@@ -200,18 +200,32 @@ export async function runClientConformance(options: ClientConformanceOptions = {
 
   // One slot per case: the connection that got it, resolved when that connection ended.
   const started: (Promise<ConnectionRun> | undefined)[] = cases.map(() => undefined);
+  const extraConnections: number[] = cases.map(() => 0);
   const arrivals: (() => void)[] = [];
   let next = 0;
+  // With runClient, only the case being run takes a connection: a client that opens a second one (a retry)
+  // does not shift every later case. By hand, connections take the cases in the order they arrive.
+  let current: number | undefined;
   const sockets = new Set<Socket>();
 
   const server: Server = net.createServer((socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
-    const index = next;
-    next += 1;
+    socket.on("error", () => undefined);
+    let index: number;
+    if (options.runClient === undefined) {
+      index = next;
+      next += 1;
+    } else {
+      index = current ?? cases.length;
+      if (started[index] !== undefined) {
+        extraConnections[index] = (extraConnections[index] ?? 0) + 1;
+        socket.end(`421 ${settings.hostname} one connection per client conformance case\r\n`);
+        return;
+      }
+    }
     const caseId = cases[index];
     if (caseId === undefined) {
-      socket.on("error", () => undefined);
       socket.end(`421 ${settings.hostname} no more client conformance cases\r\n`);
       return;
     }
@@ -242,10 +256,12 @@ export async function runClientConformance(options: ClientConformanceOptions = {
       let client: { returned: boolean; outcome: ClientRunOutcome | undefined; error?: string } | undefined;
       let run: ConnectionRun | undefined;
       if (options.runClient !== undefined) {
+        current = index;
         const limit = (caseId === "never-answers" ? settings.silentTimeout : settings.caseTimeout) + 2_000;
         client = await Promise.race([runWithin(options.runClient, target, limit), aborted]);
         const connection = started[index];
         run = connection === undefined ? undefined : await Promise.race([connection, aborted]);
+        current = undefined;
       } else {
         while (started[index] === undefined) await Promise.race([new Promise<void>((resolve) => arrivals.push(resolve)), aborted]);
         run = await Promise.race([started[index] as Promise<ConnectionRun>, aborted]);
@@ -264,7 +280,10 @@ export async function runClientConformance(options: ClientConformanceOptions = {
         end,
         durationMs: run?.durationMs ?? 0,
         ...(client?.outcome === undefined ? {} : { client: client.outcome }),
-        transcript: observation.transcript,
+        transcript:
+          (extraConnections[index] ?? 0) === 0
+            ? observation.transcript
+            : [...observation.transcript, { from: "note", tls: false, text: `the client opened ${extraConnections[index]} more connection(s) during this case; each got 421` }],
       });
     }
   } finally {
