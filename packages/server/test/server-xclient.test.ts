@@ -141,6 +141,29 @@ describe("XCLIENT from a trusted front end", () => {
   });
 });
 
+describe("XCLIENT when the hook fails", () => {
+  it("an onConnect that throws for the described client answers 421 and closes, as for a new connection", async () => {
+    const log: ServerLogEvent[] = [];
+    const server = createServer({
+      hostname: "mx.example.org",
+      xclient: { trustedNetworks: ["10.0.0.0/24"] },
+      logger: (event) => log.push(event),
+      hooks: {
+        async onConnect(connection) {
+          if (connection.frontEnd !== undefined) throw new Error("policy database down");
+          return undefined;
+        },
+      },
+    });
+    const client = await open(server, frontEndAddress);
+    await client.send("EHLO proxy.example\r\n");
+    expect(await client.send("XCLIENT ADDR=192.0.2.5\r\n")).toBe(421);
+    await client.closed();
+    expect(log).toContainEqual(expect.objectContaining({ type: "hook-error", hook: "onConnect", error: "Error: policy database down" }));
+    expect(log.some((event) => event.type === "client-overridden")).toBe(false);
+  });
+});
+
 describe("XCLIENT and XFORWARD from anyone else", () => {
   it("an untrusted client gets 550 5.7.0, sees neither advertised, and stays who it is", async () => {
     const { server, recorded } = recordingServer();

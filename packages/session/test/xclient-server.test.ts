@@ -294,6 +294,28 @@ describe("properties", () => {
     );
   });
 
+  it("hostile lines around XCLIENT and XFORWARD: the session never throws, and every reply is one Postfix's READMEs or RFC 5321 allow", () => {
+    const word = fc.oneof(
+      fc.constantFrom("XCLIENT", "XFORWARD", "xclient", "EHLO x.example", "MAIL FROM:<a@b.example>", "RCPT TO:<c@d.example>", "DATA", "RSET", "QUIT", "NOOP"),
+      fc.constantFrom("ADDR=", "NAME=", "PORT=", "LOGIN=", "HELO=", "PROTO=", "SOURCE=", "IDENT=", "DESTADDR=", "[UNAVAILABLE]", "+2B", "+0D+0A", "IPV6:", "::1", "192.0.2.1", "65536", " ", "=", "+"),
+      fc.string({ maxLength: 8 }),
+    );
+    const line = fc.array(word, { minLength: 1, maxLength: 6 }).map((words) => `${words.join("")}\r\n`);
+    const allowed: Record<string, readonly number[]> = { XCLIENT: [220, 421, 500, 501, 502, 503, 550, 554], XFORWARD: [250, 421, 500, 501, 502, 503, 550] };
+    fc.assert(
+      fc.property(fc.constantFrom<"trusted" | "untrusted" | undefined>("trusted", "untrusted", undefined), fc.array(line, { maxLength: 12 }), (trust, lines) => {
+        const h = new Harness({ ...(trust === undefined ? {} : { frontEnd: { xclient: trust, xforward: trust } }), policy: { forbidUnauthorizedPipelining: false } }).connect();
+        for (const text of lines) h.send(text);
+        for (const reply of h.replies) {
+          const codes = allowed[reply.to];
+          if (codes !== undefined) expect(codes, `${reply.to} ${reply.code}`).toContain(reply.code);
+        }
+        if (trust !== "trusted") expect(h.eventsOf("client-overridden").length + h.eventsOf("client-forwarded").length).toBe(0);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it("XCLIENT and XFORWARD lines give the same replies, questions and identity events whole, byte by byte, and cut anywhere", () => {
     const script = fc.array(
       fc.constantFrom(
