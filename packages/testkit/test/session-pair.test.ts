@@ -164,6 +164,44 @@ describe("runSessionPair", () => {
     expect(refused.delivered).toEqual([]);
   });
 
+  it("LMTP: one decision per recipient after the data, delivered once per accepted recipient", async () => {
+    const carol = { localPart: "carol", domain: "example.org" };
+    const run = await runSessionPair({
+      client: { hostname: "client.example.com", lmtp: true, startTls: "never" },
+      server: { hostname: "mx.example.org", lmtp: true },
+      messages: [{ transaction: { from: alice, recipients: [{ address: bob }, { address: carol }] }, content: new TextEncoder().encode("Subject: x\r\n\r\nbody\r\n") }],
+      decide: (question) => (question.type === "message-end" && question.recipient?.to.localPart === "carol" ? { type: "reject", situation: "MailboxFull" } : { type: "accept" }),
+    });
+    expect(run.delivered.map((message) => message.recipient?.to.localPart)).toEqual(["bob"]);
+    expect(run.results[0]?.status).toBe("accepted");
+    expect(run.results[0]?.recipients.map((r) => [r.address.localPart, r.status])).toEqual([
+      ["bob", "accepted"],
+      ["carol", "rejected"],
+    ]);
+  });
+
+  it("AUTH: the decider answers the SASL question, and a wrong password fails the session before MAIL", async () => {
+    const attempt = (password: string) =>
+      runSessionPair({
+        client: { hostname: "client.example.com", startTls: "required", auth: { credentials: { username: "alice", password }, mechanisms: ["PLAIN"] } },
+        server: { hostname: "mx.example.org", tls: { starttls: true }, auth: { sasl: { mechanisms: ["PLAIN"] } } },
+        messages: [{ transaction: { from: alice, recipients: [{ address: bob }] }, content: new TextEncoder().encode("x\r\n") }],
+        decide: (question) => {
+          if (question.type !== "auth-requested") return { type: "accept" };
+          const request = question.request;
+          return request.type === "verify-password" && request.username === "alice" && request.password.reveal() === "wonderland" ? { type: "accept" } : { type: "reject" };
+        },
+      });
+    const good = await attempt("wonderland");
+    expect(good.clientEvents).toContainEqual({ type: "auth-succeeded", mechanism: "PLAIN" });
+    expect(good.results[0]?.status).toBe("accepted");
+    const bad = await attempt("looking-glass");
+    expect(bad.clientFailure?.reason).toBe("auth-refused");
+    expect(text(bad.clientBytes)).not.toContain("MAIL FROM");
+    // The credential is never in an event.
+    expect(JSON.stringify([...bad.clientEvents, ...bad.serverEvents])).not.toContain("looking-glass");
+  });
+
   it("the connection decision can refuse the client (554) and then nothing is sent", async () => {
     const run: SessionPairResult = await runSessionPair({
       client: { hostname: "client.example.com" },
