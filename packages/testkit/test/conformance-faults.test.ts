@@ -8,7 +8,7 @@ import { formatTranscript, runConformance, type ConformanceOptions, type RuleNam
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startToyServer, type Fault, type ToyServer } from "./conformance/toy-server.js";
 
-const fast: Partial<ConformanceOptions> = { numRuns: 40, ratePerSecond: 1000, timeouts: { quiet: 150, reply: 2000, close: 1000 }, seed: 7 };
+const fast: Partial<ConformanceOptions> = { numRuns: 80, ratePerSecond: 1000, timeouts: { quiet: 150, reply: 2000, close: 500 }, seed: 7 };
 
 async function conform(server: ToyServer, extra: Partial<ConformanceOptions> = {}) {
   return runConformance({ host: "127.0.0.1", port: server.port, ...fast, ...extra });
@@ -50,6 +50,7 @@ const cases: readonly [Fault, RuleName][] = [
   ["pipelining-differs", "pipelining-equivalence"],
   ["long-reply-line", "reply-line-length"],
   ["bare-lf-replies", "reply-line-ending"],
+  ["size-not-enforced", "size-enforced"],
 ];
 
 describe("a toy server with one fault", () => {

@@ -179,3 +179,27 @@ describe("formatReport", () => {
     expect(report.rulesChecked.every((name) => conformanceRules.some((rule) => rule.name === name))).toBe(true);
   });
 });
+
+describe("maildirReader", () => {
+  it("finds the message by its own Message-ID, not a delivery report that quotes it", async () => {
+    const { mkdirSync, writeFileSync } = await import("node:fs");
+    const root = mkdtempSync(join(tmpdir(), "smtpkit-maildir-"));
+    try {
+      mkdirSync(join(root, "example.test", "a", "new"), { recursive: true });
+      mkdirSync(join(root, "example.test", "b", "cur"), { recursive: true });
+      writeFileSync(join(root, "example.test", "a", "new", "1.report"), "Subject: Delivery report\n\nThis is a MIME-encapsulated message.\n\nMessage-ID: <x.1@example.test>\n");
+      writeFileSync(join(root, "example.test", "b", "cur", "2.message"), "Subject: probe\nMessage-ID:\n <x.1@example.test>\n\n.body\n");
+      const read = maildirReader(root, { timeoutMs: 0 });
+      const found = await read({ messageId: "x.1@example.test", recipients: [] });
+      expect(new TextDecoder().decode(found)).toContain(".body");
+      expect(await read({ messageId: "x.2@example.test", recipients: [] })).toBeUndefined();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it.each([[""], [{ timeoutMs: -1 }], [{ pollMs: 0 }]])("refuses %j", (argument) => {
+    const call = () => (typeof argument === "string" ? maildirReader(argument) : maildirReader("/tmp", argument));
+    expect(call).toThrow(expect.objectContaining({ reason: "invalid-argument" }));
+  });
+});

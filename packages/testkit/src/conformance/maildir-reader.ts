@@ -26,6 +26,21 @@ const MAX_FILES = 20_000;
 const HEAD_OCTETS = 16_384;
 
 /**
+ * Whether the message's own header block (not an embedded one: a delivery
+ * report quotes the original headers in its body) has this Message-ID.
+ */
+function hasMessageId(head: string, needle: string): boolean {
+  const lf = head.indexOf("\n\n");
+  const crlf = head.indexOf("\r\n\r\n");
+  const end = lf < 0 ? crlf : crlf < 0 ? lf : Math.min(lf, crlf);
+  const header = (end < 0 ? head : head.slice(0, end)).replace(/\r?\n[ \t]+/g, " ");
+  for (const line of header.split(/\r?\n/)) {
+    if (line.length > 11 && line.slice(0, 11).toLowerCase() === "message-id:" && line.slice(11).trim() === needle) return true;
+  }
+  return false;
+}
+
+/**
  * A `readStored` that searches the `new/` and `cur/` folders under `root`
  * (any depth up to 4) for the message with the runner's Message-ID.
  *
@@ -69,7 +84,7 @@ export function maildirReader(root: string, options: MaildirReaderOptions = {}):
             try {
               const head = new Uint8Array(HEAD_OCTETS);
               const { bytesRead } = await handle.read(head, 0, HEAD_OCTETS, 0);
-              if (new TextDecoder("latin1").decode(head.subarray(0, bytesRead)).includes(needle)) {
+              if (hasMessageId(new TextDecoder("latin1").decode(head.subarray(0, bytesRead)), needle)) {
                 return new Uint8Array(await handle.readFile());
               }
             } finally {

@@ -25,10 +25,12 @@ export interface Violation {
  * Postfix answers a relay attempt with 554 5.7.1 to RCPT, many servers refuse
  * senders with 554 or 550 at MAIL and say 452/552 for too many recipients.
  * The protocol does not forbid a server to refuse; these are not findings.
+ * 504 ("parameter not implemented") is taken for a MAIL or RCPT parameter
+ * value the server does not support, as several servers answer.
  */
 const policyRefusals: Readonly<Record<string, readonly number[]>> = {
-  MAIL: [450, 451, 452, 550, 551, 552, 553, 554, 555, 556],
-  RCPT: [450, 451, 452, 550, 551, 552, 553, 554, 555, 556],
+  MAIL: [450, 451, 452, 504, 550, 551, 552, 553, 554, 555, 556],
+  RCPT: [450, 451, 452, 504, 550, 551, 552, 553, 554, 555, 556],
   DATA: [450, 451, 452, 550, 552, 554],
   "DATA-END": [450, 451, 452, 550, 552, 554],
   VRFY: [450, 451, 550, 551, 552, 553, 554],

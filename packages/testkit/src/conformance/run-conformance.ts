@@ -46,6 +46,12 @@ export const DEFAULT_MAX_CONNECTIONS = 2;
 export const DEFAULT_RATE_PER_SECOND = 20;
 /** The default time a search for one finding may take before it is cut short (shrinking included), in milliseconds. */
 export const DEFAULT_TIME_LIMIT = 120_000;
+/**
+ * The default largest advertised SIZE for which the runner sends a message over it (1 MiB): a server
+ * advertising more is only checked at MAIL (a declared SIZE over the maximum), so that a run never pushes
+ * tens of megabytes per session.
+ */
+export const DEFAULT_MAX_SIZE_PROBE = 1_048_576;
 /** The default bound on findings (each found rule is set aside and the sessions run again). */
 export const DEFAULT_MAX_FINDINGS = 10;
 
@@ -79,6 +85,11 @@ export interface ConformanceOptions {
   readonly timeouts?: ConformanceTimeouts;
   /** Time one search (with its shrinking) may take, in milliseconds. Default {@link DEFAULT_TIME_LIMIT}. */
   readonly timeLimit?: number;
+  /**
+   * The largest advertised SIZE for which a message over it is sent (octets; 0: never). Default
+   * {@link DEFAULT_MAX_SIZE_PROBE}.
+   */
+  readonly maxSizeProbe?: number;
   /** Findings at most. Default {@link DEFAULT_MAX_FINDINGS}. */
   readonly maxFindings?: number;
   /** Only these rules are reported (default: all). */
@@ -276,6 +287,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
   const timeLimit = positiveInteger("timeLimit", options.timeLimit, DEFAULT_TIME_LIMIT, 86_400_000);
   const maxFindings = positiveInteger("maxFindings", options.maxFindings, DEFAULT_MAX_FINDINGS, conformanceRules.length);
   const timeouts = resolveTimeouts(options.timeouts);
+  const maxSizeProbe = options.maxSizeProbe === 0 ? 0 : positiveInteger("maxSizeProbe", options.maxSizeProbe, DEFAULT_MAX_SIZE_PROBE, 1 << 30);
   const only = options.rules === undefined ? undefined : new Set(options.rules);
   for (const name of only ?? []) if (!conformanceRules.some((entry) => entry.name === name)) throw new ConformanceError("invalid-argument", `unknown rule ${String(name)}`);
   const skip = new Set(options.skip ?? []);
@@ -304,7 +316,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     capabilities: noCapabilities,
     readStored: options.readStored,
     stored: { compared: 0, missing: 0 },
-    maxSizeProbe: 0,
+    maxSizeProbe,
     nextMessageId: () => `conformance.${seed}.${(messages += 1)}@${domain}`,
     open: () => gate.open(),
   };
@@ -329,7 +341,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     for (let round = 0; round < maxFindings && findings.length < maxFindings; round += 1) {
       progress(`random sessions, search ${round + 1} (${numRuns} sessions)`);
       let sessions = 0;
-      const property = fc.asyncProperty(fc.commands(sessionSteps(), { maxCommands }), async (steps) => {
+      const property = fc.asyncProperty(fc.commands(sessionSteps(context.capabilities), { maxCommands }), async (steps) => {
         sessions += 1;
         await runSession(context, steps);
       });

@@ -17,7 +17,8 @@
  * @module
  */
 import fc from "fast-check";
-import { encodeData, CapabilitySet } from "@smtpkit/grammar";
+import { encodeData, CapabilitySet, serializeCommand, type MailParameters, type RcptParameters } from "@smtpkit/grammar";
+import { mailParameters, rcptParameters } from "../arbitraries/commands.js";
 import { findTransition, nextState, type SessionFlags, type SessionInput, type SessionState } from "@smtpkit/session";
 import { ConformanceError } from "./conformance-error.js";
 import { raise, ViolationError, type ProbeContext } from "./probe-context.js";
@@ -38,6 +39,8 @@ export interface SessionModel {
   transactions: number;
   /** The session ended (QUIT, 421, or a breach that leaves the state unknown). */
   over: boolean;
+  /** The largest advertised SIZE for which a message over it is sent (the run's `maxSizeProbe`). */
+  maxSizeProbe: number;
 }
 
 /** The live side. Internal. */
@@ -59,6 +62,7 @@ export function initialModel(tls: boolean): SessionModel {
     recipients: [],
     transactions: 0,
     over: false,
+    maxSizeProbe: 0,
   };
 }
 
@@ -191,6 +195,26 @@ function sizeParameter(model: SessionModel): string {
   return model.capabilities.has("SIZE") ? " SIZE=1000" : "";
 }
 
+/** `local@domain` split at the last `@`. */
+function splitAddress(address: string): [string, string] {
+  const at = address.lastIndexOf("@");
+  return [address.slice(0, at), address.slice(at + 1)];
+}
+
+/** A short label for generated parameters, for the dry-run plan. */
+function describeParameters(parameters: object): string {
+  const names = Object.keys(parameters);
+  return names.length === 0 ? "" : ` (${names.join(", ")})`;
+}
+
+/** Safety: never send content to a recipient outside the domain the user named (a guard against bugs). */
+function guardRecipients(model: SessionModel, domain: string): void {
+  const suffix = `@${domain.toLowerCase()}`;
+  for (const recipient of model.recipients) {
+    if (!recipient.toLowerCase().endsWith(suffix)) throw new ConformanceError("invalid-argument", `refusing to send content: recipient ${recipient} is not at ${domain}`);
+  }
+}
+
 /** A positive reply that ought to have been a refusal. */
 function mustRefuse(rule: Violation["rule"], what: string) {
   return (reply: WireReply): readonly Violation[] => (positive(reply) ? [{ rule, detail: `${what} was answered ${reply.code}` }] : []);
@@ -216,11 +240,7 @@ function bodiesEqual(sent: Uint8Array, stored: Uint8Array): { equal: boolean; de
 /** Builds and sends a message after a 354, with every check on the reply to its end. */
 async function sendContent(model: SessionModel, real: SessionReal, bodyLines: readonly string[]): Promise<void> {
   const { context } = real;
-  const domainSuffix = `@${context.domain.toLowerCase()}`;
-  for (const recipient of model.recipients) {
-    // Safety: never DATA to a domain the user did not name (a bug guard; recipients are built at the domain).
-    if (!recipient.toLowerCase().endsWith(domainSuffix)) throw new ConformanceError("invalid-argument", `refusing DATA: recipient ${recipient} is not at ${context.domain}`);
-  }
+  guardRecipients(model, context.domain);
   const messageId = context.nextMessageId();
   const header = [`From: <${context.sender}>`, `To: <${model.recipients[0] ?? ""}>`, `Subject: smtpkit conformance probe`, `Message-ID: <${messageId}>`, `MIME-Version: 1.0`, `Content-Type: text/plain; charset=us-ascii`];
   const message = bytesOf(`${header.join("\r\n")}\r\n\r\n${bodyLines.map((line) => `${line}\r\n`).join("")}`);
@@ -253,7 +273,10 @@ export const brokenMailLines: readonly ((sender: string) => string)[] = [
  *
  * @returns one arbitrary per kind of step
  */
-export function sessionSteps(): fc.Arbitrary<fc.AsyncCommand<SessionModel, SessionReal>>[] {
+export function sessionSteps(capabilities: CapabilitySet = CapabilitySet.empty): fc.Arbitrary<fc.AsyncCommand<SessionModel, SessionReal>>[] {
+  // Parameters of the extensions the server advertised (RFC 5321 §4.1.1.11: only those), or none.
+  const mailExtras: fc.Arbitrary<MailParameters> = fc.oneof(fc.constant<MailParameters>({}), mailParameters({ capabilities, utf8: false }));
+  const rcptExtras: fc.Arbitrary<RcptParameters> = fc.oneof(fc.constant<RcptParameters>({}), rcptParameters({ capabilities, utf8: false }));
   const ehlo = heloLabel.map(
     (label) =>
       new Step(`EHLO ${label}`, inCommandState, async (model, real) => {
@@ -266,17 +289,20 @@ export function sessionSteps(): fc.Arbitrary<fc.AsyncCommand<SessionModel, Sessi
         await command(model, real, `HELO ${label}.${real.context.domain}`, "HELO", "HELO");
       }),
   );
-  const mail = fc.boolean().map(
-    (nullPath) =>
-      new Step(nullPath ? "MAIL FROM:<>" : "MAIL FROM:<sender>", (model) => model.state === "ready" && model.transactions < 3, async (model, real) => {
-        await command(model, real, `MAIL FROM:<${nullPath ? "" : real.context.sender}>${sizeParameter(model)}`, "MAIL", "MAIL");
+  const mail = fc.tuple(fc.boolean(), mailExtras).map(
+    ([nullPath, parameters]) =>
+      new Step(`MAIL FROM:<${nullPath ? "" : "sender"}>${describeParameters(parameters)}`, (model) => model.state === "ready" && model.transactions < 3, async (model, real) => {
+        const [localPartOfSender, domainOfSender] = splitAddress(real.context.sender);
+        const line = serializeCommand({ verb: "MAIL", from: nullPath ? null : { localPart: localPartOfSender, domain: domainOfSender }, parameters });
+        await command(model, real, line.replace(/\r\n$/, ""), "MAIL", "MAIL");
       }),
   );
-  const rcpt = localPart.map(
-    (local) =>
-      new Step(`RCPT TO:<${local}@domain>`, (model) => (model.state === "mail" || model.state === "recipients") && model.recipients.length < 5, async (model, real) => {
+  const rcpt = fc.tuple(localPart, rcptExtras).map(
+    ([local, parameters]) =>
+      new Step(`RCPT TO:<${local}@domain>${describeParameters(parameters)}`, (model) => (model.state === "mail" || model.state === "recipients") && model.recipients.length < 5, async (model, real) => {
         const address = `${local}@${real.context.domain}`;
-        const reply = await command(model, real, `RCPT TO:<${address}>`, "RCPT", "RCPT");
+        const line = serializeCommand({ verb: "RCPT", to: { localPart: local, domain: real.context.domain }, parameters });
+        const reply = await command(model, real, line.replace(/\r\n$/, ""), "RCPT", "RCPT");
         if (reply !== undefined && reply.code >= 200 && reply.code < 300 && !model.over) model.recipients.push(address);
       }),
   );
@@ -380,6 +406,58 @@ export function sessionSteps(): fc.Arbitrary<fc.AsyncCommand<SessionModel, Sessi
         if (reply?.code === 354 && !model.over) await sendContent(model, real, lines);
       }),
   );
+  const longLine = fc.integer({ min: 513, max: 1000 }).map(
+    (length) =>
+      new Step(`NOOP line of ${length} octets`, inCommandState, async (model, real) => {
+        // RFC 5321 §4.5.3.1.4 allows 512 octets; longer lines may be refused (500), but get exactly one reply.
+        await command(model, real, `NOOP ${"x".repeat(length - 7)}`, "NOOP", "NOOP");
+      }),
+  );
+  const bdat = fc.tuple(localPart, fc.array(bodyLine, { maxLength: 6 }), fc.integer({ min: 1, max: 3 })).map(
+    ([local, lines, chunks]) =>
+      new Step(`BDAT transaction: ${chunks} chunk(s), ${lines.length} body lines`, (model) => model.state === "ready" && model.capabilities.has("CHUNKING") && model.transactions < 3, async (model, real) => {
+        const { context } = real;
+        await command(model, real, `MAIL FROM:<${context.sender}>`, "MAIL", "MAIL");
+        if (model.over || model.state !== "mail") return;
+        const address = `${local}@${context.domain}`;
+        const reply = await command(model, real, `RCPT TO:<${address}>`, "RCPT", "RCPT");
+        if (model.over || reply === undefined || reply.code < 200 || reply.code >= 300) return;
+        model.recipients.push(address);
+        guardRecipients(model, context.domain);
+        // RFC 3030 §2: chunks are sent as they are, no dot-stuffing; the last one says LAST.
+        const message = bytesOf(`From: <${context.sender}>\r\nSubject: smtpkit conformance probe (BDAT)\r\nMessage-ID: <${context.nextMessageId()}>\r\n\r\n${lines.map((line) => `${line}\r\n`).join("")}`);
+        const size = Math.ceil(message.length / chunks);
+        for (let start = 0; start < message.length && !model.over; start += size) {
+          const chunk = message.subarray(start, Math.min(message.length, start + size));
+          const last = start + size >= message.length;
+          await real.wire.write(`BDAT ${chunk.length}${last ? " LAST" : ""}\r\n${latin1(chunk)}`);
+          const answer = await receive(model, real, "BDAT", last ? "BDAT LAST" : "BDAT");
+          if (answer === undefined || answer.code < 200 || answer.code >= 300) return;
+        }
+      }),
+  );
+  const overSize = fc.constant(
+    new Step("message over the advertised SIZE", (model) => model.state === "ready" && (model.capabilities.maxSize ?? 0) > 0 && (model.capabilities.maxSize ?? 0) <= model.maxSizeProbe, async (model, real) => {
+      const { context } = real;
+      const maxSize = model.capabilities.maxSize ?? 0;
+      await command(model, real, `MAIL FROM:<${context.sender}>`, "MAIL", "MAIL");
+      if (model.over || model.state !== "mail") return;
+      const address = `oversize@${context.domain}`;
+      const rcptReply = await command(model, real, `RCPT TO:<${address}>`, "RCPT", "RCPT");
+      if (model.over || rcptReply === undefined || rcptReply.code < 200 || rcptReply.code >= 300) return;
+      model.recipients.push(address);
+      const data = await command(model, real, "DATA", "DATA", "DATA");
+      if (data?.code !== 354 || model.over) return;
+      guardRecipients(model, context.domain);
+      const line = "a".repeat(998);
+      const lines = Array.from({ length: Math.ceil((maxSize + 1024) / 1000) }, () => line);
+      const message = bytesOf(`From: <${context.sender}>\r\nSubject: smtpkit conformance probe (over SIZE)\r\nMessage-ID: <${context.nextMessageId()}>\r\n\r\n${lines.join("\r\n")}\r\n`);
+      await real.wire.write(encodeData(message));
+      await receive(model, real, "DATA-END", "data-end", (reply) =>
+        reply.code >= 200 && reply.code < 300 ? [{ rule: "size-enforced", detail: `a message of ${message.length} octets (the advertised SIZE is ${maxSize}) was answered ${reply.code}` }] : [],
+      );
+    }),
+  );
   const quit = fc.constant(
     new Step("QUIT", inCommandState, async (model, real) => {
       const reply = await command(model, real, "QUIT", "QUIT", "QUIT", (reply) =>
@@ -391,7 +469,7 @@ export function sessionSteps(): fc.Arbitrary<fc.AsyncCommand<SessionModel, Sessi
       }
     }),
   );
-  return [ehlo, helo, mail, mail, rcpt, rcpt, data, transaction, transaction, rcptBeforeMail, dataWithoutRecipients, nestedMail, brokenMail, rset, noop, help, unknown, sizeOver, pipelined, quit];
+  return [ehlo, helo, mail, mail, rcpt, rcpt, data, transaction, transaction, bdat, longLine, overSize, rcptBeforeMail, dataWithoutRecipients, nestedMail, brokenMail, rset, noop, help, unknown, sizeOver, pipelined, quit];
 }
 
 /**
@@ -422,6 +500,7 @@ export async function runSession(context: ProbeContext, steps: Iterable<fc.Async
     const real: SessionReal = { wire, context };
     const model = await openSession(real);
     if (model === undefined) return;
+    model.maxSizeProbe = context.maxSizeProbe;
     // Every random session starts with EHLO: without it nearly every step would be out of sequence.
     await command(model, real, `EHLO conformance.${context.domain}`, "EHLO", "EHLO");
     if (model.over) return;

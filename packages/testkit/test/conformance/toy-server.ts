@@ -16,7 +16,8 @@ export type Fault =
   | "broken-mail-accepted" // MAIL FROM:<x without ">" accepted
   | "pipelining-differs" // a RCPT in the same read as MAIL gets 451
   | "long-reply-line" // HELP answered with a 600-octet line
-  | "bare-lf-replies"; // replies end with LF only
+  | "bare-lf-replies" // replies end with LF only
+  | "size-not-enforced"; // a message over the advertised SIZE is accepted
 
 export interface ToyServerOptions {
   readonly fault?: Fault;
@@ -185,12 +186,17 @@ function serve(plain: Socket, options: ToyServerOptions, messages: Uint8Array[])
           return;
         }
         const body = content.subarray(0, end + 2);
-        messages.push(new Uint8Array(Buffer.from(body.toString("latin1").replace(/\r\n\.\./g, "\r\n.").replace(/^\.\./, "."), "latin1")));
         buffer = content.subarray(end + skip);
         lastData = Buffer.alloc(0);
         mode = "command";
         mail = false;
         recipients = 0;
+        // RFC 1870 §6: a message over the advertised maximum is refused (unless that is the fault).
+        if (body.length > (options.maxSize ?? 100000) && fault !== "size-not-enforced") {
+          write("552 5.3.4 Message size exceeds fixed limit\r\n");
+          continue;
+        }
+        messages.push(new Uint8Array(Buffer.from(body.toString("latin1").replace(/\r\n\.\./g, "\r\n.").replace(/^\.\./, "."), "latin1")));
         write(ok("Queued"));
         continue;
       }
