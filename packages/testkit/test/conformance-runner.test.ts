@@ -203,3 +203,39 @@ describe("maildirReader", () => {
     expect(call).toThrow(expect.objectContaining({ reason: "invalid-argument" }));
   });
 });
+
+describe("TLS", () => {
+  it("implicit TLS against @smtpkit/server: no deviation", async () => {
+    const { createSelfSignedCertificate } = await import("@smtpkit/interop");
+    const directory = mkdtempSync(join(tmpdir(), "smtpkit-conformance-tls-"));
+    const certificate = await createSelfSignedCertificate({ directory, commonName: "mx.example.test" });
+    const server = createServer({ hostname: "mx.example.test", localDomains: ["example.test"], maildir: join(directory, "maildir"), tls: { key: certificate.key, cert: certificate.certificate, implicit: true } });
+    const { port } = await server.listen({ host: "127.0.0.1", port: 0 });
+    try {
+      const report = await runConformance({ host: "127.0.0.1", port, tls: "implicit", seed: 8, numRuns: 30, ...fast });
+      expect(describeFindings(report)).toEqual([]);
+      expect(report.server.greeting[0]).toMatch(/^220 /);
+    } finally {
+      await server.close({ graceMs: 100 });
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  it("STARTTLS offered by @smtpkit/server: the injection probe runs and finds nothing; sessions inside STARTTLS find nothing", async () => {
+    const { createSelfSignedCertificate } = await import("@smtpkit/interop");
+    const directory = mkdtempSync(join(tmpdir(), "smtpkit-conformance-tls-"));
+    const certificate = await createSelfSignedCertificate({ directory, commonName: "mx.example.test" });
+    const server = createServer({ hostname: "mx.example.test", localDomains: ["example.test"], maildir: join(directory, "maildir"), tls: { key: certificate.key, cert: certificate.certificate } });
+    const { port } = await server.listen({ host: "127.0.0.1", port: 0 });
+    try {
+      const plain = await runConformance({ host: "127.0.0.1", port, seed: 9, numRuns: 20, skip: ["smuggling", "pipelining"], ...fast });
+      expect(describeFindings(plain)).toEqual([]);
+      expect(plain.notes.filter((note) => note.startsWith("starttls-injection"))).toEqual([]);
+      const inside = await runConformance({ host: "127.0.0.1", port, tls: "starttls", seed: 10, numRuns: 20, skip: ["smuggling"], ...fast });
+      expect(describeFindings(inside)).toEqual([]);
+    } finally {
+      await server.close({ graceMs: 100 });
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+});

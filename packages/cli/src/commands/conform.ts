@@ -174,13 +174,9 @@ async function conform(server: ServerUrl, options: ConformOptions, context: Comm
     if (options.against !== undefined) {
       if (options.junit !== undefined || options.dryRun === true) throw new CliError("--against cannot be combined with --junit or --dry-run", ExitCode.Usage);
       if (tls === "starttls") throw new CliError("--against runs without STARTTLS (use smtp:// or smtps://)", ExitCode.Usage);
-      const target = (url: ServerUrl, maildir?: string) => ({
-        host: url.host,
-        port: url.port,
-        tls: url.implicitTls ? ("implicit" as const) : ("none" as const),
-        ...(maildir === undefined ? {} : { readStored: maildirReader(maildir) }),
-      });
-      const report = await runDifferential({ a: target(server, options.maildir), b: target(options.against), ...common });
+      if (options.maildir !== undefined) throw new CliError("--against compares replies only; --maildir cannot name both servers' stores", ExitCode.Usage);
+      const target = (url: ServerUrl) => ({ host: url.host, port: url.port, tls: url.implicitTls ? ("implicit" as const) : ("none" as const) });
+      const report = await runDifferential({ a: target(server), b: target(options.against), ...common });
       if (options.json === true) writeJson(context, report);
       else printDifferential(report, context);
       if (report.divergences.length > 0) raiseExitCode(context, ExitCode.Finding);
