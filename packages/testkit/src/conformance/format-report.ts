@@ -8,6 +8,9 @@ import { conformanceRules } from "./rules.js";
 import type { ConformanceReport, Finding } from "./run-conformance.js";
 import type { Exchange } from "./wire.js";
 
+/** The most octets of one write shown in a text transcript (the JSON report keeps them all). */
+const MAX_SHOWN_OCTETS = 4096;
+
 /** The formats {@link formatReport} writes. */
 export type ReportFormat = "text" | "json" | "junit";
 
@@ -45,7 +48,10 @@ export function formatTranscript(transcript: readonly Exchange[]): string {
       continue;
     }
     const prefix = exchange.direction === "client" ? "C: " : "S: ";
-    for (const line of visible(exchange.data).split("\n")) if (line !== "") lines.push(`${prefix}${line}`);
+    // A message over SIZE is a megabyte: show its start; the JSON report keeps every byte.
+    const shown = exchange.data.length > MAX_SHOWN_OCTETS ? exchange.data.slice(0, MAX_SHOWN_OCTETS) : exchange.data;
+    for (const line of visible(shown).split("\n")) if (line !== "") lines.push(`${prefix}${line}`);
+    if (shown.length < exchange.data.length) lines.push(`-- (${exchange.data.length - shown.length} more octets not shown)`);
   }
   return lines.join("\n");
 }

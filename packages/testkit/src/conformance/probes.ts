@@ -11,6 +11,7 @@
  */
 import fc from "fast-check";
 import { smugglingSequences } from "../arbitraries/injection.js";
+import { ConformanceError } from "./conformance-error.js";
 import { raise, ViolationError, type ProbeContext } from "./probe-context.js";
 import { openSession, receive, type SessionModel, type SessionReal } from "./session-model.js";
 import { latin1, type Exchange, type Wire, type WireReply } from "./wire.js";
@@ -138,7 +139,12 @@ export async function probeStartTlsInjection(context: ProbeContext): Promise<Pro
       raise(context, [{ rule: "starttls-injection", detail: "the server answered the NOOP sent after STARTTLS in the clear, after its 220, instead of starting TLS" }]);
       return { notes: [] };
     }
-    await wire.startTls(context.timeouts.tls);
+    try {
+      await wire.startTls(context.timeouts.tls);
+    } catch (error) {
+      if (ConformanceError.isInstance(error)) return { notes: [`starttls-injection: not checked, ${error.message}`] };
+      throw error;
+    }
     if (await wire.somethingArrives(context.timeouts.quiet)) {
       const reply = await wire.readReply(context.timeouts.reply);
       const code = reply.type === "reply" ? String(reply.reply.code) : reply.type;

@@ -96,7 +96,11 @@ export interface ConformanceOptions {
   readonly rules?: readonly RuleName[];
   /** Probes to skip. */
   readonly skip?: readonly ("sessions" | "smuggling" | "starttls-injection" | "pipelining")[];
-  /** Connect to nothing: return the plan (the sessions and probes the seed gives) in `report.plan`. */
+  /**
+   * Connect to nothing: return the plan (the sessions and probes the seed gives) in `report.plan`. The plan
+   * is drawn without the server's EHLO, so the MAIL and RCPT parameters a live run adds for the extensions the
+   * server advertises are not in it.
+   */
   readonly dryRun?: boolean;
   /** Reads what the server stored, for the dot-transparency rule (see {@link ReadStored}). */
   readonly readStored?: ReadStored;
@@ -347,6 +351,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
       });
       const details = await fc.check(property, { seed, numRuns, interruptAfterTimeLimit: timeLimit, markInterruptAsFailure: false });
       runs += sessions;
+      if (details.interrupted) notes.push(`random sessions: search ${round + 1} was cut short after ${timeLimit} ms (timeLimit)`);
       if (!details.failed) break;
       const error = details.errorInstance;
       if (error instanceof ViolationError) {
