@@ -74,6 +74,9 @@ Examples:
   $ smtpkit serve --hash-password < password.txt    a users-file credential (no password kept)
   $ smtpkit serve --proxy-protocol --proxy-trust 10.0.0.5          behind HAProxy (send-proxy / send-proxy-v2)
   $ smtpkit serve --xclient-trust 10.0.0.0/24 --xforward-trust ::1  behind nginx's mail proxy, a content filter
+  $ smtpkit serve --submission --port 2587 --domain example.com --tls-key key.pem --tls-cert cert.pem --users users.txt
+                                                    the sender's server: other domains queued in ./queue and relayed
+  $ smtpkit serve --submission ... --mx-map example.org=127.0.0.1:2526   (tests) example.org's mail to a local server
 
 Users file (--users): one "name:credential" a line, # for comments, where credential is
   SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>  (from --hash-password; preferred)
