@@ -311,3 +311,29 @@ describe("delivery status notifications follow NOTIFY (RFC 3461) and never answe
     expect(listing.lockedBy).toBeUndefined();
   });
 });
+
+describe("--relay-host: every relayed message to one smarthost, no MX look-up", () => {
+  let directory: string;
+  let a: ServeProcess;
+  let smarthost: SmtpServer;
+
+  beforeAll(async () => {
+    directory = await scratch();
+    smarthost = createServer({ hostname: "smarthost.example.test", localDomains: ["anywhere.example", "elsewhere.example"], maildir: path.join(directory, "maildir-smarthost") });
+    const port = (await smarthost.listen({ host: "127.0.0.1", port: 0 })).port;
+    a = await startSubmissionServer(directory, ["--relay-host", `127.0.0.1:${port}`]);
+  });
+  afterAll(async () => {
+    await a?.stop();
+    await smarthost?.close({ graceMs: 0 });
+  });
+
+  it("sends mail for any domain to the smarthost", async () => {
+    const sent = message("smarthost", "lee@anywhere.example, max@elsewhere.example");
+    expect((await submit(a.port, ["lee@anywhere.example", "max@elsewhere.example"], sent)).status).toBe("accepted");
+    const [lee] = await waitForMail(path.join(directory, "maildir-smarthost"), "anywhere.example", "lee");
+    const [max] = await waitForMail(path.join(directory, "maildir-smarthost"), "elsewhere.example", "max");
+    for (const stored of [lee!, max!]) expect(stored.toString("latin1").endsWith(sent)).toBe(true);
+    expect(a.stdout()).toContain("via smarthost 127.0.0.1:");
+  });
+});
