@@ -2,8 +2,8 @@
  * One client connection: drives a pure `ServerSession` from a Node stream.
  *
  * Bytes in (`receive`), outputs out (`write`, events, `start-tls`,
- * `close`), one timer per connection armed for the session's `deadline()`,
- * and backpressure both ways: reading stops while the socket's write buffer
+ * `close`), one timer per connection armed for the earliest of the session's
+ * `deadline()` and the hook answers still awaited, and backpressure both ways: reading stops while the socket's write buffer
  * is full, while the message store falls behind, and during the TLS upgrade.
  * Every protocol decision stays in the session; this file only asks the
  * hooks and passes their answers on.
@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomFillSync } from "node:crypto";
 import net from "node:net";
 import type { Duplex } from "node:stream";
 import tls from "node:tls";
@@ -43,12 +43,16 @@ export interface ConnectionEnvironment {
   readonly contentHighWaterMark: number;
   readonly hookTimeout: number;
   readonly log: (event: ServerLogEvent) => void;
-  readonly onConnect: (connection: ConnectionContext) => Promise<HookAnswer>;
+  /** Whether anyone listens to `log`: the per-command and per-reply events are not even built otherwise. */
+  readonly logging: boolean;
+  // The question hooks answer with a value when they can (no user hook, a synchronous check), so that
+  // pipelined commands are answered in one pass; a promise when they must wait.
+  readonly onConnect: (connection: ConnectionContext) => HookAnswer | Promise<HookAnswer>;
   readonly onAuth: ServerHooks["onAuth"];
-  readonly onMailFrom: (event: MailRequestedEvent, connection: ConnectionContext) => Promise<HookAnswer>;
-  readonly onRcptTo: (event: RecipientRequestedEvent, connection: ConnectionContext, forwarded: ForwardedClient | undefined) => Promise<HookAnswer>;
+  readonly onMailFrom: (event: MailRequestedEvent, connection: ConnectionContext) => HookAnswer | Promise<HookAnswer>;
+  readonly onRcptTo: (event: RecipientRequestedEvent, connection: ConnectionContext, forwarded: ForwardedClient | undefined) => HookAnswer | Promise<HookAnswer>;
   readonly onMessage: (envelope: Envelope, content: AsyncIterable<Uint8Array>, info: MessageInfo, connection: ConnectionContext) => Promise<MessageOutcome>;
-  readonly receivedHeader: (envelope: Envelope, id: string, connection: ConnectionContext, extended: boolean) => string;
+  readonly receivedHeader: (envelope: Envelope, id: string, connection: ConnectionContext, extended: boolean, time: Date) => string;
 }
 
 /** The answer to a message plus the id to log. Internal. */
@@ -79,15 +83,41 @@ export function nextConnectionId(): string {
 }
 
 const accept: ServerDecision = { type: "accept" };
+const localError: ServerDecision = { type: "reject", situation: "LocalError" };
+const serviceClosing: ServerDecision = { type: "reject", situation: "ServiceClosing" };
 
-// The session sets no deadline while it waits for a decision, so a hook that never settles would hold the
-// connection (and its slot under the limits) forever: every hook answer is bounded.
-function bounded<T>(promise: Promise<T>, milliseconds: number, hook: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${hook} did not answer within ${milliseconds} ms`)), milliseconds);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+// Message ids take 4 random octets each (as hex), drawn from a pool filled 1024 ids at a time rather
+// than with a system call per message.
+const idPool = new Uint8Array(4096);
+let idPoolUsed = idPool.length;
+function randomIdSuffix(): string {
+  if (idPoolUsed + 4 > idPool.length) {
+    randomFillSync(idPool);
+    idPoolUsed = 0;
+  }
+  const value = ((idPool[idPoolUsed] as number) * 0x1000000 + (idPool[idPoolUsed + 1] as number) * 0x10000 + (idPool[idPoolUsed + 2] as number) * 0x100 + (idPool[idPoolUsed + 3] as number));
+  idPoolUsed += 4;
+  return value.toString(16).padStart(8, "0");
+}
+
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
+}
+
+/** A question a hook has not answered yet. */
+interface Unanswered {
+  /** The temporary failure that ends it (at the timeout, or at the close). */
+  readonly fallback: ServerDecision | SaslDecision;
+  readonly hook: string;
+  /**
+   * When the answer is overdue (`Date.now()` time); absent for answers given
+   * at once. The session sets no deadline while it waits for a decision, so a
+   * hook that never settles would hold the connection (and its slot under the
+   * limits) forever: every awaited answer is bounded, by the connection's one timer.
+   */
+  readonly deadline?: number;
+  /** For `onMessage`: the message id to log as refused when the answer is overdue. */
+  readonly messageId?: string;
 }
 
 /**
@@ -111,6 +141,10 @@ export class Connection {
   readonly #refusal: ServerDecision | undefined;
   #stream: Duplex;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the armed timer fires (it may fire before the deadline it serves, then it is armed again). */
+  #timerAt = 0;
+  /** Inside {@link Connection.#pump}: answers given meanwhile are written by the pass under way. */
+  #pumping = false;
   readonly #pauses = new Set<string>();
   #content: MessageContent | undefined;
   #message: Promise<MessageOutcome> | undefined;
@@ -119,7 +153,7 @@ export class Connection {
   /** What XFORWARD forwarded for the transaction under way (from its MAIL), for the RCPT hook. */
   #forwarded: ForwardedClient | undefined;
   // Questions the hooks have not answered yet, with the temporary failure that ends them at close.
-  readonly #unanswered = new Map<number, { readonly fallback: ServerDecision | SaslDecision; readonly hook: string }>();
+  readonly #unanswered = new Map<number, Unanswered>();
   #closed = false;
   #closeReason: string | undefined;
   readonly #closedPromise: Promise<void>;
@@ -262,25 +296,46 @@ export class Connection {
     if (this.#pauses.size === 0 && !this.#closed) this.#stream.resume();
   }
 
+  // One pass over the session's outputs. Hooks that answer at once answer inside it (the pass goes on
+  // with what their answer let the session do), and the replies of the pass leave in one write: the
+  // answers to a pipelined group go out together.
   #pump(): void {
-    for (let output = this.#session.nextOutput(); output !== undefined; output = this.#session.nextOutput()) {
-      switch (output.type) {
-        case "write":
-          if (!this.#stream.destroyed && !this.#stream.writableEnded && !this.#stream.write(output.bytes)) this.#pause("write");
-          break;
-        case "close":
-          this.#clearTimer();
-          if (!this.#stream.destroyed) this.#stream.end();
-          // A peer that never reads must not hold the socket open: end() waits for the write buffer.
-          setTimeout(() => this.#stream.destroy(), 10_000).unref?.();
-          break;
-        case "start-tls":
-          this.#startTls();
-          break;
-        case "event":
-          this.#handle(output.event);
-          break;
+    if (this.#pumping) return;
+    this.#pumping = true;
+    const replies: Uint8Array[] = [];
+    const flush = (): void => {
+      if (replies.length === 0) return;
+      const stream = this.#stream;
+      const bytes = replies.length === 1 ? (replies[0] as Uint8Array) : Buffer.concat(replies);
+      replies.length = 0;
+      if (!stream.destroyed && !stream.writableEnded && !stream.write(bytes)) this.#pause("write");
+    };
+    try {
+      for (let output = this.#session.nextOutput(); output !== undefined; output = this.#session.nextOutput()) {
+        switch (output.type) {
+          case "write":
+            replies.push(output.bytes);
+            break;
+          case "close":
+            flush();
+            this.#clearTimer();
+            if (!this.#stream.destroyed) this.#stream.end();
+            // A peer that never reads must not hold the socket open: end() waits for the write buffer.
+            setTimeout(() => this.#stream.destroy(), 10_000).unref?.();
+            break;
+          case "start-tls":
+            // The 220 leaves before the handshake begins.
+            flush();
+            this.#startTls();
+            break;
+          case "event":
+            this.#handle(output.event);
+            break;
+        }
       }
+    } finally {
+      this.#pumping = false;
+      flush();
     }
     this.#armTimer();
   }
@@ -290,20 +345,48 @@ export class Connection {
     this.#timer = undefined;
   }
 
-  // One timer per connection, re-armed after every input (RFC 5321 §4.5.3.2 lives in the session).
+  // One timer per connection (RFC 5321 §4.5.3.2 lives in the session; the hook deadlines here). A timer
+  // that fires no later than the deadline is kept: when it fires early it is armed again, so a busy
+  // connection does not clear and set a timer for every input.
   #armTimer(): void {
+    if (this.#closed) {
+      this.#clearTimer();
+      return;
+    }
+    let deadline = this.#session.deadline();
+    for (const question of this.#unanswered.values()) {
+      if (question.deadline !== undefined && (deadline === undefined || question.deadline < deadline)) deadline = question.deadline;
+    }
+    if (deadline === undefined) {
+      this.#clearTimer();
+      return;
+    }
+    if (this.#timer !== undefined && this.#timerAt <= deadline) return;
     this.#clearTimer();
-    if (this.#closed) return;
-    const deadline = this.#session.deadline();
-    if (deadline === undefined) return;
+    this.#timerAt = deadline;
     this.#timer = setTimeout(
       () => {
         this.#timer = undefined;
-        this.#session.tick(Date.now());
+        const now = Date.now();
+        this.#expireQuestions(now);
+        this.#session.tick(now);
         this.#pump();
       },
       Math.max(0, deadline - Date.now()),
     );
+  }
+
+  // Hooks past their deadline: logged, and answered with their temporary failure (a late answer is then ignored).
+  #expireQuestions(now: number): void {
+    for (const [requestId, question] of [...this.#unanswered]) {
+      if (question.deadline === undefined || question.deadline > now) continue;
+      const { hook, fallback } = question;
+      this.#environment.log({ type: "hook-error", connectionId: this.context.id, hook, error: `${hook} did not answer within ${this.#environment.hookTimeout} ms` });
+      if (question.messageId !== undefined) {
+        this.#environment.log({ type: "message-refused", connectionId: this.context.id, id: question.messageId, reason: "refused by the store" });
+      }
+      this.#decide(requestId, fallback, fallback, hook);
+    }
   }
 
   // RFC 3207 §4.2, §5: stop reading the clear stream first; the TLS layer takes over the socket.
@@ -363,34 +446,50 @@ export class Connection {
     this.#resolveClosed();
   }
 
-  #decide(requestId: number, decision: ServerDecision | SaslDecision, fallback: ServerDecision | SaslDecision, hook: string): void {
+  #decide(requestId: number, decision: ServerDecision | SaslDecision | undefined, fallback: ServerDecision | SaslDecision, hook: string): void {
     // Answer each question once: a hook that settles after the close already answered it must not answer again.
     if (this.#closed || !this.#unanswered.delete(requestId)) return;
     try {
-      this.#session.decide(requestId, decision);
+      this.#session.decide(requestId, decision as ServerDecision & SaslDecision);
     } catch (error) {
       // A hook answered with a reply the session refuses (wrong code for the command, CR/LF in text).
       this.#environment.log({ type: "hook-error", connectionId: this.context.id, hook, error: describe(error) });
-      this.#session.decide(requestId, fallback);
+      this.#session.decide(requestId, fallback as ServerDecision & SaslDecision);
     }
+    // Inside a pass the pass under way writes the reply; otherwise (an awaited answer) a new pass.
     this.#pump();
   }
 
-  #ask(requestId: number, hook: string, run: () => Promise<HookAnswer>, fallback: ServerDecision): void {
-    this.#unanswered.set(requestId, { fallback, hook });
-    let answer: Promise<HookAnswer>;
+  // Asks a hook. An answer given at once (a value, not a promise) is decided at once, with no timer and
+  // no microtask; an awaited one is bounded by the hook timeout through the connection's timer.
+  #ask<D extends ServerDecision | SaslDecision>(
+    requestId: number,
+    hook: string,
+    run: () => D | undefined | void | PromiseLike<D | undefined | void>,
+    fallback: D,
+    otherwise: D | undefined,
+  ): void {
+    const failed = (error: unknown): void => {
+      this.#environment.log({ type: "hook-error", connectionId: this.context.id, hook, error: describe(error) });
+      this.#decide(requestId, fallback, fallback, hook);
+    };
+    let answer: D | undefined | void | PromiseLike<D | undefined | void>;
     try {
       answer = run();
     } catch (error) {
-      answer = Promise.reject(error);
+      this.#unanswered.set(requestId, { fallback, hook });
+      failed(error);
+      return;
     }
-    void bounded(answer, this.#environment.hookTimeout, hook).then(
-      (decision) => this.#decide(requestId, decision ?? accept, fallback, hook),
-      (error: unknown) => {
-        this.#environment.log({ type: "hook-error", connectionId: this.context.id, hook, error: describe(error) });
-        this.#decide(requestId, fallback, fallback, hook);
-      },
-    );
+    if (!isThenable(answer)) {
+      this.#unanswered.set(requestId, { fallback, hook });
+      this.#decide(requestId, (answer ?? otherwise) as D, fallback, hook);
+      return;
+    }
+    this.#unanswered.set(requestId, { fallback, hook, deadline: Date.now() + this.#environment.hookTimeout });
+    answer.then((decision) => this.#decide(requestId, (decision ?? otherwise) as D, fallback, hook), failed);
+    // Outside a pass (XCLIENT's re-asked onConnect is inside one too), make sure the timer covers the deadline.
+    if (!this.#pumping) this.#armTimer();
   }
 
   #handle(event: ServerEvent): void {
@@ -405,16 +504,16 @@ export class Connection {
           this.#unanswered.set(event.requestId, { fallback: refusal, hook: "limits" });
           this.#decide(event.requestId, refusal, refusal, "limits");
         } else {
-          this.#ask(event.requestId, "onConnect", () => environment.onConnect(this.context), { type: "reject", situation: "ServiceClosing" });
+          this.#ask(event.requestId, "onConnect", () => environment.onConnect(this.context), serviceClosing, accept);
         }
         break;
       case "mail-requested":
         this.#forwarded = event.forwarded;
-        this.#ask(event.requestId, "onMailFrom", () => environment.onMailFrom(event, this.context), { type: "reject", situation: "LocalError" });
+        this.#ask(event.requestId, "onMailFrom", () => environment.onMailFrom(event, this.context), localError, accept);
         break;
       case "recipient-requested": {
         const forwarded = this.#forwarded;
-        this.#ask(event.requestId, "onRcptTo", () => environment.onRcptTo(event, this.context, forwarded), { type: "reject", situation: "LocalError" });
+        this.#ask(event.requestId, "onRcptTo", () => environment.onRcptTo(event, this.context, forwarded), localError, accept);
         break;
       }
       case "client-overridden": {
@@ -447,24 +546,13 @@ export class Connection {
       case "auth-requested": {
         const onAuth = environment.onAuth;
         const fallback: SaslDecision = { type: "reject", situation: "AuthTemporaryFailure" };
-        this.#unanswered.set(event.requestId, { fallback, hook: "onAuth" });
         if (onAuth === undefined) {
+          this.#unanswered.set(event.requestId, { fallback, hook: "onAuth" });
           this.#decide(event.requestId, fallback, fallback, "onAuth");
           break;
         }
-        let answer: Promise<SaslDecision>;
-        try {
-          answer = onAuth(event.request, this.context);
-        } catch (error) {
-          answer = Promise.reject(error);
-        }
-        void bounded(answer, environment.hookTimeout, "onAuth").then(
-          (decision) => this.#decide(event.requestId, decision, fallback, "onAuth"),
-          (error: unknown) => {
-            environment.log({ type: "hook-error", connectionId: id, hook: "onAuth", error: describe(error) });
-            this.#decide(event.requestId, fallback, fallback, "onAuth");
-          },
-        );
+        // No default: an onAuth that answers nothing is a broken hook (the session refuses it, and the fallback answers).
+        this.#ask<SaslDecision>(event.requestId, "onAuth", () => onAuth(event.request, this.context), fallback, undefined);
         break;
       }
       case "message-start":
@@ -488,7 +576,7 @@ export class Connection {
         environment.log({ type: "authenticated", connectionId: id, mechanism: event.mechanism, identity: event.authenticationIdentity });
         break;
       case "command-received": {
-        environment.log({ type: "command", connectionId: id, verb: event.verb, line: event.line });
+        if (environment.logging) environment.log({ type: "command", connectionId: id, verb: event.verb, line: event.line });
         break;
       }
       case "reply-sent":
@@ -496,7 +584,7 @@ export class Connection {
           const hello = this.#session.snapshot().hello;
           this.context.helo = hello?.domain;
         }
-        environment.log({ type: "reply", connectionId: id, code: event.code, enhanced: event.enhanced, text: event.text });
+        if (environment.logging) environment.log({ type: "reply", connectionId: id, code: event.code, enhanced: event.enhanced, text: event.text });
         break;
       case "protocol-violation":
         environment.log({ type: "protocol-violation", connectionId: id, violation: event.violation, detail: event.detail });
@@ -539,16 +627,30 @@ export class Connection {
       remoteName: xclient.name,
       frontEnd: current.frontEnd ?? { address: current.remoteAddress, port: current.remotePort },
     };
-    this.#ask(event.requestId, "onConnect", () => environment.onConnect(described), { type: "reject", situation: "ServiceClosing" });
+    this.#ask(event.requestId, "onConnect", () => environment.onConnect(described), serviceClosing, accept);
   }
 
   #startMessage(envelope: Envelope, transport: "DATA" | "BDAT"): void {
     const environment = this.#environment;
-    this.#messageId = `${this.context.id}${randomBytes(4).toString("hex")}`;
+    const id = `${this.context.id}${randomIdSuffix()}`;
+    this.#messageId = id;
     this.#lmtpAnswered = 0;
     const content = new MessageContent(environment.contentHighWaterMark, (paused) => (paused ? this.#pause("content") : this.#resume("content")));
     this.#content = content;
-    const info: MessageInfo = { id: this.#messageId, receivedHeader: environment.receivedHeader(envelope, this.#messageId, this.context, this.#session.snapshot().hello?.verb !== "HELO"), transport };
+    // The Received header is written when first read: a hook that never looks (one that discards) costs
+    // nothing. It describes the connection and the time as they were when the message began.
+    const connection: ConnectionContext = { ...this.context };
+    const extended = this.#session.snapshot().hello?.verb !== "HELO";
+    const startedAt = Date.now();
+    let receivedHeader: string | undefined;
+    const info: MessageInfo = {
+      id,
+      get receivedHeader(): string {
+        receivedHeader ??= environment.receivedHeader(envelope, id, connection, extended, new Date(startedAt));
+        return receivedHeader;
+      },
+      transport,
+    };
     let outcome: Promise<MessageOutcome>;
     try {
       outcome = environment.onMessage(envelope, content, info, this.context);
@@ -580,16 +682,16 @@ export class Connection {
     }
     content.end();
     // LMTP asks once per recipient; all share one delivery. The content stays for the next question.
-    // Past the hook timeout the client hears 451 and will retry: a late store may then make a duplicate,
-    // which RFC 5321 §6.1 prefers to a loss.
-    const answered = bounded(message, this.#environment.hookTimeout, "onMessage").catch((error: unknown): MessageOutcome => {
-      this.#environment.log({ type: "hook-error", connectionId: this.context.id, hook: "onMessage", error: describe(error) });
-      return { decision: { type: "reject", situation: "LocalError" } };
-    });
+    // Past the hook timeout (the connection's timer) the client hears 451 and will retry: a late store may
+    // then make a duplicate, which RFC 5321 §6.1 prefers to a loss.
+    this.#unanswered.set(requestId, { fallback: localError, hook: "onMessage", deadline: Date.now() + this.#environment.hookTimeout, messageId: id });
+    if (!this.#pumping) this.#armTimer();
     // LMTP's questions come one per recipient, in RCPT order (RFC 2033 §4.2).
     const index = this.#lmtpAnswered;
     this.#lmtpAnswered += 1;
-    void answered.then((whole) => {
+    void message.then((whole) => {
+      // Overdue: already answered (and logged) by the timer.
+      if (!this.#unanswered.has(requestId)) return;
       const outcome = whole.perRecipient === undefined ? whole : { ...whole, decision: whole.perRecipient[index] ?? whole.decision };
       if (outcome.decision.type === "accept") {
         this.#environment.log({
@@ -603,7 +705,7 @@ export class Connection {
       } else {
         this.#environment.log({ type: "message-refused", connectionId: this.context.id, id: outcome.id ?? id, reason: "refused by the store" });
       }
-      this.#decide(requestId, outcome.decision, { type: "reject", situation: "LocalError" }, "onMessage");
+      this.#decide(requestId, outcome.decision, localError, "onMessage");
     });
   }
 }

@@ -1,9 +1,11 @@
 /**
  * The extension point of `@smtpkit/server`, in the style of go-smtp's
- * backend: a small object of async hooks. Every hook is optional; each may
+ * backend: a small object of hooks. Every hook is optional; each may
  * answer with a decision naming any situation of `@smtpkit/codes` or a
  * custom reply, and the session checks the reply is one RFC 5321 §4.3.2
- * allows for the command.
+ * allows for the command. The question hooks (`onConnect`, `onAuth`,
+ * `onMailFrom`, `onRcptTo`) may answer with a value or a promise: a value is
+ * used at once, so the replies to a pipelined group leave together.
  *
  * Also the structured log events the server emits through the embedder's
  * logger. No event carries a credential: AUTH lines are logged without their
@@ -115,7 +117,8 @@ export interface MessageInfo {
 }
 
 /**
- * The hooks an embedder implements. Each is async and optional.
+ * The hooks an embedder implements. Each is optional; the question hooks may
+ * return their answer or a promise of it, `onMessage` a promise.
  *
  * A hook that throws (or rejects) is logged as `hook-error` and answered with
  * a temporary failure (451 4.3.0 `LocalError`; 421 for `onConnect`; AUTH's
@@ -150,7 +153,7 @@ export interface ServerHooks {
    * @param connection - addresses and TLS state
    * @returns the answer to the greeting
    */
-  onConnect?(connection: ConnectionContext): Promise<HookAnswer>;
+  onConnect?(connection: ConnectionContext): HookAnswer | Promise<HookAnswer>;
   /**
    * A credential decision of the SASL module: check a PLAIN/LOGIN password
    * (`verify-password`), give a SCRAM verifier (`lookup-scram-verifier`,
@@ -161,7 +164,7 @@ export interface ServerHooks {
    * @param connection - the connection
    * @returns the SASL decision
    */
-  onAuth?(request: SaslDecisionRequest, connection: ConnectionContext): Promise<SaslDecision>;
+  onAuth?(request: SaslDecisionRequest, connection: ConnectionContext): SaslDecision | Promise<SaslDecision>;
   /**
    * MAIL FROM.
    *
@@ -169,7 +172,7 @@ export interface ServerHooks {
    * @param connection - the connection
    * @returns the answer (default 250 2.1.0)
    */
-  onMailFrom?(request: MailFromRequest, connection: ConnectionContext): Promise<HookAnswer>;
+  onMailFrom?(request: MailFromRequest, connection: ConnectionContext): HookAnswer | Promise<HookAnswer>;
   /**
    * RCPT TO, after the relay policy accepted it.
    *
@@ -177,7 +180,7 @@ export interface ServerHooks {
    * @param connection - the connection
    * @returns the answer (default 250 2.1.5)
    */
-  onRcptTo?(request: RcptToRequest, connection: ConnectionContext): Promise<HookAnswer>;
+  onRcptTo?(request: RcptToRequest, connection: ConnectionContext): HookAnswer | Promise<HookAnswer>;
   /**
    * The message, streamed: resolve only once it is safely stored, because
    * the client gets its 250 when this resolves (RFC 5321 §6.1). Without this

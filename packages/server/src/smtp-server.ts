@@ -386,6 +386,8 @@ export function createServer(options: ServerOptions): SmtpServer {
 
   const useDefaultStore = hooks.onMessage === undefined;
   let storePromise: Promise<MaildirStore> | undefined;
+  // The store once open, so that RCPT checks need not wait for a promise.
+  let openedStore: MaildirStore | undefined;
   const getStore = (): Promise<MaildirStore> => {
     if (storePromise === undefined) {
       const maildir = options.maildir ?? "maildir";
@@ -397,9 +399,14 @@ export function createServer(options: ServerOptions): SmtpServer {
           : { ...(postmasterDomain === undefined ? {} : { postmasterDomain }), ...maildir };
       storePromise = openMaildirStore(storeOptions);
       // A failed open is retried by the next delivery, not cached forever.
-      storePromise.catch(() => {
-        storePromise = undefined;
-      });
+      storePromise.then(
+        (store) => {
+          openedStore = store;
+        },
+        () => {
+          storePromise = undefined;
+        },
+      );
     }
     return storePromise;
   };
@@ -438,24 +445,29 @@ export function createServer(options: ServerOptions): SmtpServer {
     contentHighWaterMark,
     hookTimeout,
     log,
-    onConnect: async (connection) => (hooks.onConnect === undefined ? undefined : hooks.onConnect(connection)),
+    logging: logger !== undefined,
+    // Without a user hook (or with the store already open) these answer with a value, not a promise:
+    // the connection then answers at once, and a pipelined group's replies leave together.
+    onConnect: (connection) => (hooks.onConnect === undefined ? undefined : hooks.onConnect(connection)),
     onAuth: hooks.onAuth === undefined ? undefined : hooks.onAuth.bind(hooks),
-    onMailFrom: async (event, connection) =>
+    onMailFrom: (event, connection) =>
       hooks.onMailFrom === undefined ? undefined : hooks.onMailFrom({ from: event.from, parameters: event.parameters, forwarded: event.forwarded }, connection),
     // RFC 5321 §3.6.2 and §7.1: judged on the final forward-path, before any hook, so no hook can open a relay by accident.
-    onRcptTo: async (event, connection, forwarded): Promise<HookAnswer> => {
+    onRcptTo: (event, connection, forwarded): HookAnswer | Promise<HookAnswer> => {
       // The grammar parsed the path and dropped any source route; only the quoting remains.
       const recipient = mailboxAddress(event.to);
       const verdict = relay.check({ recipient, clientAddress: connection.remoteAddress, authenticated: connection.authenticatedAs !== undefined });
       if (verdict.type === "refuse") return { type: "reject", situation: verdict.situation };
-      if (useDefaultStore) {
-        // No queue: the default store delivers locally only.
-        if (verdict.destination === "remote") return { type: "reject", situation: "RelayDenied" };
-        const directory = (await getStore()).mailboxDirectory(recipient);
-        if (!directory.ok) return { type: "reject", situation: "MailboxNameNotAllowed" };
-      }
-      if (hooks.onRcptTo === undefined) return undefined;
-      return hooks.onRcptTo({ to: event.to, parameters: event.parameters, from: event.from, destination: verdict.destination, forwarded }, connection);
+      const askHook = (): HookAnswer | Promise<HookAnswer> =>
+        hooks.onRcptTo === undefined
+          ? undefined
+          : hooks.onRcptTo({ to: event.to, parameters: event.parameters, from: event.from, destination: verdict.destination, forwarded }, connection);
+      if (!useDefaultStore) return askHook();
+      // No queue: the default store delivers locally only.
+      if (verdict.destination === "remote") return { type: "reject", situation: "RelayDenied" };
+      const checkMailbox = (store: MaildirStore): HookAnswer | Promise<HookAnswer> =>
+        store.mailboxDirectory(recipient).ok ? askHook() : { type: "reject", situation: "MailboxNameNotAllowed" };
+      return openedStore !== undefined ? checkMailbox(openedStore) : getStore().then(checkMailbox);
     },
     onMessage: async (envelope, content, info, connection): Promise<MessageOutcome> => {
       if (hooks.onMessage !== undefined) {
@@ -481,10 +493,9 @@ export function createServer(options: ServerOptions): SmtpServer {
       }
       return { decision: { type: "reject", situation } };
     },
-    receivedHeader: (envelope, id, connection, extended) => {
+    receivedHeader: (envelope, id, connection, extended, time) => {
       // RFC 5321 §7.6: name the recipient only for a single one; the bare <Postmaster> has no mailbox to name.
       const single = envelope.recipients.length === 1 && envelope.recipients[0]?.to.domain !== "" ? envelope.recipients[0] : undefined;
-      const time = new Date();
       // RFC 5321 §4.4: the from clause names the client the message came from: the upstream client an
       // XFORWARD described (Postfix does the same, never mixing it with this session's client), else the
       // connection's client (a PROXY header's or an XCLIENT's). An address a front end said was
