@@ -28,8 +28,9 @@ import { QueueUsageError } from "./queue-usage-error.js";
 export type DsnAction = "failed" | "delayed" | "delivered" | "relayed" | "expanded";
 
 /**
- * What RFC 3461 §4.1 leaves to the MTA when a recipient came without NOTIFY:
- * here FAILURE and DELAY, as the RFC suggests for a sender who said nothing.
+ * What a recipient without NOTIFY gets: FAILURE and DELAY. RFC 3461 §4.1
+ * lets the MTA read a missing NOTIFY as either FAILURE or FAILURE,DELAY; the
+ * second tells a sender of a long outage.
  *
  * @example
  * ```ts
