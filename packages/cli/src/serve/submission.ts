@@ -77,7 +77,8 @@ export function submissionHooks(settings: SubmissionSettings): Required<Pick<Ser
   const localDomains = localDomainSet(settings.localDomains);
   const storeFailure = (reason: string, detail: string): HookAnswer => {
     settings.onError?.("maildir", `${reason}${detail === "" ? "" : `: ${detail}`}`);
-    return { type: "reject", situation: reason === "insufficient-storage" ? "InsufficientStorage" : "StorageFailed" };
+    // As the server's own store answers (RFC 5321 §4.3.2 allows 451, 452, 552 and 554 after DATA).
+    return { type: "reject", situation: reason === "insufficient-storage" ? "InsufficientStorage" : reason === "invalid-reverse-path" ? "TransactionFailed" : "StorageFailed" };
   };
 
   async function deliverLocally(envelope: Envelope, content: AsyncIterable<Uint8Array>, info: MessageInfo): Promise<HookAnswer> {
