@@ -493,6 +493,24 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
 
   // ---- recovery -----------------------------------------------------------
   const entries = new Map<string, LiveEntry>();
+  // Entries by the domains of their recipients, so that the end of an attempt looks only at its domain's entries.
+  const entriesByDomain = new Map<string, Set<LiveEntry>>();
+  const track = (entry: LiveEntry): void => {
+    entries.set(entry.metadata.id, entry);
+    for (const domain of entry.domains) {
+      const set = entriesByDomain.get(domain);
+      if (set === undefined) entriesByDomain.set(domain, new Set([entry]));
+      else set.add(entry);
+    }
+  };
+  const untrack = (entry: LiveEntry): void => {
+    entries.delete(entry.metadata.id);
+    for (const domain of entry.domains) {
+      const set = entriesByDomain.get(domain);
+      set?.delete(entry);
+      if (set?.size === 0) entriesByDomain.delete(domain);
+    }
+  };
   let corruptCount = 0;
   let removedTemporary = 0;
   try {
@@ -541,7 +559,7 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
       }),
     );
     // Oldest first: the scheduler serves entries in this order.
-    for (const entry of recovered) if (entry !== undefined) entries.set(entry.metadata.id, entry);
+    for (const entry of recovered) if (entry !== undefined) track(entry);
     // State files whose entry is gone (a crash during removal).
     for (const id of await listIds(paths.state)) {
       if (!entries.has(id)) await unlink(join(paths.state, id)).catch(() => undefined);
@@ -624,14 +642,13 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
     return jobs;
   };
 
-  // Whether an entry has a due recipient whose domain is not in `blocked`. Plain loops: this runs for every
-  // entry after every attempt, so it allocates nothing.
-  const hasDue = (entry: LiveEntry, now: number, blocked?: ReadonlySet<string>): boolean => {
+  // Whether an entry has a due recipient. Plain loops: this runs for every entry in a full pass, so it
+  // allocates nothing.
+  const hasDue = (entry: LiveEntry, now: number): boolean => {
     if (entry.done) return false;
     for (let index = 0; index < entry.progress.length; index += 1) {
       const item = entry.progress[index] as RecipientProgress;
-      if (item.state !== "pending" || item.nextAttemptAt > now || entry.inFlight.has(index)) continue;
-      if (blocked === undefined || !blocked.has(entry.domains[index] as string)) return true;
+      if (item.state === "pending" && item.nextAttemptAt <= now && !entry.inFlight.has(index)) return true;
     }
     return false;
   };
@@ -820,7 +837,7 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
       if (entry.progress.every((item) => item.state !== "pending")) entry.done = true;
       await persist(entry);
       if (entry.done && entries.get(entry.metadata.id) === entry) {
-        entries.delete(entry.metadata.id);
+        untrack(entry);
         log({ type: "entry-completed", id: entry.metadata.id });
       }
     });
@@ -842,7 +859,7 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
       );
       if (outcome.corrupt) {
         entry.done = true;
-        entries.delete(entry.metadata.id);
+        untrack(entry);
         log({ type: "entry-corrupt", id: entry.metadata.id, problem: "bad-checksum" });
         await exclusive(entry, () => quarantineEntry(paths, entry.metadata.id).catch(() => undefined));
         return;
@@ -856,39 +873,78 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
     }
   };
 
-  // Starts due transactions, oldest entries first (entries are kept in arrival order), within the limits.
+  // Entries with due work for a domain that was at its limit, in arrival order, by domain: what the end
+  // of an attempt to that domain starts next, without scanning the queue. Rebuilt by every full pass.
+  const ready = new Map<string, LiveEntry[]>();
+
+  const start = (job: Job): void => {
+    active += 1;
+    activePerDomain.set(job.domain, (activePerDomain.get(job.domain) ?? 0) + 1);
+    for (const index of job.indexes) job.entry.inFlight.add(index);
+    const task = runJob(job).finally(() => {
+      for (const index of job.indexes) job.entry.inFlight.delete(index);
+      active -= 1;
+      const left = (activePerDomain.get(job.domain) ?? 1) - 1;
+      if (left === 0) activePerDomain.delete(job.domain);
+      else activePerDomain.set(job.domain, left);
+      running.delete(task);
+      drain(job.domain);
+      checkIdle();
+    });
+    running.add(task);
+  };
+
+  const slotFor = (domain: string): boolean => active < maxConcurrent && (activePerDomain.get(domain) ?? 0) < maxPerDomain;
+
+  // Starts what `candidates` have due, oldest first, within the limits; what a limit holds back is
+  // remembered in `ready` under its domain.
+  const pass = (candidates: Iterable<LiveEntry>, now: number): void => {
+    for (const entry of candidates) {
+      if (!hasDue(entry, now)) continue;
+      for (const job of dueJobsOf(entry, now)) {
+        if (slotFor(job.domain)) {
+          start(job);
+          continue;
+        }
+        const list = ready.get(job.domain);
+        if (list === undefined) ready.set(job.domain, [entry]);
+        else if (list[list.length - 1] !== entry) list.push(entry);
+      }
+    }
+  };
+
+  // A full pass over every entry (timer, start, flush): also rebuilds `ready`.
   const pump = (): void => {
     if (!started || closing) return;
     const now = clock.now();
-    // Domains at their limit in this pass: entries waiting only for them are passed over without work.
-    const blocked = new Set<string>();
-    for (const entry of entries.values()) {
-      if (active >= maxConcurrent) break;
-      if (!hasDue(entry, now, blocked)) continue;
-      for (const job of dueJobsOf(entry, now)) {
-        if (active >= maxConcurrent) break;
-        const domainActive = activePerDomain.get(job.domain) ?? 0;
-        if (domainActive >= maxPerDomain) {
-          blocked.add(job.domain);
-          continue;
-        }
-        active += 1;
-        activePerDomain.set(job.domain, domainActive + 1);
-        for (const index of job.indexes) job.entry.inFlight.add(index);
-        const task = runJob(job).finally(() => {
-          for (const index of job.indexes) job.entry.inFlight.delete(index);
-          active -= 1;
-          const left = (activePerDomain.get(job.domain) ?? 1) - 1;
-          if (left === 0) activePerDomain.delete(job.domain);
-          else activePerDomain.set(job.domain, left);
-          running.delete(task);
-          pump();
-          checkIdle();
-        });
-        running.add(task);
-      }
-    }
+    ready.clear();
+    pass(entries.values(), now);
     sendDelayNotices(now);
+    arm();
+  };
+
+  // After an attempt ended: start held-back work, the freed domain's first, then other domains' while
+  // total slots remain. Costs the work started plus one look per domain, not a scan of the queue.
+  const drain = (first: string): void => {
+    if (!started || closing) return;
+    const now = clock.now();
+    const domains = [first, ...[...ready.keys()].filter((domain) => domain !== first)];
+    for (const domain of domains) {
+      if (active >= maxConcurrent) break;
+      const list = ready.get(domain);
+      while (list !== undefined && list.length > 0 && slotFor(domain)) {
+        const entry = list[0] as LiveEntry;
+        let waiting = false;
+        for (const job of dueJobsOf(entry, now)) {
+          if (job.domain !== domain) continue;
+          if (slotFor(domain)) start(job);
+          else waiting = true;
+        }
+        if (waiting) break;
+        list.shift();
+      }
+      if (list !== undefined && list.length === 0) ready.delete(domain);
+    }
     arm();
   };
 
@@ -947,7 +1003,7 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
         return written;
       }
       const { metadata, metadataLength } = written;
-      entries.set(id, {
+      track({
         metadata,
         domains: domainsOf(metadata),
         metadataLength,
@@ -960,7 +1016,11 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
         done: false,
       });
       log({ type: "entry-queued", id, size: metadata.size, from: mailboxText(normalized.from), recipients: normalized.recipients.length });
-      pump();
+      // Only the new entry can have changed: no need to look at the others.
+      if (started && !closing) {
+        pass([entries.get(id) as LiveEntry], clock.now());
+        arm();
+      }
       return { ok: true, id, size: metadata.size };
     },
 

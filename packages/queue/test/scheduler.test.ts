@@ -168,4 +168,83 @@ describe("scheduler laws", () => {
       { numRuns: 40 },
     );
   });
+
+  it("never runs more transactions than the limits allow, in total and per domain, and still delivers everything once", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.subarray(["a@one.example", "b@two.example", "c@three.example", "d@one.example"], { minLength: 1 }), { minLength: 1, maxLength: 8 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 2 }),
+        async (entries, total, perDomain) => {
+          let running = 0;
+          let most = 0;
+          const runningByHost = new Map<string, number>();
+          let mostPerHost = 0;
+          const delivered: string[] = [];
+          const connect = async (options: ConnectOptions): Promise<SmtpClient> => {
+            let ended = false;
+            return {
+              get ended() {
+                return ended;
+              },
+              close: async () => {
+                ended = true;
+              },
+              destroy: async () => {
+                ended = true;
+              },
+              send: async (mail: SendOptions): Promise<SendResult> => {
+                running += 1;
+                most = Math.max(most, running);
+                runningByHost.set(options.host, (runningByHost.get(options.host) ?? 0) + 1);
+                mostPerHost = Math.max(mostPerHost, runningByHost.get(options.host) ?? 0);
+                for await (const _chunk of mail.message as AsyncIterable<Uint8Array>) void _chunk;
+                await new Promise((resolve) => setTimeout(resolve, Math.random() * 3));
+                const recipients = (mail.to ?? []).map((recipient) => {
+                  const address = typeof recipient === "object" && "address" in recipient ? recipient.address : recipient;
+                  const text = typeof address === "string" ? address : `${address.localPart}@${address.domain}`;
+                  delivered.push(text);
+                  return { address: text, status: "accepted" as const, temporary: false, code: 250, enhanced: "2.1.5", text: "ok" };
+                });
+                running -= 1;
+                runningByHost.set(options.host, (runningByHost.get(options.host) ?? 1) - 1);
+                return {
+                  status: "accepted",
+                  temporary: false,
+                  code: 250,
+                  enhanced: "2.0.0",
+                  text: "ok",
+                  accepted: recipients.map((recipient) => recipient.address),
+                  rejected: [],
+                  recipients,
+                  refusal: undefined,
+                  transaction: { dsnSent: true, dataSent: true } as unknown as SendResult["transaction"],
+                };
+              },
+            } as unknown as SmtpClient;
+          };
+          const queue = await openQueue({
+            directory: join(root.directory, `spool-${(count += 1)}`),
+            hostname: "mta.example.com",
+            clock: new ManualClock(),
+            connect,
+            connectionIdleMilliseconds: 0,
+            maxConcurrentDeliveries: total,
+            maxConcurrentPerDomain: perDomain,
+            notifier: null,
+            resolver: mapResolver({ a: { "one.example": ["192.0.2.1"], "two.example": ["192.0.2.2"], "three.example": ["192.0.2.3"] } }),
+          });
+          queue.start();
+          await Promise.all(entries.map((recipients) => queue.enqueue(envelopeTo(...recipients), bytes("Subject: limits\r\n\r\nbody\r\n"))));
+          await queue.idle();
+          expect(queue.list()).toEqual([]);
+          expect(delivered.sort()).toEqual(entries.flat().sort());
+          expect(most).toBeLessThanOrEqual(total);
+          expect(mostPerHost).toBeLessThanOrEqual(perDomain);
+          await queue.close();
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
 });
