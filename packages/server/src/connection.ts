@@ -147,6 +147,8 @@ export class Connection {
   #pumping = false;
   readonly #pauses = new Set<string>();
   #content: MessageContent | undefined;
+  /** The content's end was given (`fail` would do nothing). */
+  #contentEnded = false;
   #message: Promise<MessageOutcome> | undefined;
   #messageId = "";
   #lmtpAnswered = 0;
@@ -434,7 +436,8 @@ export class Connection {
     for (let output = this.#session.nextOutput(); output !== undefined; output = this.#session.nextOutput()) {
       if (output.type === "event") this.#handle(output.event);
     }
-    this.#content?.fail(new MessageAbortedError("closed"));
+    // Only a message still streaming in is failed (an error object per closed connection costs a stack trace).
+    if (this.#content !== undefined && !this.#contentEnded) this.#content.fail(new MessageAbortedError("closed"));
     this.#environment.log({
       type: "connection",
       connectionId: this.context.id,
@@ -635,6 +638,7 @@ export class Connection {
     const id = `${this.context.id}${randomIdSuffix()}`;
     this.#messageId = id;
     this.#lmtpAnswered = 0;
+    this.#contentEnded = false;
     const content = new MessageContent(environment.contentHighWaterMark, (paused) => (paused ? this.#pause("content") : this.#resume("content")));
     this.#content = content;
     // The Received header is written when first read: a hook that never looks (one that discards) costs
@@ -681,6 +685,7 @@ export class Connection {
       return;
     }
     content.end();
+    this.#contentEnded = true;
     // LMTP asks once per recipient; all share one delivery. The content stays for the next question.
     // Past the hook timeout (the connection's timer) the client hears 451 and will retry: a late store may
     // then make a duplicate, which RFC 5321 §6.1 prefers to a loss.
