@@ -211,6 +211,35 @@ function checkText(field: string, text: string, maximum: number, asciiOnly: bool
   return undefined;
 }
 
+// RFC 5321 §4.1.2: Mailbox = Local-part "@" ( Domain / address-literal ),
+// where a Quoted-string local part may hold "<", ">" and "@" (qtextSMTP is
+// %d32-33 / %d35-91 / %d93-126). So the brackets that would end the path
+// early are refused only outside quotes, and the "@" that separates the
+// domain must be outside them too. One pass, no regular expression.
+function isMailboxText(text: string): boolean {
+  let quoted = false;
+  let atOutsideQuotes = false;
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    if (quoted) {
+      if (code === 0x5c) {
+        // quoted-pairSMTP: a backslash takes the next character; none left is an open quote.
+        index += 1;
+        if (index >= text.length) return false;
+      } else if (code === 0x22) {
+        quoted = false;
+      }
+    } else if (code === 0x22) {
+      quoted = true;
+    } else if (code === 0x3c || code === 0x3e) {
+      return false;
+    } else if (code === 0x40) {
+      atOutsideQuotes = true;
+    }
+  }
+  return !quoted && atOutsideQuotes;
+}
+
 // Peer text in a 7-bit header: anything beyond ASCII becomes "?".
 function asciiText(text: string): string {
   let out = "";
@@ -467,9 +496,7 @@ export function formatReceived(options: ReceivedOptions): TraceHeaderResult {
     // For = CFWS "FOR" FWS ( Path / Mailbox ); written as a Path, "<" Mailbox ">".
     const problem = checkText("for", options.for, maxPathLength - 2, asciiOnly);
     if (problem !== undefined) return problem;
-    if (options.for.includes("<") || options.for.includes(">") || !options.for.includes("@")) {
-      return failure("for", "invalid-syntax");
-    }
+    if (!isMailboxText(options.for)) return failure("for", "invalid-syntax");
     clauses.push(`for <${options.for}>`);
   }
   // Stamp = From-domain By-domain Opt-info [CFWS] ";" FWS date-time
@@ -499,8 +526,6 @@ export function formatReturnPath(reversePath: string): TraceHeaderResult {
   const problem = checkText("reversePath", reversePath, maxPathLength - 2, false);
   if (problem !== undefined) return problem;
   // RFC 5321 §4.4: Return-path-line = "Return-Path:" FWS Reverse-path <CRLF>
-  if (reversePath.includes("<") || reversePath.includes(">") || !reversePath.includes("@")) {
-    return failure("reversePath", "invalid-syntax");
-  }
+  if (!isMailboxText(reversePath)) return failure("reversePath", "invalid-syntax");
   return { ok: true, header: `Return-Path: <${reversePath}>\r\n` };
 }

@@ -141,6 +141,46 @@ describe("formatReceived", () => {
   });
 });
 
+describe("formatReceived's for clause", () => {
+  it("names a recipient whose quoted local part holds > (it was dropped as invalid)", () => {
+    expect(unfold(header({ ...base, for: '"a>b"@example.org' }))).toContain('for <"a>b"@example.org>;');
+  });
+
+  it("refuses a recipient with a bracket outside quotes or no @ outside them", () => {
+    for (const text of ["a>b@example.org", '"a@b"', '"open@example.org']) {
+      expect(formatReceived({ ...base, for: text }), text).toMatchObject({ ok: false, error: { field: "for", reason: "invalid-syntax" } });
+    }
+  });
+
+  it("never lets the for clause or the Return-Path end its path early: outside quotes, no < or > (property)", () => {
+    const pathText = fc.string({ unit: fc.constantFrom("a", "@", "<", ">", '"', "\\", " ", "."), maxLength: 20 });
+    // The path's own text with quoted strings removed: the part a header reader takes as structure.
+    const outsideQuotes = (text: string): string => {
+      let out = "";
+      let quoted = false;
+      for (let index = 0; index < text.length; index += 1) {
+        const character = text[index]!;
+        if (quoted && character === "\\") index += 1;
+        else if (character === '"') quoted = !quoted;
+        else if (!quoted) out += character;
+      }
+      return out;
+    };
+    fc.assert(
+      fc.property(pathText, (text) => {
+        const returnPath = formatReturnPath(text);
+        const received = formatReceived({ ...base, for: text });
+        if (text.length > 0) expect(received.ok).toBe(returnPath.ok);
+        if (!returnPath.ok || text.length === 0) return;
+        const outside = outsideQuotes(text);
+        expect(outside).not.toMatch(/[<>]/);
+        expect(outside).toContain("@");
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
 describe("formatDateTime", () => {
   it("writes the zone offset and shifts the wall clock", () => {
     expect(formatDateTime(time, 0)).toBe("Sun, 29 Nov 2026 13:16:55 +0000");
@@ -184,6 +224,19 @@ describe("formatReturnPath (RFC 5321 §4.4)", () => {
     expect(formatReturnPath("alice@example.org")).toEqual({ ok: true, header: "Return-Path: <alice@example.org>\r\n" });
     expect(formatReturnPath("")).toEqual({ ok: true, header: "Return-Path: <>\r\n" });
     expect(formatReturnPath('"a b"@example.org')).toEqual({ ok: true, header: 'Return-Path: <"a b"@example.org>\r\n' });
+  });
+
+  it("writes a quoted local part holding <, > or @ (RFC 5321 §4.1.2 qtextSMTP), which MAIL FROM accepted", () => {
+    // Regression: these paths got 250 to MAIL FROM and then 554 after DATA, the Return-Path being refused.
+    expect(formatReturnPath('"x>y;z"@example.org')).toEqual({ ok: true, header: 'Return-Path: <"x>y;z"@example.org>\r\n' });
+    expect(formatReturnPath('"<a@b>"@example.org')).toEqual({ ok: true, header: 'Return-Path: <"<a@b>"@example.org>\r\n' });
+    expect(formatReturnPath('"a\\"b>"@example.org')).toEqual({ ok: true, header: 'Return-Path: <"a\\"b>"@example.org>\r\n' });
+  });
+
+  it("refuses brackets outside quotes, an unclosed quote, and a path whose only @ is quoted", () => {
+    for (const text of ["a>@example.org", "a@example.org>", "<a@example.org", '"a>@example.org', '"a\\"b"x>@example.org', '"a@b"', '"a\\"@example.org', "example.org"]) {
+      expect(formatReturnPath(text), text).toMatchObject({ ok: false, error: { field: "reversePath", reason: "invalid-syntax" } });
+    }
   });
 
   it("refuses injection and over-long paths", () => {
