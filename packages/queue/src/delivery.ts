@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { connect as clientConnect, SmtpClientError, type ConnectOptions, type MxLookup, type MxTarget, type RecipientInput, type SendResult, type SmtpClient } from "@smtpkit/client";
+import { SmtpClientError, type ConnectOptions, type MxLookup, type MxTarget, type RecipientInput, type SendResult, type SmtpClient } from "@smtpkit/client";
 import type { Situation } from "@smtpkit/codes";
 import type { QueueClock } from "./queue-clock.js";
 import type { QueueRecipient } from "./queue-envelope.js";
@@ -129,6 +129,12 @@ export function outcomesFromResult(result: SendResult, count: number, remoteMta:
     return Array.from({ length: count }, () => ({ kind: "permanent", reply: stored }));
   }
   const deciding = result.code === undefined ? undefined : reply(result.code, result.enhanced, result.text ?? "", remoteMta);
+  // MAIL refused: every recipient shares that reply. With PIPELINING the RCPTs were still answered (503 "need
+  // MAIL"), and that answer says nothing about the recipient.
+  const mailCode = result.transaction.mailReply?.code;
+  if (mailCode !== undefined && mailCode >= 400 && deciding !== undefined) {
+    return Array.from({ length: count }, () => ({ kind: classify(deciding.code), reply: deciding }));
+  }
   const outcomes: RecipientOutcome[] = [];
   for (let index = 0; index < count; index += 1) {
     const report = result.recipients[index];
@@ -334,4 +340,3 @@ export async function attemptDelivery(job: DeliveryJob, settings: DeliverySettin
   return all("temporary", stored, { skipped });
 }
 
-export { clientConnect as defaultConnect };

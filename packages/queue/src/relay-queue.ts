@@ -25,10 +25,10 @@
 import { randomBytes } from "node:crypto";
 import { readFile, unlink, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { createMxResolver, type ConnectOptions, type DnsResolver, type MxLookup, type SmtpClient } from "@smtpkit/client";
+import { connect as clientConnect, createMxResolver, type ConnectOptions, type DnsResolver, type MxLookup, type SmtpClient } from "@smtpkit/client";
 import { Situations } from "@smtpkit/codes";
 import { createDsnNotifier } from "./dsn-notice.js";
-import { attemptDelivery, createConnectionCache, defaultConnect, type RecipientOutcome } from "./delivery.js";
+import { attemptDelivery, createConnectionCache, type RecipientOutcome } from "./delivery.js";
 import { systemClock, type QueueClock } from "./queue-clock.js";
 import { DEFAULT_MAX_RECIPIENTS_PER_ENTRY, normalizeEnvelope, routingDomain, type QueueEnvelope, type QueueRecipient } from "./queue-envelope.js";
 import { checkLimit, QueueUsageError } from "./queue-usage-error.js";
@@ -479,7 +479,7 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
     hostname,
     lookup,
     port,
-    connect: options.connect ?? defaultConnect,
+    connect: options.connect ?? clientConnect,
     connectOptions: { ...options.connectOptions, signal: abort.signal },
     startTlsFor: (domain: string) => (requireTlsDomains.has(domain) ? "required" : startTls),
     maxHops,

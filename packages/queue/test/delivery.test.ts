@@ -163,6 +163,32 @@ describe("delivery to server B", () => {
     expect(delivered?.recipients.map((recipient) => recipient.address)).toEqual(["bob@example.org"]);
   });
 
+  it("MAIL refused: every recipient gets MAIL's reply (not the 503 a pipelined RCPT got after it)", async () => {
+    let refusals = 0;
+    const b = await startReceiver({
+      async onMailFrom() {
+        refusals += 1;
+        return refusals === 1 ? { type: "reject", situation: "SenderDomainTemporaryFailure" } : { type: "reject", situation: "SenderRejected" };
+      },
+    });
+    cleanups.push(b.close);
+    const { queue, clock, notices } = await harness(b.port);
+    await queue.enqueue(envelopeTo("bob@example.org", "carol@example.org"), bytes(MESSAGE));
+    queue.start();
+    await queue.idle();
+    expect(queue.list()[0]?.recipients.map((recipient) => [recipient.state, recipient.lastReply?.code, recipient.lastReply?.enhanced])).toEqual([
+      ["pending", 451, "4.1.8"],
+      ["pending", 451, "4.1.8"],
+    ]);
+    clock.advance(10 * SECOND);
+    await queue.idle();
+    expect(queue.list()).toEqual([]);
+    expect(notices[0]?.recipients.map((recipient) => [recipient.address, recipient.reply?.code, recipient.reply?.enhanced])).toEqual([
+      ["bob@example.org", 550, "5.7.1"],
+      ["carol@example.org", 550, "5.7.1"],
+    ]);
+  });
+
   it("recipients of two domains go in two transactions, each with its own outcome", async () => {
     const b = await startReceiver({
       async onRcptTo(request) {
