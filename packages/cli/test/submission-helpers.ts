@@ -127,6 +127,10 @@ export function tagOf(file: Buffer): string | undefined {
 /**
  * Rounds of concurrent submissions to A, each ended by a SIGKILL of A at a random moment; A is started
  * again on the same spool for every round. Returns what was sent and which submissions got a 250.
+ *
+ * The kill comes a random 0–800 ms after the round's first 250 (so that, however loaded the machine, the
+ * other submissions are caught at every stage: connecting, in DATA, waiting for the 250, and deliveries
+ * to B in flight), or after 30 s if none came.
  */
 export async function killRounds(options: {
   readonly startA: () => Promise<ServeProcess>;
@@ -141,22 +145,31 @@ export async function killRounds(options: {
   const acknowledged = new Set<string>();
   for (let round = 0; round < options.rounds; round += 1) {
     const a = await options.startA();
+    let firstAcknowledged: () => void = () => undefined;
+    const acknowledgedOnce = new Promise<void>((resolve) => (firstAcknowledged = resolve));
     const submissions = Array.from({ length: options.perRound }, (_, index) => {
       const tag = `r${round}m${index}`;
       const text = taggedMessage(tag, options.to, 2_000 + Math.floor(next() * 300_000));
       sent.set(tag, text);
+      const start = Math.floor(next() * 1500);
       return (async () => {
         // Spread the starts so that the kill finds submissions at every stage.
-        await new Promise((resolve) => setTimeout(resolve, Math.floor(next() * 1500)));
+        await new Promise((resolve) => setTimeout(resolve, start));
         try {
           const result = await submit(options.port, [options.to], text);
-          if (result.status === "accepted") acknowledged.add(tag);
+          if (result.status === "accepted") {
+            acknowledged.add(tag);
+            firstAcknowledged();
+          }
         } catch {
           // Cut off by the kill: not acknowledged, so it may or may not arrive.
         }
       })();
     });
-    await new Promise((resolve) => setTimeout(resolve, 300 + Math.floor(next() * 2500)));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([acknowledgedOnce, new Promise((resolve) => (timer = setTimeout(resolve, 30_000)))]);
+    clearTimeout(timer);
+    await new Promise((resolve) => setTimeout(resolve, Math.floor(next() * 800)));
     await a.stop("SIGKILL");
     await Promise.all(submissions);
   }
