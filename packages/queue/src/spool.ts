@@ -103,9 +103,20 @@ export function spoolPaths(root: string): SpoolPaths {
  * @internal
  */
 export async function syncDirectory(path: string): Promise<void> {
-  const handle = await open(path, constants.O_RDONLY);
+  let handle: FileHandle;
+  try {
+    handle = await open(path, constants.O_RDONLY);
+  } catch (error) {
+    // Windows cannot open a directory (EISDIR): there, a rename is made durable by the file system itself.
+    if (errorCode(error) === "EISDIR") return;
+    throw error;
+  }
   try {
     await handle.sync();
+  } catch (error) {
+    // File systems that cannot sync a directory say so (EINVAL, ENOTSUP); nothing more can be done there.
+    const code = errorCode(error);
+    if (code !== "EINVAL" && code !== "ENOTSUP") throw error;
   } finally {
     await handle.close();
   }
