@@ -216,6 +216,7 @@ describe("options", () => {
       { listen: { port: 70_000 } },
       { listen: { host: "" } },
       { hostname: "bad name" },
+      { tls: { key: "not a key", cert: "not a certificate" } },
     ];
     for (const options of bad) await expect(runClientConformance(options)).rejects.toSatisfy(TestkitError.isInstance);
   });

@@ -171,7 +171,8 @@ function checkOptions(options: ClientConformanceOptions): { cases: readonly Clie
  *
  * @param options - where to listen, the cases, how to run the client, the timeouts
  * @returns a verdict per case, with the rules broken and the transcript
- * @throws {@link TestkitError} (`invalid-argument`) for bad options; the listen error (for example
+ * @throws {@link TestkitError} (`invalid-argument`) for bad options (also a key and certificate that do not
+ *   make a TLS context); the listen error (for example
  *   `EADDRINUSE`) when the port cannot be had; the signal's reason when aborted
  * @example
  * ```ts
@@ -194,6 +195,12 @@ export async function runClientConformance(options: ClientConformanceOptions = {
   const { cases, settings, host, port } = checkOptions(options);
   const net = await import("node:net");
   const tls = await import("node:tls");
+  try {
+    // A key or certificate that cannot work is the caller's mistake: say so now, not as a failed handshake in every case.
+    tls.createSecureContext({ key: settings.key as string, cert: settings.cert as string });
+  } catch (error) {
+    throw new TestkitError("invalid-argument", `tls.key and tls.cert must be a matching PEM key and certificate (${error instanceof Error ? error.message : String(error)})`);
+  }
   const requiresTls = options.requiresTls === true;
   const signal = options.signal;
   signal?.throwIfAborted();
@@ -453,7 +460,16 @@ function playCase(socket: Socket, caseId: ClientCaseId, settings: Settings, tls:
   };
 
   function perform(actions: readonly ScriptedAction[]): void {
-    for (const action of actions) chain = chain.then(() => act(action)).catch(() => undefined);
+    for (const action of actions) {
+      chain = chain
+        .then(() => act(action))
+        .catch((error: unknown) => {
+          // A transport failure ends the case with what was seen so far, never a hang.
+          scripted.note(`the server's transport failed: ${error instanceof Error ? error.message : String(error)}`);
+          finish("server-closed");
+          socket.destroy();
+        });
+    }
   }
 
   return new Promise<ConnectionRun>((resolve) => {
