@@ -221,6 +221,12 @@ function refusalText(refusal: SendResult["refusal"], size: number): string {
   }
 }
 
+/** Prints why a message with a NUL byte was not sent (nothing of it reached the server). */
+function reportNul(job: Job, context: CommandContext, many: boolean): void {
+  const prefix = many ? `${printable(job.label)}: ` : "";
+  context.io.stdout.write(`${prefix}${context.colors.red("not sent")}: the message has a NUL byte, which SMTP cannot carry (RFC 5321 §4.5.2; only BINARYMIME could, and smtpkit send does not use it)\n`);
+}
+
 /** Prints one message's outcome; returns whether every recipient was accepted. */
 function report(job: Job, result: SendResult, context: CommandContext, many: boolean): boolean {
   const { io, colors } = context;
@@ -271,17 +277,32 @@ async function send(files: readonly string[], options: SendCommandOptions, conte
     ? new cliProgress.SingleBar({ stream: process.stderr, format: "sending [{bar}] {value}/{total} messages, {refused} refused", hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic)
     : undefined;
   bar?.start(jobs.length, 0, { refused: 0 });
-  const outcomes: { job: Job; result: SendResult }[] = [];
+  const outcomes: { job: Job; result: SendResult | "nul" }[] = [];
   let refused = 0;
   try {
-    for (const job of jobs) {
+    for (const [index, job] of jobs.entries()) {
+      // RFC 5321 §4.5.2 (and RFC 6152 for 8BITMIME): no NUL in SMTP text; only BINARYMIME (RFC 3030) carries
+      // one, and this client does not send it. The client would abort the session at the NUL (so that no
+      // receiver can read <CRLF>NUL.<CRLF> as the end); judged here instead, the other messages still go.
+      if (job.bytes.indexOf(0) !== -1) {
+        if (bar === undefined) reportNul(job, context, many);
+        else {
+          outcomes.push({ job, result: "nul" });
+          refused++;
+          bar.increment(1, { refused });
+        }
+        raiseExitCode(context, ExitCode.Finding);
+        continue;
+      }
       let result: SendResult;
       try {
         result = await client.send({ from: job.from, to: job.to, message: job.bytes });
       } catch (error) {
         if (SmtpClientError.isInstance(error)) {
           const lost = error.result?.dataSent === true ? " after the message was sent: it may have been delivered" : "";
-          throw new CliError(`${printable(job.label)}: the connection to ${where} failed${lost}: ${error.reason}${replyOf(error)}`);
+          const left = jobs.length - index - 1;
+          const unsent = left === 0 ? "" : ` (${left} more ${left === 1 ? "message" : "messages"} not sent)`;
+          throw new CliError(`${printable(job.label)}: the connection to ${where} failed${lost}: ${error.reason}${replyOf(error)}${unsent}`);
         }
         if (ClientUsageError.isInstance(error)) throw new CliError(`${printable(job.label)}: ${error.message}`, ExitCode.Usage);
         throw error;
@@ -297,7 +318,8 @@ async function send(files: readonly string[], options: SendCommandOptions, conte
   } finally {
     bar?.stop();
     for (const { job, result } of outcomes) {
-      if (!report(job, result, context, many)) raiseExitCode(context, ExitCode.Finding);
+      if (result === "nul") reportNul(job, context, many);
+      else if (!report(job, result, context, many)) raiseExitCode(context, ExitCode.Finding);
     }
     await client.close().catch(() => undefined);
   }
@@ -319,7 +341,7 @@ export const sendCommand: CommandModule = {
       .option("--text <text>", "the plain-text body")
       .option("--html <html>", "the HTML body")
       .option("-a, --attach <file>", "attach a file (repeatable)", collect, [] as string[])
-      .option("--server <host:port>", "the server", parseServerAddress, parseServerAddress(DEFAULT_SEND_SERVER))
+      .addOption(new Option("--server <host:port>", "the server").argParser(parseServerAddress).default(parseServerAddress(DEFAULT_SEND_SERVER), DEFAULT_SEND_SERVER))
       .addOption(new Option("--tls <mode>", "TLS: starttls-required, starttls, implicit or none").choices(["starttls-required", "starttls", "implicit", "none"]))
       .option("-k, --insecure", "do not check the server's certificate (self-signed test servers)")
       .option("-u, --user <name>", "authenticate as this user (needs --password-file)")
