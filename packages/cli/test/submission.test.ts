@@ -248,12 +248,17 @@ describe("client -> A (submission) -> queue -> B -> Maildir", () => {
 describe("delivery status notifications follow NOTIFY (RFC 3461) and never answer <>", () => {
   let directory: string;
   let a: ServeProcess;
+  let live: SmtpServer;
 
   beforeAll(async () => {
     directory = await scratch();
     // Nothing ever listens on dead.example's port: every attempt fails temporarily until the give-up time.
     const deadPort = await freePortOn("127.0.0.1");
+    // live.example's server takes mail but offers no DSN extension (the server's default).
+    live = createServer({ hostname: "live.example.test", localDomains: ["live.example"], maildir: path.join(directory, "maildir-live") });
+    const livePort = (await live.listen({ host: "127.0.0.2", port: 0 })).port;
     a = await startSubmissionServer(directory, [
+      "--mx-map", `live.example=127.0.0.2:${livePort}`,
       "--mx-map", `dead.example=127.0.0.1:${deadPort}`,
       "--retry-delays", "300ms",
       "--delay-warning-after", "1s",
@@ -262,6 +267,7 @@ describe("delivery status notifications follow NOTIFY (RFC 3461) and never answe
   });
   afterAll(async () => {
     await a?.stop();
+    await live?.close({ graceMs: 0 });
   });
 
   it("sends one delay notice and then a failure report for the default NOTIFY, nothing for NEVER or for a bounce", async () => {
@@ -301,6 +307,22 @@ describe("delivery status notifications follow NOTIFY (RFC 3461) and never answe
     ]);
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await mailbox(path.join(directory, "maildir"), "example.com", "alice")).toHaveLength(2);
+  });
+
+  it("reports NOTIFY=SUCCESS as relayed when the next hop offers no DSN (RFC 3461 §5.2.3)", async () => {
+    const sent = message("success", "nina@live.example");
+    expect((await submit(a.port, ["nina@live.example"], sent, { notify: ["SUCCESS", "FAILURE"] })).status).toBe("accepted");
+    await waitForMail(path.join(directory, "maildir-live"), "live.example", "nina");
+    const files = await waitForMail(path.join(directory, "maildir"), "example.com", "alice", 3);
+    const reports = files.map((file) => parseMessage(new Uint8Array(file))).filter((parsed) => parsed.text?.includes("nina@live.example"));
+    expect(reports).toHaveLength(1);
+    const parsed = reports[0]!;
+    const group = parseDeliveryStatus(parsed.root.children[1]!.body!).recipients[0]!;
+    expect(getHeader(group, "final-recipient")).toBe("rfc822; nina@live.example");
+    expect(getHeader(group, "action")).toBe("relayed");
+    expect(getHeader(group, "status")).toBe("2.0.0");
+    // Success reports carry the header only (RFC 3461 §4.3: RET is about failures).
+    expect(parsed.root.children[2]!.info.mediaType).toBe("text/rfc822-headers");
   });
 
   it("closes on SIGTERM (the server, then the queue) with exit code 0, releasing the spool", async () => {
