@@ -309,7 +309,7 @@ describe("delivery status notifications follow NOTIFY (RFC 3461) and never answe
     expect(await mailbox(path.join(directory, "maildir"), "example.com", "alice")).toHaveLength(2);
   });
 
-  it("reports NOTIFY=SUCCESS as relayed when the next hop offers no DSN (RFC 3461 §5.2.3)", async () => {
+  it("reports NOTIFY=SUCCESS as relayed when the next hop offers no DSN (RFC 3461 §5.2.2)", async () => {
     const sent = message("success", "nina@live.example");
     expect((await submit(a.port, ["nina@live.example"], sent, { notify: ["SUCCESS", "FAILURE"] })).status).toBe("accepted");
     await waitForMail(path.join(directory, "maildir-live"), "live.example", "nina");

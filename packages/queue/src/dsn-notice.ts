@@ -7,8 +7,8 @@
  * - RFC 3461 §4.1 per recipient through {@link shouldNotify}: NOTIFY, the
  *   FAILURE,DELAY default, NEVER; the queue sends each delay notice once.
  * - A delivery to a server that offered DSN passes the duty to notify on
- *   (RFC 3461 §4.1/§6.2): no report from us. To one that did not, a
- *   requested SUCCESS notice reports `relayed`.
+ *   with NOTIFY and ORCPT (RFC 3461 §5.2.1): no report from us. To one that
+ *   did not, a requested SUCCESS notice reports `relayed` (§5.2.2).
  * - RFC 5321 §4.5.5: the notice is addressed from `<>`, and a message from
  *   `<>` never gets one.
  *

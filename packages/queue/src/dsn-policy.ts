@@ -6,8 +6,8 @@
  *   sent only for the conditions listed (SUCCESS, FAILURE, DELAY). Without a
  *   NOTIFY parameter the MTA chooses between FAILURE and FAILURE,DELAY: this
  *   queue uses FAILURE,DELAY, so a sender learns of a long outage.
- * - RFC 5321 §4.5.5 and §6.1, RFC 3461 §6.2: a message with the null
- *   reverse-path `<>` (a bounce, or a DSN itself) never gets a notification,
+ * - RFC 5321 §4.5.5 (RFC 3461 §6.1 sends every DSN from `<>`): a message
+ *   with the null reverse-path (a bounce, or a DSN itself) never gets a notification,
  *   so two MTAs cannot bounce bounces at each other forever.
  * - Delay notices go out once per recipient: the caller keeps that bit.
  *
