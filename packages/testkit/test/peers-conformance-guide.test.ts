@@ -59,6 +59,14 @@ describe("docs/property-test-your-server.md", () => {
     }
   });
 
+  it("its finding walk-through is the real Postfix finding of docs/conformance/postfix-default.md", () => {
+    const page = readFileSync(join(conformanceFolder, "postfix-default.md"), "utf8");
+    const walkThrough = guide.slice(guide.indexOf("## Reading a finding"), guide.indexOf("Read it from the top"));
+    const exchanges = walkThrough.split("\n").map((line) => line.trim()).filter((line) => /^[CS]: /.test(line));
+    expect(exchanges.length).toBeGreaterThan(10);
+    for (const line of exchanges) expect(page, line).toContain(`\n${line}\n`);
+  });
+
   it("is linked from docs/README.md and from the testkit README", () => {
     expect(readFileSync(join(repositoryRoot, "docs/README.md"), "utf8")).toContain("(property-test-your-server.md)");
     expect(readFileSync(join(repositoryRoot, "packages/testkit/README.md"), "utf8")).toContain("docs/property-test-your-server.md");

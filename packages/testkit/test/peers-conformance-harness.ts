@@ -7,6 +7,7 @@
 // `checkPeer`; with SMTPKIT_CONFORMANCE_REPORTS=write (set by
 // packages/testkit/scripts/conformance-reports.sh) they also rewrite the
 // pages from the run they just made.
+import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -47,6 +48,8 @@ interface StartedPeer {
   readonly host: string;
   readonly port: number;
   readonly readStored: ReadStored;
+  /** The Maildir, for a run through the command line (`--maildir`). */
+  readonly maildir?: string;
   stop(): Promise<void>;
 }
 
@@ -61,6 +64,11 @@ export interface PeerRun {
   readonly settings: string;
   /** The seed of the run (fixed: the pages are generated from it). */
   readonly seed: number;
+  /**
+   * `cli`: run through `smtpkit conform --json` (the built binary of packages/cli) instead of calling
+   * `runConformance`, with the same options, so the command line is proved on a real server too.
+   */
+  readonly via?: "cli";
   start(): Promise<StartedPeer>;
 }
 
@@ -70,7 +78,8 @@ export interface PeerRun {
  * search (the search runs again after each finding); quiet waits of 300 ms
  * (the smuggling probe waits twice per look-alike, 22 times in all: the
  * largest cost of a run; shorter waits would miss a slow answer under load);
- * up to 50 new loopback connections a second.
+ * up to 50 new loopback connections a second. Everything else is the
+ * runner's default, so `CLI_ARGUMENTS` says the same on the command line.
  */
 export const RUN_OPTIONS = {
   numRuns: 40,
@@ -78,8 +87,21 @@ export const RUN_OPTIONS = {
   maxConnections: 2,
   ratePerSecond: 50,
   timeouts: { connect: 10_000, reply: 10_000, quiet: 300, close: 3_000, tls: 10_000 },
-  timeLimit: 60_000,
 } as const satisfies Partial<ConformanceOptions>;
+
+/** RUN_OPTIONS as `smtpkit conform` options (its other defaults are the runner's). */
+export const CLI_ARGUMENTS: readonly string[] = [
+  "--runs",
+  String(RUN_OPTIONS.numRuns),
+  "--quiet",
+  String(RUN_OPTIONS.timeouts.quiet),
+  "--rate",
+  String(RUN_OPTIONS.ratePerSecond),
+  "--connections",
+  String(RUN_OPTIONS.maxConnections),
+  "--timeout",
+  String(RUN_OPTIONS.timeouts.reply),
+];
 
 /** How long a stored message may take to appear (Postfix and Exim deliver asynchronously). */
 const STORE_TIMEOUT_MS = 10_000;
@@ -141,9 +163,10 @@ export const PEER_RUNS: readonly PeerRun[] = [
       "delivery by `virtual(8)` into one Maildir, `smtpd_tls_security_level = may`, no relaying, no DNS). " +
       "`smtpd_forbid_bare_newline` stays at its 3.7 default (`no`), and 127.0.0.1 is in `mynetworks`.",
     seed: 1,
+    via: "cli",
     start: async () => {
       const peer = await startPostfix({ tls: true });
-      return { host: peer.host, port: peer.port, readStored: maildirReader(peer.maildir, { timeoutMs: STORE_TIMEOUT_MS }), stop: () => peer.stop() };
+      return { host: peer.host, port: peer.port, maildir: peer.maildir, readStored: maildirReader(peer.maildir, { timeoutMs: STORE_TIMEOUT_MS }), stop: () => peer.stop() };
     },
   },
   {
@@ -283,10 +306,28 @@ export function notCheckedRules(report: ConformanceReport): RuleName[] {
 export async function runAgainst(run: PeerRun): Promise<ConformanceReport> {
   const peer = await run.start();
   try {
+    if (run.via === "cli") return await runThroughCli(run, peer);
     return await runConformance({ host: peer.host, port: peer.port, seed: run.seed, readStored: peer.readStored, ...RUN_OPTIONS });
   } finally {
     await peer.stop();
   }
+}
+
+/** `smtpkit conform smtp://host:port --seed S --maildir M --json ...`: exit 1 with findings, 0 without; the JSON is the report. */
+async function runThroughCli(run: PeerRun, peer: StartedPeer): Promise<ConformanceReport> {
+  if (peer.maildir === undefined) throw new Error(`${run.id}: a run through the command line needs a Maildir`);
+  const binary = join(repositoryRoot, "packages/cli/dist/main.js");
+  const argumentsOfRun = ["conform", `smtp://${peer.host}:${peer.port}`, "--seed", String(run.seed), "--maildir", peer.maildir, "--json", ...CLI_ARGUMENTS];
+  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    execFile(process.execPath, [binary, ...argumentsOfRun], { timeout: 240_000, maxBuffer: 64 * 1024 * 1024 }, (error, out, err) => {
+      if (error !== null && typeof error.code !== "number") reject(error);
+      else resolve({ code: error === null ? 0 : (error.code as number), stdout: out, stderr: err });
+    });
+  });
+  const report = JSON.parse(stdout) as ConformanceReport;
+  // Exit status (issue #7): 0 without a deviation, 1 with one.
+  expect(code, stderr).toBe(report.findings.length === 0 ? 0 : 1);
+  return report;
 }
 
 /**
@@ -349,6 +390,10 @@ export function renderPeerPage(run: PeerRun, report: ConformanceReport): string 
   out.push("");
   out.push(run.settings);
   out.push("");
+  if (run.via === "cli") {
+    out.push(`Run through the command line: \`smtpkit conform smtp://127.0.0.1:PORT --seed ${run.seed} --maildir MAILDIR --json ${CLI_ARGUMENTS.join(" ")}\` (exit status ${report.findings.length === 0 ? 0 : 1}).`);
+    out.push("");
+  }
   out.push(
     `Runner: seed ${report.seed}, ${RUN_OPTIONS.numRuns} sessions per search, at most ${RUN_OPTIONS.maxCommands} steps each, ` +
       `quiet wait ${RUN_OPTIONS.timeouts.quiet} ms, stored bodies read back; ${report.runs} sessions and probes over ${report.connections} connections.`,

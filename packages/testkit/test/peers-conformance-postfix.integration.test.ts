@@ -1,6 +1,7 @@
 // The conformance runner against Postfix 3.7 smtpd, default and strict settings.
 // Default: the one deviation is SMTP smuggling (a bare LF ends the data;
-// CVE-2023-51764; RFC 5321 §2.3.8, §4.1.1.4). Strict: none.
+// CVE-2023-51764; RFC 5321 §2.3.8, §4.1.1.4), found through the command line
+// (`smtpkit conform --json`, exit status 1). Strict: none.
 // Asserts that the run finds exactly the deviations docs/conformance/README.md
 // records for it (see peers-conformance-harness.ts); skipped outside CI when
 // the peer is missing, a failure in CI.
