@@ -312,6 +312,7 @@ async function serve(options: ServeOptions, context: CommandContext): Promise<vo
       ...(submission === undefined
         ? []
         : [`  smtpkit send --server ${serverArgument}${sendTls} --user <name> --password-file - --from <name>@${domains.at(-1) ?? "localhost"} --to someone@example.net --text "Relayed"`]),
+      ...notInstalledHint(process.argv[1], process.cwd()),
       "",
       "Stop with Ctrl-C (SIGINT) or SIGTERM.",
       "",
@@ -319,6 +320,23 @@ async function serve(options: ServeOptions, context: CommandContext): Promise<vo
   );
 
   await closed;
+}
+
+/**
+ * The banner's hint for a run from a clone of the repository (the README's `pnpm start`), where no
+ * `smtpkit` command is on the PATH: how to type it there. Nothing when run through the installed `smtpkit`
+ * (npm's link, or a script inside `node_modules`).
+ *
+ * @param script - the running script (`process.argv[1]`)
+ * @param cwd - the working directory the user types in
+ * @returns no line, or one line naming `node <path to main.js>`
+ */
+function notInstalledHint(script: string | undefined, cwd: string): string[] {
+  if (script === undefined || path.basename(script) === "smtpkit" || script.split(path.sep).includes("node_modules")) return [];
+  const relative = path.relative(cwd, script);
+  const shown = relative.startsWith("..") || relative === "" ? script : relative;
+  const command = /^[\w./@+-]+$/.test(shown) ? shown : `'${shown.replaceAll("'", "'\\''")}'`;
+  return [`  (smtpkit is not installed here: type node ${command} in its place)`];
 }
 
 /** The banner's lines for the trusted front ends, when there are any. */
