@@ -69,6 +69,9 @@ export const DEFAULT_CONNECTION_IDLE_MILLISECONDS = 10_000;
 export const DEFAULT_MAX_MESSAGES_PER_CONNECTION = 100;
 /** Default interval of the scheduler's poll (flush-request file, timers longer than Node allows): 1 s. */
 export const DEFAULT_POLL_INTERVAL_MILLISECONDS = 1000;
+/** Default time a notifier may take before its notice counts as failed: 2 min. */
+export const DEFAULT_NOTICE_TIMEOUT_MILLISECONDS = 120_000;
+
 /** Entry files validated at once during recovery. */
 const RECOVERY_CONCURRENCY = 8;
 
@@ -227,6 +230,12 @@ export interface QueueOptions {
    * your own to deliver DSNs to local senders yourself; `null`: no notices.
    */
   readonly notifier?: DeliveryNotifier | null;
+  /**
+   * How long the notifier may take; after that the notice counts as failed (and is offered again later),
+   * so that a notifier that hangs cannot hold an entry, or `close()`, forever. Default
+   * {@link DEFAULT_NOTICE_TIMEOUT_MILLISECONDS}.
+   */
+  readonly noticeTimeoutMilliseconds?: number;
   /** Permission bits of spool files; default `0o600`. */
   readonly fileMode?: number;
   /** Permission bits of spool directories; default `0o700`. */
@@ -441,6 +450,7 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
   const maxMessagesPerConnection = checkLimit("maxMessagesPerConnection", options.maxMessagesPerConnection ?? DEFAULT_MAX_MESSAGES_PER_CONNECTION, 1);
   const pollInterval = checkLimit("pollIntervalMilliseconds", options.pollIntervalMilliseconds ?? DEFAULT_POLL_INTERVAL_MILLISECONDS, 1);
   const closeGrace = checkLimit("closeGraceMilliseconds", options.closeGraceMilliseconds ?? DEFAULT_CLOSE_GRACE_MILLISECONDS, 0);
+  const noticeTimeout = checkLimit("noticeTimeoutMilliseconds", options.noticeTimeoutMilliseconds ?? DEFAULT_NOTICE_TIMEOUT_MILLISECONDS, 1);
   const fileMode = checkLimit("fileMode", options.fileMode ?? 0o600, 0, 0o777);
   const directoryMode = checkLimit("directoryMode", options.directoryMode ?? 0o700, 0, 0o777);
   const schedule = resolveRetrySchedule(options.retry);
@@ -719,12 +729,20 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
       }),
       readOriginal: (maxBytes) => readStart(entry.path, entry.metadataLength, checkLimit("maxBytes", maxBytes, 0)),
     };
+    let timeoutTimer: unknown;
     try {
-      await notifier(notice);
+      await Promise.race([
+        notifier(notice),
+        new Promise<never>((_, reject) => {
+          timeoutTimer = clock.setTimeout(() => reject(new Error(`the notifier took longer than ${noticeTimeout} ms`)), noticeTimeout);
+        }),
+      ]);
       return true;
     } catch (error) {
       log({ type: "notice-failed", id: entry.metadata.id, action, error: errorText(error) });
       return false;
+    } finally {
+      clock.clearTimeout(timeoutTimer);
     }
   };
 

@@ -405,6 +405,26 @@ describe("retry schedule, give-up and notices", () => {
     expect((await readQueue(directory)).entries[0]?.recipients[0]?.delayNotified).toBe(true);
   });
 
+  it("a notifier that never answers times out: the failure stays pending and close() is not held up", async () => {
+    let called = 0;
+    const { queue, clock } = await harness(25, {
+      resolver: mapResolver({ mx: { "example.org": [{ exchange: ".", priority: 0 }] } }),
+      noticeTimeoutMilliseconds: 5 * SECOND,
+      notifier: () => {
+        called += 1;
+        return new Promise<void>(() => undefined);
+      },
+    });
+    await queue.enqueue(envelopeTo("bob@example.org"), bytes(MESSAGE));
+    queue.start();
+    for (let index = 0; index < 200 && called === 0; index += 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(called).toBe(1);
+    clock.advance(5 * SECOND);
+    await queue.idle();
+    expect(queue.list()[0]?.recipients[0]?.state).toBe("pending");
+    await queue.close();
+  });
+
   it("never notifies about a message with a null reverse-path (a bounce is not bounced)", async () => {
     const { queue, notices } = await harness(25, { resolver: mapResolver({ mx: { "example.org": [{ exchange: ".", priority: 0 }] } }) });
     await queue.enqueue({ ...envelopeTo("bob@example.org"), from: null }, bytes(MESSAGE));
