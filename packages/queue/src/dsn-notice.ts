@@ -17,7 +17,7 @@
  * @module
  */
 import type { Reply } from "@smtpkit/grammar";
-import { buildDeliveryStatusNotification, DEFAULT_DSN_MAX_RETURNED_SIZE, type DeliveryStatusNotification, type DsnRecipientReport } from "./dsn.js";
+import { buildDeliveryStatusNotification, DEFAULT_DSN_MAX_RETURNED_SIZE, DSN_MAX_RECIPIENTS, type DeliveryStatusNotification, type DsnRecipientReport } from "./dsn.js";
 import { shouldNotify, type DsnAction } from "./dsn-policy.js";
 import type { QueueEnvelope } from "./queue-envelope.js";
 import { QueueUsageError } from "./queue-usage-error.js";
@@ -58,12 +58,14 @@ function checkMaxReturnedSize(options: DsnNotifierOptions): number {
 
 /**
  * Builds the DSN a notice calls for, or `undefined` when no recipient of it
- * asked for one (or the sender is `<>`).
+ * asked for one (or the sender is `<>`). One DSN reports on at most
+ * {@link DSN_MAX_RECIPIENTS} recipients: {@link createDsnNotifier} splits
+ * bigger notices.
  *
  * @param notice - the queue's notice
  * @param options - the returned-size limit
  * @returns the envelope and message to send, or `undefined`
- * @throws {@link QueueUsageError} for an invalid `maxReturnedSize`
+ * @throws {@link QueueUsageError} for an invalid `maxReturnedSize`, or more than {@link DSN_MAX_RECIPIENTS} recipients to report
  * @example
  * ```ts
  * import { notificationForNotice, openQueue } from "@smtpkit/queue";
@@ -157,7 +159,11 @@ export function createDsnNotifier(send: (prepared: PreparedNotification) => Prom
   if (typeof send !== "function") throw new QueueUsageError("invalid-option", "send", send, "createDsnNotifier needs a send function.");
   checkMaxReturnedSize(options);
   return async (notice) => {
-    const prepared = await notificationForNotice(notice, options);
-    if (prepared !== undefined) await send(prepared);
+    // A notice about more recipients than one report may hold becomes several reports.
+    for (let start = 0; start < notice.recipients.length; start += DSN_MAX_RECIPIENTS) {
+      const part = notice.recipients.length <= DSN_MAX_RECIPIENTS ? notice : { ...notice, recipients: notice.recipients.slice(start, start + DSN_MAX_RECIPIENTS) };
+      const prepared = await notificationForNotice(part, options);
+      if (prepared !== undefined) await send(prepared);
+    }
   };
 }

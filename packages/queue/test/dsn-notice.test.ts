@@ -5,6 +5,7 @@ import type { Mailbox } from "@smtpkit/grammar";
 import { getHeader, parseDeliveryStatus, parseMessage } from "@smtpkit/mime";
 import {
   createDsnNotifier,
+  DSN_MAX_RECIPIENTS,
   notificationForNotice,
   QueueUsageError,
   type DeliveryNotice,
@@ -129,6 +130,13 @@ describe("createDsnNotifier", () => {
     });
     await expect(failing(notice("failed", [{ recipient: bob }]).notice)).rejects.toThrow("disk full");
     expect(() => createDsnNotifier("nope" as never)).toThrow(QueueUsageError);
+    // More recipients than one report may hold (DSN_MAX_RECIPIENTS): several reports, every recipient in one of them.
+    const many = Array.from({ length: DSN_MAX_RECIPIENTS + 5 }, (_, index) => ({ recipient: { to: { localPart: `user${index}`, domain: "example.org" } } }));
+    const reported: number[] = [];
+    await createDsnNotifier(async (prepared) => {
+      reported.push(parseDeliveryStatus(parseMessage(prepared.notification.content).root.children[1]!.body!).recipients.length);
+    })(notice("failed", many).notice);
+    expect(reported).toEqual([DSN_MAX_RECIPIENTS, 5]);
     expect(() => createDsnNotifier(async () => undefined, { maxReturnedSize: 1.5 })).toThrow(QueueUsageError);
   });
 });
