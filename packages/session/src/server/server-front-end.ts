@@ -134,7 +134,9 @@ export function applyXclient(
         break;
       }
       case "LOGIN":
-        login = unavailable ? undefined : value;
+        // An empty login names nobody: it must not count as authenticated (Postfix's
+        // permit_sasl_authenticated also wants a non-empty SASL user name).
+        login = unavailable || value.length === 0 ? undefined : value;
         break;
     }
   }
