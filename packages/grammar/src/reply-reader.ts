@@ -35,16 +35,24 @@ export interface ReplyInvalidEvent {
 }
 
 /**
- * A reply line exceeded `maxLineLength`; it was read to its end and dropped,
- * and the reply it belonged to with it. The replies that follow may then be
- * out of step with the commands: a client should treat this as fatal and close.
+ * A reply line exceeded `maxLineLength`. It is reported as soon as that is
+ * certain (the limit plus two octets read without a line ending, or a line
+ * ending after the limit plus one octets that are not a CR), not when the line
+ * ends: a server that streams an endless line must not keep a client reading
+ * until its timeout. The rest of the line is discarded as it arrives, and the
+ * reply it belonged to is dropped. The replies that follow may then be out of
+ * step with the commands: a client should treat this as fatal and close.
  */
 export interface ReplyLineTooLongEvent {
   /** The event type. */
   readonly type: "line-too-long";
   /** Always `LineTooLong`. */
   readonly situation: "LineTooLong";
-  /** The line's length in octets, ending included. */
+  /**
+   * The octets of the line read when it was found too long: always the
+   * limit plus two, whatever the line's full length (which may never be
+   * known) and however the bytes were split.
+   */
   readonly length: number;
 }
 
@@ -91,7 +99,8 @@ export class ReplyReader {
   readonly #maxLines: number;
   #partial: Uint8Array[] = [];
   #partialLength = 0;
-  #discarding = -1;
+  /** Inside a line already reported too long: its octets are dropped up to its LF. */
+  #discarding = false;
   #lines: ReplyLine[] = [];
   #skipping = false;
 
@@ -120,13 +129,11 @@ export class ReplyReader {
     for (;;) {
       const lf = bytes.indexOf(LF, position);
       if (lf < 0) {
-        this.#accumulate(bytes.subarray(position));
+        if (this.#accumulate(bytes.subarray(position))) events.push(this.#tooLong());
         return events;
       }
-      if (this.#discarding >= 0) {
-        events.push({ type: "line-too-long", situation: "LineTooLong", length: this.#discarding + (lf - position) + 1 });
-        this.#discarding = -1;
-        this.#lines = [];
+      if (this.#discarding) {
+        this.#discarding = false;
         position = lf + 1;
         continue;
       }
@@ -147,8 +154,7 @@ export class ReplyReader {
       position = lf + 1;
       const end = line.length > 0 && line[line.length - 1] === CR ? line.length - 1 : line.length;
       if (end > this.#maxLine) {
-        events.push({ type: "line-too-long", situation: "LineTooLong", length: line.length + 1 });
-        this.#lines = [];
+        events.push(this.#tooLong());
         continue;
       }
       const event = this.#line(line, end, position < bytes.length);
@@ -162,11 +168,11 @@ export class ReplyReader {
    * @returns an `input-truncated` event when a reply was cut short
    */
   end(): readonly ReplyReaderEvent[] {
-    const unfinished = this.#partialLength > 0 || this.#lines.length > 0 || this.#discarding >= 0;
+    const unfinished = this.#partialLength > 0 || this.#lines.length > 0 || this.#discarding;
     this.#partial = [];
     this.#partialLength = 0;
     this.#lines = [];
-    this.#discarding = -1;
+    this.#discarding = false;
     return unfinished ? [{ type: "input-truncated", mode: "reply" }] : [];
   }
 
@@ -188,19 +194,22 @@ export class ReplyReader {
     return out;
   }
 
-  #accumulate(bytes: Uint8Array): void {
-    if (bytes.length === 0) return;
-    if (this.#discarding >= 0) {
-      this.#discarding += bytes.length;
-      return;
-    }
+  /** Holds the octets of an unfinished line; returns true when they have just passed the limit. */
+  #accumulate(bytes: Uint8Array): boolean {
+    if (bytes.length === 0 || this.#discarding) return false;
     this.#partial.push(bytes.slice());
     this.#partialLength += bytes.length;
-    if (this.#partialLength > this.#maxLine + 1) {
-      this.#discarding = this.#partialLength;
-      this.#partial = [];
-      this.#partialLength = 0;
-    }
+    // maxLine octets plus a CR may still end well; one more cannot.
+    if (this.#partialLength <= this.#maxLine + 1) return false;
+    this.#discarding = true;
+    this.#partial = [];
+    this.#partialLength = 0;
+    return true;
+  }
+
+  #tooLong(): ReplyLineTooLongEvent {
+    this.#lines = [];
+    return { type: "line-too-long", situation: "LineTooLong", length: this.#maxLine + 2 };
   }
 
   #line(bytes: Uint8Array, end: number, pipelined: boolean): ReplyReaderEvent | undefined {

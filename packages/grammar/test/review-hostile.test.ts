@@ -94,13 +94,15 @@ describe("no line ending for 10 MB, in every mode: one typed event, bounded memo
     }
   });
 
-  it("the reply reader", () => {
+  it("the reply reader, which reports the line as soon as it passes the limit (a client must not wait for its end)", () => {
     const reader = new ReplyReader();
-    for (const chunk of chunks) {
-      expect(reader.push(chunk)).toEqual([]);
+    chunks.forEach((chunk, index) => {
+      // The first 64 KiB chunk already passes the 4096-octet limit: reported there, not after 10 MB.
+      const expected = index === 0 ? [{ type: "line-too-long", situation: "LineTooLong", length: Limits.replyLine + 2 }] : [];
+      expect(reader.push(chunk)).toEqual(expected);
       expect(reader.buffered).toBeLessThanOrEqual(Limits.replyLine + 1 + 65_536);
-    }
-    expect(types(reader.push(bytes("\r\n250 ok\r\n")))).toEqual(["line-too-long", "reply"]);
+    });
+    expect(types(reader.push(bytes("\r\n250 ok\r\n")))).toEqual(["reply"]);
   });
 
   it("while paused: input-overflow at the held limit, then nothing more is read", () => {
