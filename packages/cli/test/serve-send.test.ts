@@ -351,7 +351,7 @@ describe.skipIf(!requirePeer("openssl"))("smtpkit serve + send over TLS, with AU
   it("warns about plaintext passwords in the users file and says AUTH is under TLS only", () => {
     expect(server.stderr()).toContain('user "carol" has a plaintext password');
     expect(server.stdout()).toContain("(SMTP with STARTTLS)");
-    expect(server.stdout()).toContain("AUTH       PLAIN, LOGIN, SCRAM-SHA-256 (under TLS only)");
+    expect(server.stdout()).toContain("AUTH       PLAIN, LOGIN, SCRAM-SHA-256, SCRAM-SHA-256-PLUS (under TLS only)");
     expect(server.stdout()).toContain("--tls starttls-required --insecure");
   });
 
@@ -370,7 +370,7 @@ describe.skipIf(!requirePeer("openssl"))("smtpkit serve + send over TLS, with AU
     expect(splitTrace(stored!).trace).toMatch(/with ESMTPS/);
   });
 
-  it("authenticates with a SCRAM verifier (SCRAM-SHA-256) and with a plaintext entry, ESMTPSA", async () => {
+  it("authenticates with a SCRAM verifier (SCRAM-SHA-256-PLUS, bound to the TLS session) and with a plaintext entry, ESMTPSA", async () => {
     for (const [user, file] of [["alice", "alice.pw"], ["carol", "carol.pw"]] as const) {
       const result = await send(server.port, ["--insecure", "--user", user, "--password-file", file, "--from", `${user}@localhost`, "--to", `auth-${user}@localhost`, "--text", "x"], { cwd: directory });
       expect(result.stderr, user).toBe("");
@@ -378,7 +378,8 @@ describe.skipIf(!requirePeer("openssl"))("smtpkit serve + send over TLS, with AU
       const [stored] = await delivered(maildir, "localhost", `auth-${user}`);
       expect(splitTrace(stored!).trace).toMatch(/with ESMTPSA/);
     }
-    expect(server.stderr()).toMatch(/authenticated mechanism=SCRAM-SHA-256 identity=alice/);
+    // Under TLS the server offers SCRAM-SHA-256-PLUS (tls-exporter binding) and the client takes it.
+    expect(server.stderr()).toMatch(/authenticated mechanism=SCRAM-SHA-256-PLUS identity=alice/);
     // --password-file - reads the first line of standard input.
     const piped = await send(server.port, ["--insecure", "--user", "alice", "--password-file", "-", "--from", "alice@localhost", "--to", "auth-stdin@localhost", "--text", "x"], { cwd: directory, input: "correct horse battery\nignored\n" });
     expect(piped.exitCode, piped.stderr).toBe(0);

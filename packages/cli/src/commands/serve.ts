@@ -225,7 +225,10 @@ async function serve(options: ServeOptions, context: CommandContext): Promise<vo
       : {
           hooks: { onAuth, ...submission?.hooks },
           // RFC 4954 §6 / RFC 6409 §4.3: a submission server answers MAIL before AUTH with 530 5.7.0.
-          auth: { mechanisms: ["SCRAM-SHA-256", "PLAIN", "LOGIN"], allowInsecureAuth: options.allowInsecureAuth === true, ...(submission === undefined ? {} : { required: true }) },
+          // RFC 5802 §6, RFC 9266: with TLS, SCRAM-SHA-256-PLUS binds the login to this TLS session, so a
+          // client that skips certificate checks (--insecure) still cannot be relayed by a man in the middle.
+          // The session offers it only once the binding is known (under TLS), never in clear text.
+          auth: { mechanisms: [...(tls === undefined ? [] : (["SCRAM-SHA-256-PLUS"] as const)), "SCRAM-SHA-256", "PLAIN", "LOGIN"], allowInsecureAuth: options.allowInsecureAuth === true, ...(submission === undefined ? {} : { required: true }) },
         }),
     // RFC 3461: submitters may ask for DSNs (NOTIFY, RET, ENVID, ORCPT), which the queue honours.
     ...(submission === undefined ? {} : { extensions: { dsn: true } }),
@@ -291,7 +294,7 @@ async function serve(options: ServeOptions, context: CommandContext): Promise<vo
   const endpoint = describeEndpoint(address.address, address.port);
   const protocol = options.lmtp === true ? "LMTP" : "SMTP";
   const mode = tls === undefined ? protocol : tls.implicit ? `${protocol} over implicit TLS` : options.requireTls === true ? `${protocol}, STARTTLS required` : `${protocol} with STARTTLS`;
-  const auth = onAuth === undefined ? "off" : `PLAIN, LOGIN, SCRAM-SHA-256 ${options.allowInsecureAuth === true ? "(also without TLS)" : "(under TLS only)"}`;
+  const auth = onAuth === undefined ? "off" : `PLAIN, LOGIN, SCRAM-SHA-256${tls === undefined ? "" : ", SCRAM-SHA-256-PLUS"} ${options.allowInsecureAuth === true ? "(also without TLS)" : "(under TLS only)"}`;
   const to = "test@localhost";
   const serverArgument = describeEndpoint(address.address, address.port);
   const swaksTls = (tls === undefined ? "" : tls.implicit ? " --tlsc" : " --tls") + (options.lmtp === true ? " --protocol LMTP" : "");
