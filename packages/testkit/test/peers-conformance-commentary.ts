@@ -12,6 +12,11 @@ export interface Commentary {
   readonly rfcText?: string;
   /** What it means for people who run or talk to this server. */
   readonly practice: string;
+  /**
+   * Text the finding's summary or transcript must contain for this commentary to apply (the test checks it,
+   * so a finding that changes its evidence, say another broken MAIL line, cannot keep a stale explanation).
+   */
+  readonly shows?: string;
 }
 
 const RFC5321_LINE_END =
@@ -57,6 +62,7 @@ export const commentary: Readonly<Record<string, Partial<Record<RuleName | "intr
         "left.",
     },
     "smtp-smuggling": {
+      shows: "C: before\\n\nC: .\\n\nC: NOOP\\r\\n",
       verdict: "true deviation (CVE-2023-51764)",
       rfcText: RFC5321_LINE_END,
       practice:
@@ -82,6 +88,7 @@ export const commentary: Readonly<Record<string, Partial<Record<RuleName | "intr
   },
   aiosmtpd: {
     "reply-code-allowed": {
+      shows: "C: HELP\\r\\n\nS: 250 Supported commands:",
       verdict: "true deviation, harmless",
       rfcText:
         'RFC 5321 §4.3.2 (command-reply sequences): "HELP  S: 211, 214  E: 502, 504"\n' +
@@ -93,6 +100,7 @@ export const commentary: Readonly<Record<string, Partial<Record<RuleName | "intr
         "`smtp_HELP` can change it.",
     },
     "broken-mail-accepted": {
+      shows: "C: MAIL FROM:<conformance@example.test\\r\\n\nS: 250 ",
       verdict: "true deviation (lenient parser)",
       rfcText: MAIL_SYNTAX,
       practice:
@@ -107,6 +115,7 @@ export const commentary: Readonly<Record<string, Partial<Record<RuleName | "intr
   },
   "smtp-server": {
     "broken-mail-accepted": {
+      shows: "XSMTPKIT-NO-SUCH-PARAMETER=1\\r\\n\nS: 250 ",
       verdict: "true deviation",
       rfcText: UNKNOWN_PARAMETER,
       practice:
@@ -119,6 +128,7 @@ export const commentary: Readonly<Record<string, Partial<Record<RuleName | "intr
   },
   exim: {
     "broken-mail-accepted": {
+      shows: "SIZE=x\\r\\n\nS: 250 ",
       verdict: "true deviation (lenient parser)",
       rfcText:
         'RFC 1870 §6 (the SIZE parameter): "size-value ::= 1*20DIGIT"\n' + MAIL_SYNTAX,
@@ -129,6 +139,7 @@ export const commentary: Readonly<Record<string, Partial<Record<RuleName | "intr
         "leniency only hides a client's bug.",
     },
     "close-without-421": {
+      shows: "Too many syntax or protocol errors\\r\\n",
       verdict: "true deviation (anti-abuse close, see below)",
       rfcText: CLOSE_RULE,
       practice:

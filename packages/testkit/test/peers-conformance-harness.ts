@@ -349,7 +349,11 @@ export async function checkPeer(id: PeerId): Promise<ConformanceReport> {
     expect(finding.quote.length).toBeGreaterThan(20);
     expect(finding.transcript.some((exchange) => exchange.direction === "client")).toBe(true);
     expect(finding.transcript.some((exchange) => exchange.direction === "server" || exchange.direction === "event")).toBe(true);
-    expect(commentary[id]?.[finding.rule], `docs commentary for ${id} / ${finding.rule}`).toBeDefined();
+    const note = commentary[id]?.[finding.rule];
+    expect(note, `docs commentary for ${id} / ${finding.rule}`).toBeDefined();
+    // The commentary explains this evidence, not some other breach of the same rule.
+    expect(note?.shows, `commentary of ${id} / ${finding.rule} says what evidence it explains`).toBeTruthy();
+    expect(`${finding.summary}\n${formatTranscript(finding.transcript)}`, `commentary of ${id} / ${finding.rule}`).toContain(note?.shows ?? "");
   }
   // Stored bodies were compared, and every message the server accepted was found.
   expect(report.notes.find((note) => note.startsWith("dot-transparency: ")), text).toMatch(/^dot-transparency: [1-9]\d* stored message\(s\) compared, 0 not found/);
