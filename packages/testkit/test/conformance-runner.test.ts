@@ -88,6 +88,18 @@ describe("against the in-memory ServerSession", () => {
   });
 });
 
+describe("strictSyntax", () => {
+  it("reports the bracket-less MAIL the session accepts by default, and nothing once its syntax is strict", async () => {
+    const options = { seed: 13, numRuns: 5, strictSyntax: true, skip: ["sessions", "smuggling", "pipelining", "starttls-injection"] as const, ...fast, timeouts: { quiet: 20, reply: 50 } };
+    const lenient = await runConformance({ transport: serverSessionTransport({ config: { hostname: "mx.example.test" } }), ...options });
+    expect(lenient.findings.map((finding) => [finding.rule, finding.probe, finding.summary])).toEqual([["broken-mail-accepted", "basics", '"MAIL FROM:conformance@example.test" was answered 250 (RFC 5321 §4.1.2: Path = "<" [ A-d-l ":" ] Mailbox ">")']]);
+    const strict = await runConformance({ transport: serverSessionTransport({ config: { hostname: "mx.example.test", syntax: { strict: true } } }), ...options });
+    expect(describeFindings(strict)).toEqual([]);
+    const byDefault = await runConformance({ transport: serverSessionTransport({ config: { hostname: "mx.example.test" } }), ...options, strictSyntax: false });
+    expect(describeFindings(byDefault)).toEqual([]);
+  });
+});
+
 describe("determinism", () => {
   it("the same seed gives the same sessions and the same findings, byte for byte", async () => {
     const server = await startToyServer({ fault: "rcpt-without-mail" });
@@ -106,7 +118,7 @@ describe("determinism", () => {
     const plan = async (seed: number) => (await runConformance({ host: "127.0.0.1", port: 1, seed, numRuns: 5, dryRun: true })).plan;
     expect(await plan(3)).toEqual(await plan(3));
     expect(await plan(3)).not.toEqual(await plan(4));
-    expect((await plan(3))?.length).toBe(5 + 4);
+    expect((await plan(3))?.length).toBe(5 + 5);
   });
 });
 

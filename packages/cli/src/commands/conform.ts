@@ -54,6 +54,7 @@ interface ConformOptions {
   readonly connections?: number;
   readonly timeout?: number;
   readonly quiet?: number;
+  readonly strictSyntax?: boolean;
 }
 
 const examples = `
@@ -189,6 +190,7 @@ async function conform(server: ServerUrl, options: ConformOptions, context: Comm
       ...common,
       ...(options.maildir === undefined ? {} : { readStored: maildirReader(options.maildir) }),
       ...(options.dryRun === true ? { dryRun: true } : {}),
+      ...(options.strictSyntax === true ? { strictSyntax: true } : {}),
       ...(options.rate === undefined ? {} : { ratePerSecond: options.rate }),
       ...(options.connections === undefined ? {} : { maxConnections: options.connections }),
       ...(options.json === true || !context.io.errorColor ? {} : { onProgress: (message: string) => context.io.stderr.write(`${context.errorColors.dim(message)}\n`) }),
@@ -231,6 +233,7 @@ export const conformCommand: CommandModule = {
       .option("--junit <file>", "also write the report as JUnit XML")
       .option("--dry-run", "print what would be sent, without connecting")
       .option("--maildir <path>", "where the server stores mail (checks stored bodies: dot-transparency)")
+      .option("--strict-syntax", "also report MAIL FROM:a@b without <> and with a space after the colon (leniencies Postfix accepts by default)")
       .option("--against <server>", "run the same sessions against a second server and print where they differ", parseServerUrl)
       .option("--rate <n>", "new connections a second at most (default 20)", integer("--rate", 1, 10_000))
       .option("--connections <n>", "connections at once at most (default 2)", integer("--connections", 1, 100))

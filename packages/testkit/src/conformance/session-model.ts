@@ -141,8 +141,8 @@ function advance(model: SessionModel, input: SessionInput, reply: WireReply): vo
   }
 }
 
-/** One step of a session, as fast-check runs it. */
-class Step implements fc.AsyncCommand<SessionModel, SessionReal> {
+/** One step of a session, as fast-check runs it. Internal. */
+export class Step implements fc.AsyncCommand<SessionModel, SessionReal> {
   constructor(
     private readonly label: string,
     private readonly applies: (model: SessionModel) => boolean,
@@ -269,6 +269,134 @@ export const brokenMailLines: readonly ((sender: string) => string)[] = [
 ];
 
 /**
+ * MAIL lines that break RFC 5321's syntax in the two ways Postfix accepts by
+ * default (`strict_rfc821_envelopes = no`), as `@smtpkit/grammar` does by
+ * design: a path without angle brackets (§4.1.2: `Path = "<" [ A-d-l ":" ]
+ * Mailbox ">"`) and a space after the colon (§3.3, §4.1.1.2). Accepting them
+ * is a documented interoperability choice rather than a breach, so they are
+ * checked only under the runner's `strictSyntax` option.
+ */
+export const lenientMailLines: readonly ((sender: string) => string)[] = [(sender) => `MAIL FROM:${sender}`, (sender) => `MAIL FROM: <${sender}>`];
+
+/** Why each of {@link lenientMailLines} is broken, for the finding. */
+const lenientMailReasons: readonly string[] = [
+  'RFC 5321 §4.1.2: Path = "<" [ A-d-l ":" ] Mailbox ">"',
+  'RFC 5321 §3.3: "spaces are not permitted on either side of the colon following FROM in the MAIL command"',
+];
+
+/** RCPT with no transaction: RFC 5321 §3.3 "the server MUST return a 503". */
+function rcptBeforeMailStep(local: string): Step {
+  return new Step("RCPT before MAIL", (model) => model.state === "ready", async (model, real) => {
+    await command(model, real, `RCPT TO:<${local}@${real.context.domain}>`, "RCPT", "RCPT", (reply) =>
+      reply.code === 503 || reply.code === 421 ? [] : [{ rule: "rcpt-before-mail", detail: `RCPT without MAIL was answered ${reply.code}, not 503` }],
+    );
+  });
+}
+
+const dataWithoutRecipientsStep = new Step("DATA without recipients", (model) => model.state === "ready" || model.state === "mail", async (model, real) => {
+  const reply = await command(model, real, "DATA", "DATA", "DATA", mustRefuse("data-without-recipients", "DATA with no accepted recipient"));
+  if (reply?.code === 354) model.over = true;
+});
+
+const plainMailStep = new Step("MAIL FROM:<sender>", (model) => model.state === "ready", async (model, real) => {
+  await command(model, real, `MAIL FROM:<${real.context.sender}>`, "MAIL", "MAIL");
+});
+
+const nestedMailStep = new Step("nested MAIL", (model) => model.state === "mail" || model.state === "recipients", async (model, real) => {
+  await command(model, real, `MAIL FROM:<${real.context.sender}>`, "MAIL", "MAIL", mustRefuse("nested-mail", "MAIL inside a transaction"));
+});
+
+/** One of {@link brokenMailLines} (or of {@link lenientMailLines}): never answered 250. */
+function brokenMailStep(index: number, lines: readonly ((sender: string) => string)[] = brokenMailLines): Step {
+  return new Step(`${lines === brokenMailLines ? "broken" : "lenient"} MAIL #${index}`, (model) => model.state === "ready", async (model, real) => {
+    const line = (lines[index] as (sender: string) => string)(real.context.sender);
+    const reply = await command(model, real, line, "MAIL", undefined, (reply) =>
+      reply.code >= 200 && reply.code < 300
+        ? [{ rule: "broken-mail-accepted", detail: `${JSON.stringify(line)} was answered ${reply.code}${lines === brokenMailLines ? "" : ` (${lenientMailReasons[index] ?? ""})`}` }]
+        : [],
+    );
+    if (reply !== undefined && reply.code >= 200 && reply.code < 300) model.over = true;
+  });
+}
+
+const rsetStep = new Step("RSET", inCommandState, async (model, real) => {
+  await command(model, real, "RSET", "RSET", "RSET", (reply) =>
+    reply.code === 250 || reply.code === 421 ? [] : [{ rule: "rset-reply", detail: `RSET was answered ${reply.code}, not 250` }],
+  );
+});
+
+const noopStep = new Step("NOOP", inCommandState, async (model, real) => {
+  await command(model, real, "NOOP", "NOOP", "NOOP", (reply) =>
+    reply.code === 250 || reply.code === 421 ? [] : [{ rule: "noop-reply", detail: `NOOP was answered ${reply.code}, not 250` }],
+  );
+});
+
+const helpStep = new Step("HELP", inCommandState, async (model, real) => {
+  await command(model, real, "HELP", "HELP", "HELP");
+});
+
+function unknownStep(verb: string): Step {
+  return new Step(`unknown ${verb}`, inCommandState, async (model, real) => {
+    await command(model, real, verb, verb, undefined);
+  });
+}
+
+/** RFC 1870 §6: a declared SIZE over the advertised maximum is not accepted. */
+const sizeOverStep = new Step("MAIL with SIZE over the maximum", (model) => model.state === "ready" && (model.capabilities.maxSize ?? 0) > 0, async (model, real) => {
+  const declared = (model.capabilities.maxSize ?? 0) + 1;
+  const reply = await command(model, real, `MAIL FROM:<${real.context.sender}> SIZE=${declared}`, "MAIL", "MAIL", (reply) =>
+    reply.code >= 200 && reply.code < 300 ? [{ rule: "size-enforced", detail: `MAIL declaring SIZE=${declared} (the advertised maximum is ${declared - 1}) was answered ${reply.code}` }] : [],
+  );
+  if (reply !== undefined && reply.code >= 200 && reply.code < 300) model.over = true;
+});
+
+/** RFC 5321 §4.5.3.1.4 allows 512 octets; a longer line may be refused (500), but gets exactly one reply. */
+function longLineStep(length: number): Step {
+  return new Step(`NOOP line of ${length} octets`, inCommandState, async (model, real) => {
+    await command(model, real, `NOOP ${"x".repeat(length - 7)}`, "NOOP", "NOOP");
+  });
+}
+
+const quitStep = new Step("QUIT", inCommandState, async (model, real) => {
+  const reply = await command(model, real, "QUIT", "QUIT", "QUIT", (reply) =>
+    reply.code === 221 || reply.code === 421 ? [] : [{ rule: "quit-reply", detail: `QUIT was answered ${reply.code}, not 221` }],
+  );
+  model.over = true;
+  if (reply?.code === 221 && !(await real.wire.waitForClose(real.context.timeouts.close))) {
+    raise(real.context, [{ rule: "quit-reply", detail: `the server did not close the connection within ${real.context.timeouts.close} ms of its 221` }]);
+  }
+});
+
+/**
+ * Short sessions run once in every run, whatever the seed: each checks one
+ * rule with fixed commands (every broken MAIL line, HELP, NOOP, RSET, RCPT
+ * before MAIL, DATA without recipients, nested MAIL, SIZE over the maximum,
+ * an over-long line, four unknown commands in a row, QUIT; with
+ * `strictSyntax`, the {@link lenientMailLines} too), so a server's
+ * findings on these do not depend on what the random sessions happen to
+ * draw. Each runs on its own connection, after an EHLO.
+ *
+ * @returns the sessions, each a list of steps
+ */
+export function fixedSessions(strictSyntax = false): readonly (readonly Step[])[] {
+  return [
+    ...(strictSyntax ? lenientMailLines.map((_, index) => [brokenMailStep(index, lenientMailLines)]) : []),
+    [helpStep],
+    [noopStep],
+    [rsetStep],
+    [rcptBeforeMailStep("probe")],
+    [dataWithoutRecipientsStep],
+    [unknownStep("XSMTPKIT")],
+    ...brokenMailLines.map((_, index) => [brokenMailStep(index)]),
+    [plainMailStep, nestedMailStep],
+    [sizeOverStep],
+    [longLineStep(1000)],
+    [unknownStep("XSMTPKIT"), unknownStep("MAILX"), unknownStep("RCPT-TO"), unknownStep("XSMTPKIT"), noopStep],
+    [quitStep],
+  ];
+}
+
+/**
  * The fast-check commands of a session.
  *
  * @returns one arbitrary per kind of step
@@ -313,70 +441,15 @@ export function sessionSteps(capabilities: CapabilitySet = CapabilitySet.empty):
         if (reply?.code === 354 && !model.over) await sendContent(model, real, lines);
       }),
   );
-  const rcptBeforeMail = localPart.map(
-    (local) =>
-      new Step(`RCPT before MAIL`, (model) => model.state === "ready", async (model, real) => {
-        // RFC 5321 §3.3: "the server MUST return a 503".
-        await command(model, real, `RCPT TO:<${local}@${real.context.domain}>`, "RCPT", "RCPT", (reply) =>
-          reply.code === 503 || reply.code === 421 ? [] : [{ rule: "rcpt-before-mail", detail: `RCPT without MAIL was answered ${reply.code}, not 503` }],
-        );
-      }),
-  );
-  const dataWithoutRecipients = fc.constant(
-    new Step("DATA without recipients", (model) => model.state === "ready" || model.state === "mail", async (model, real) => {
-      const reply = await command(model, real, "DATA", "DATA", "DATA", mustRefuse("data-without-recipients", "DATA with no accepted recipient"));
-      if (reply?.code === 354) model.over = true;
-    }),
-  );
-  const nestedMail = fc.constant(
-    new Step("nested MAIL", (model) => model.state === "mail" || model.state === "recipients", async (model, real) => {
-      await command(model, real, `MAIL FROM:<${real.context.sender}>`, "MAIL", "MAIL", mustRefuse("nested-mail", "MAIL inside a transaction"));
-    }),
-  );
-  const brokenMail = fc.integer({ min: 0, max: brokenMailLines.length - 1 }).map(
-    (index) =>
-      new Step(`broken MAIL #${index}`, (model) => model.state === "ready", async (model, real) => {
-        const line = (brokenMailLines[index] as (sender: string) => string)(real.context.sender);
-        const reply = await command(model, real, line, "MAIL", undefined, (reply) =>
-          reply.code >= 200 && reply.code < 300 ? [{ rule: "broken-mail-accepted", detail: `${JSON.stringify(line)} was answered ${reply.code}` }] : [],
-        );
-        if (reply !== undefined && reply.code >= 200 && reply.code < 300) model.over = true;
-      }),
-  );
-  const rset = fc.constant(
-    new Step("RSET", inCommandState, async (model, real) => {
-      await command(model, real, "RSET", "RSET", "RSET", (reply) =>
-        reply.code === 250 || reply.code === 421 ? [] : [{ rule: "rset-reply", detail: `RSET was answered ${reply.code}, not 250` }],
-      );
-    }),
-  );
-  const noop = fc.constant(
-    new Step("NOOP", inCommandState, async (model, real) => {
-      await command(model, real, "NOOP", "NOOP", "NOOP", (reply) =>
-        reply.code === 250 || reply.code === 421 ? [] : [{ rule: "noop-reply", detail: `NOOP was answered ${reply.code}, not 250` }],
-      );
-    }),
-  );
-  const help = fc.constant(
-    new Step("HELP", inCommandState, async (model, real) => {
-      await command(model, real, "HELP", "HELP", "HELP");
-    }),
-  );
-  const unknown = fc.constantFrom("XSMTPKIT", "MAILX", "RCPT-TO").map(
-    (verb) =>
-      new Step(`unknown ${verb}`, inCommandState, async (model, real) => {
-        await command(model, real, verb, verb, undefined);
-      }),
-  );
-  const sizeOver = fc.constant(
-    new Step("MAIL with SIZE over the maximum", (model) => model.state === "ready" && (model.capabilities.maxSize ?? 0) > 0, async (model, real) => {
-      const declared = (model.capabilities.maxSize ?? 0) + 1;
-      const reply = await command(model, real, `MAIL FROM:<${real.context.sender}> SIZE=${declared}`, "MAIL", "MAIL", (reply) =>
-        reply.code >= 200 && reply.code < 300 ? [{ rule: "size-enforced", detail: `MAIL declaring SIZE=${declared} (the advertised maximum is ${declared - 1}) was answered ${reply.code}` }] : [],
-      );
-      if (reply !== undefined && reply.code >= 200 && reply.code < 300) model.over = true;
-    }),
-  );
+  const rcptBeforeMail = localPart.map(rcptBeforeMailStep);
+  const dataWithoutRecipients = fc.constant(dataWithoutRecipientsStep);
+  const nestedMail = fc.constant(nestedMailStep);
+  const brokenMail = fc.integer({ min: 0, max: brokenMailLines.length - 1 }).map((index) => brokenMailStep(index));
+  const rset = fc.constant(rsetStep);
+  const noop = fc.constant(noopStep);
+  const help = fc.constant(helpStep);
+  const unknown = fc.constantFrom("XSMTPKIT", "MAILX", "RCPT-TO").map(unknownStep);
+  const sizeOver = fc.constant(sizeOverStep);
   const pipelined = fc.array(localPart, { minLength: 1, maxLength: 3 }).map(
     (locals) =>
       new Step(`pipelined MAIL + ${locals.length} RCPT`, (model) => model.state === "ready" && model.capabilities.has("PIPELINING") && model.transactions < 3, async (model, real) => {
@@ -406,13 +479,7 @@ export function sessionSteps(capabilities: CapabilitySet = CapabilitySet.empty):
         if (reply?.code === 354 && !model.over) await sendContent(model, real, lines);
       }),
   );
-  const longLine = fc.integer({ min: 513, max: 1000 }).map(
-    (length) =>
-      new Step(`NOOP line of ${length} octets`, inCommandState, async (model, real) => {
-        // RFC 5321 §4.5.3.1.4 allows 512 octets; longer lines may be refused (500), but get exactly one reply.
-        await command(model, real, `NOOP ${"x".repeat(length - 7)}`, "NOOP", "NOOP");
-      }),
-  );
+  const longLine = fc.integer({ min: 513, max: 1000 }).map(longLineStep);
   const bdat = fc.tuple(localPart, fc.array(bodyLine, { maxLength: 6 }), fc.integer({ min: 1, max: 3 })).map(
     ([local, lines, chunks]) =>
       new Step(`BDAT transaction: ${chunks} chunk(s), ${lines.length} body lines`, (model) => model.state === "ready" && model.capabilities.has("CHUNKING") && model.transactions < 3, async (model, real) => {
@@ -458,17 +525,7 @@ export function sessionSteps(capabilities: CapabilitySet = CapabilitySet.empty):
       );
     }),
   );
-  const quit = fc.constant(
-    new Step("QUIT", inCommandState, async (model, real) => {
-      const reply = await command(model, real, "QUIT", "QUIT", "QUIT", (reply) =>
-        reply.code === 221 || reply.code === 421 ? [] : [{ rule: "quit-reply", detail: `QUIT was answered ${reply.code}, not 221` }],
-      );
-      model.over = true;
-      if (reply?.code === 221 && !(await real.wire.waitForClose(real.context.timeouts.close))) {
-        raise(real.context, [{ rule: "quit-reply", detail: `the server did not close the connection within ${real.context.timeouts.close} ms of its 221` }]);
-      }
-    }),
-  );
+  const quit = fc.constant(quitStep);
   return [ehlo, helo, mail, mail, rcpt, rcpt, data, transaction, transaction, bdat, longLine, overSize, rcptBeforeMail, dataWithoutRecipients, nestedMail, brokenMail, rset, noop, help, unknown, sizeOver, pipelined, quit];
 }
 
