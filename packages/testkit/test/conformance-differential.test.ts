@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startToyServer } from "./conformance/toy-server.js";
 
 const timeouts = { reply: 3000 };
+const ratePerSecond = 1000;
 
 describe("runDifferential", () => {
   let directory: string;
@@ -27,7 +28,7 @@ describe("runDifferential", () => {
 
   it("a server against itself: no divergence, stored contents compared", async () => {
     const target = { host: "127.0.0.1", port, readStored: maildirReader(join(directory, "maildir")) };
-    const report = await runDifferential({ a: target, b: target, seed: 4, numRuns: 25, timeouts });
+    const report = await runDifferential({ a: target, b: target, seed: 4, numRuns: 25, timeouts, ratePerSecond });
     expect(report.divergences).toEqual([]);
     expect(report.runs).toBe(25);
   });
@@ -35,7 +36,7 @@ describe("runDifferential", () => {
   it("finds the step where a broken server accepts RCPT before MAIL, shrunk to that RCPT", async () => {
     const toy = await startToyServer({ fault: "rcpt-without-mail" });
     try {
-      const report = await runDifferential({ a: { host: "127.0.0.1", port }, b: { host: "127.0.0.1", port: toy.port }, seed: 9, numRuns: 60, timeouts });
+      const report = await runDifferential({ a: { host: "127.0.0.1", port }, b: { host: "127.0.0.1", port: toy.port }, seed: 9, numRuns: 60, timeouts, ratePerSecond });
       const divergence = report.divergences.find((entry) => entry.step.startsWith("RCPT") && entry.a === 503 && entry.b === 250);
       expect(divergence, JSON.stringify(report.divergences.map((entry) => entry.summary))).toBeDefined();
       const sentToB = divergence?.transcriptB.filter((exchange) => exchange.direction === "client").map((exchange) => exchange.data);
@@ -54,8 +55,31 @@ describe("runDifferential", () => {
       seed: 6,
       numRuns: 40,
       timeouts,
+      ratePerSecond,
     });
     expect(report.divergences.map((entry) => entry.kind)).toContain("stored-content");
+  });
+});
+
+describe("runDifferential's bounds", () => {
+  it("opens at most ratePerSecond connections a second to each server", async () => {
+    let opened = 0;
+    const transport = {
+      label: "counting",
+      async connect() {
+        opened += 1;
+        return { async write() {}, async read() { return { type: "closed" as const }; }, async startTls() {}, close() {} };
+      },
+    };
+    const started = Date.now();
+    await runDifferential({ a: { transport }, b: { transport }, seed: 1, numRuns: 6, ratePerSecond: 10, timeouts: { reply: 10 } });
+    // 12 connections in all, 6 to each "server" at 10 a second: at least 0.5 s.
+    expect(opened).toBe(12);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(450);
+  });
+
+  it("refuses a bad ratePerSecond", async () => {
+    await expect(runDifferential({ a: { host: "127.0.0.1", port: 1 }, b: { host: "127.0.0.1", port: 1 }, ratePerSecond: 0 })).rejects.toSatisfy((error) => (error as { reason?: string }).reason === "invalid-argument");
   });
 });
 

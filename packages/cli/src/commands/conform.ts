@@ -177,7 +177,7 @@ async function conform(server: ServerUrl, options: ConformOptions, context: Comm
       if (tls === "starttls") throw new CliError("--against runs without STARTTLS (use smtp:// or smtps://)", ExitCode.Usage);
       if (options.maildir !== undefined) throw new CliError("--against compares replies only; --maildir cannot name both servers' stores", ExitCode.Usage);
       const target = (url: ServerUrl) => ({ host: url.host, port: url.port, tls: url.implicitTls ? ("implicit" as const) : ("none" as const) });
-      const report = await runDifferential({ a: target(server), b: target(options.against), ...common });
+      const report = await runDifferential({ a: target(server), b: target(options.against), ...common, ...(options.rate === undefined ? {} : { ratePerSecond: options.rate }) });
       if (options.json === true) writeJson(context, report);
       else printDifferential(report, context);
       if (report.divergences.length > 0) raiseExitCode(context, ExitCode.Finding);

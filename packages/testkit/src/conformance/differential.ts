@@ -21,7 +21,8 @@ import { ConformanceError } from "./conformance-error.js";
 import { DEFAULT_CONFORMANCE_TIMEOUTS, type ConformanceTimeouts, type ReadStored, type TlsMode } from "./probe-context.js";
 import { socketTransport } from "./socket-transport.js";
 import type { ConformanceTransport } from "./transport.js";
-import { bytesOf, latin1, Wire, type Exchange } from "./wire.js";
+import { ConnectionGate } from "./connection-gate.js";
+import { bytesOf, latin1, type Exchange } from "./wire.js";
 
 /** One server of a differential run. */
 export interface DifferentialTarget {
@@ -59,6 +60,8 @@ export interface DifferentialOptions {
   readonly timeouts?: ConformanceTimeouts;
   /** Time one search may take, in milliseconds. Default 120 000. */
   readonly timeLimit?: number;
+  /** New connections a second at most, per server. Default 20. */
+  readonly ratePerSecond?: number;
 }
 
 /** One difference between the two servers. */
@@ -116,14 +119,14 @@ interface StepResult {
 
 /** Runs a script on one server: the code of each step (and of each end of DATA), and what was stored. */
 async function runScript(
-  transport: ConformanceTransport,
+  gate: ConnectionGate,
   steps: readonly ScriptStep[],
   domain: string,
   sender: string,
   timeouts: Required<ConformanceTimeouts>,
   messageId: (index: number) => string,
 ): Promise<{ results: StepResult[]; transcript: Exchange[]; accepted: Map<string, Uint8Array> }> {
-  const wire = new Wire(await transport.connect(timeouts.connect));
+  const wire = await gate.open();
   const results: StepResult[] = [];
   const accepted = new Map<string, Uint8Array>();
   try {
@@ -203,6 +206,11 @@ export async function runDifferential(options: DifferentialOptions): Promise<Dif
     if (!Number.isInteger(value) || value < 1 || value > max) throw new ConformanceError("invalid-argument", `${name} must be an integer from 1 to ${max}, got ${String(value)}`);
   }
   const timeouts = { ...DEFAULT_CONFORMANCE_TIMEOUTS, ...options.timeouts };
+  const ratePerSecond = options.ratePerSecond ?? 20;
+  if (!Number.isInteger(ratePerSecond) || ratePerSecond < 1 || ratePerSecond > 10_000) throw new ConformanceError("invalid-argument", `ratePerSecond must be an integer from 1 to 10000, got ${String(ratePerSecond)}`);
+  // One connection at a time to each server, at most ratePerSecond new ones a second.
+  const gateA = new ConnectionGate(a, 1, ratePerSecond, timeouts.connect);
+  const gateB = new ConnectionGate(b, 1, ratePerSecond, timeouts.connect);
   const seen = new Set<string>();
   const divergences: Divergence[] = [];
   let runs = 0;
@@ -213,8 +221,8 @@ export async function runDifferential(options: DifferentialOptions): Promise<Dif
       runs += 1;
       const base = (messages += 1);
       const id = (side: string) => (index: number) => `differential.${seed}.${base}.${index}.${side}@${domain}`;
-      const left = await runScript(a, steps, domain, sender, timeouts, id("a"));
-      const right = await runScript(b, steps, domain, sender, timeouts, id("b"));
+      const left = await runScript(gateA, steps, domain, sender, timeouts, id("a"));
+      const right = await runScript(gateB, steps, domain, sender, timeouts, id("b"));
       const length = Math.min(left.results.length, right.results.length);
       for (let index = 0; index < length; index += 1) {
         const x = left.results[index] as StepResult;

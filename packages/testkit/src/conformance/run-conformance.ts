@@ -34,7 +34,8 @@ import { conformanceRules, ruleByName, type RuleName } from "./rules.js";
 import { fixedSessions, initialModel, receive, runSession, sessionSteps, type SessionModel, type SessionReal } from "./session-model.js";
 import { socketTransport } from "./socket-transport.js";
 import type { ConformanceTransport } from "./transport.js";
-import { Wire, type Exchange } from "./wire.js";
+import { ConnectionGate } from "./connection-gate.js";
+import type { Exchange } from "./wire.js";
 
 /** The default number of random sessions. */
 export const DEFAULT_CONFORMANCE_RUNS = 100;
@@ -174,58 +175,6 @@ function resolveTimeouts(timeouts: ConformanceTimeouts | undefined): ResolvedTim
     resolved[name] = positiveInteger(`timeouts.${name}`, value, 0, 3_600_000);
   }
   return resolved as unknown as ResolvedTimeouts;
-}
-
-/** Opens connections within the bounds of concurrency and rate. */
-class ConnectionGate {
-  #active = 0;
-  #opened = 0;
-  #lastOpen = 0;
-  readonly #waiters: (() => void)[] = [];
-
-  constructor(
-    private readonly transport: ConformanceTransport,
-    private readonly maxConnections: number,
-    private readonly ratePerSecond: number,
-    private readonly connectTimeout: number,
-  ) {}
-
-  get opened(): number {
-    return this.#opened;
-  }
-
-  async open(): Promise<Wire> {
-    while (this.#active >= this.maxConnections) await new Promise<void>((resolve) => this.#waiters.push(resolve));
-    this.#active += 1;
-    try {
-      const gap = 1000 / this.ratePerSecond - (Date.now() - this.#lastOpen);
-      if (gap > 0) await new Promise((resolve) => setTimeout(resolve, gap));
-      this.#lastOpen = Date.now();
-      this.#opened += 1;
-      const connection = await this.transport.connect(this.connectTimeout);
-      const release = (): void => {
-        this.#active -= 1;
-        this.#waiters.shift()?.();
-      };
-      let released = false;
-      return new Wire({
-        write: (bytes) => connection.write(bytes),
-        read: (timeout) => connection.read(timeout),
-        startTls: (timeout) => connection.startTls(timeout),
-        close: () => {
-          connection.close();
-          if (!released) {
-            released = true;
-            release();
-          }
-        },
-      });
-    } catch (error) {
-      this.#active -= 1;
-      this.#waiters.shift()?.();
-      throw error;
-    }
-  }
 }
 
 function findingOf(error: ViolationError, probe: Finding["probe"], replay?: Finding["replay"]): Finding {
