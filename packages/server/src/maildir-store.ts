@@ -43,7 +43,7 @@
  *
  * @module
  */
-import { randomBytes } from "node:crypto";
+import { randomFillSync } from "node:crypto";
 import { hostname as systemHostname } from "node:os";
 import { join, resolve, sep } from "node:path";
 import { Situations, type Situation } from "@smtpkit/codes";
@@ -74,6 +74,8 @@ export const MAILDIR_WRITE_BLOCK_SIZE = 64 * 1024;
  * it is forgotten and refilled, costing one `mkdir` per mailbox again.
  */
 const DEFAULT_KNOWN_MAILBOXES = 10_000;
+/** The write block's first size; it grows to {@link MAILDIR_WRITE_BLOCK_SIZE} for a message that fills it. */
+const FIRST_BLOCK_SIZE = 4096;
 /** The largest {@link MaildirStoreOptions.knownMailboxes}. */
 const MAX_KNOWN_MAILBOXES = 10_000_000;
 
@@ -205,6 +207,26 @@ export interface MaildirStore {
 }
 
 let deliveryCounter = 0;
+
+// The 6 random octets of each unique name come from a pool filled 680 names at a time, not a system call per delivery.
+const randomPool = new Uint8Array(4080);
+let randomPoolUsed = randomPool.length;
+function randomHex6(): string {
+  if (randomPoolUsed + 6 > randomPool.length) {
+    randomFillSync(randomPool);
+    randomPoolUsed = 0;
+  }
+  let text = "";
+  for (let index = randomPoolUsed; index < randomPoolUsed + 6; index += 1) text += (randomPool[index] as number).toString(16).padStart(2, "0");
+  randomPoolUsed += 6;
+  return text;
+}
+
+// A path under a mailbox directory (absolute, normalised by mailboxDirectory) and a name without
+// separators (a Maildir subdirectory, or a unique name, which escapes "/"): no need for path.join.
+function under(mailbox: string, subdirectory: "tmp" | "new", name?: string): string {
+  return name === undefined ? `${mailbox}${sep}${subdirectory}` : `${mailbox}${sep}${subdirectory}${sep}${name}`;
+}
 const headEncoder = new TextEncoder();
 
 function errorCode(error: unknown): string | undefined {
@@ -352,14 +374,26 @@ export async function openMaildirStore(options: MaildirStoreOptions): Promise<Ma
     content: AsyncIterable<Uint8Array>,
   ): Promise<{ size: number } | { contentError: unknown }> {
     let size = head.length;
-    const block = new Uint8Array(MAILDIR_WRITE_BLOCK_SIZE);
+    // The block starts small and grows to MAILDIR_WRITE_BLOCK_SIZE only for a
+    // message that needs it: a 1 KB message does not cost a 64 KiB buffer.
+    let block = new Uint8Array(FIRST_BLOCK_SIZE);
     let filled = 0;
-    const flush = async (): Promise<void> => {
-      if (filled > 0) await file.write(block.slice(0, filled));
+    // Room for `length` more bytes, growing the block while it may; false when it must be flushed first.
+    const makeRoom = (length: number): boolean => {
+      if (filled + length <= block.length) return true;
+      if (block.length >= MAILDIR_WRITE_BLOCK_SIZE) return false;
+      const grown = new Uint8Array(Math.min(MAILDIR_WRITE_BLOCK_SIZE, Math.max(block.length * 4, filled + length)));
+      grown.set(block.subarray(0, filled), 0);
+      block = grown;
+      return filled + length <= block.length;
+    };
+    // The block is written as a copy while it is reused; the last write hands it over as it is.
+    const flush = async (last = false): Promise<void> => {
+      if (filled > 0) await file.write(last ? block.subarray(0, filled) : block.slice(0, filled));
       filled = 0;
     };
     // The head goes into the block, so a small message is one write(2) in all.
-    if (head.length <= block.length / 4) {
+    if (head.length <= MAILDIR_WRITE_BLOCK_SIZE / 4 && makeRoom(head.length)) {
       block.set(head, 0);
       filled = head.length;
     } else {
@@ -381,12 +415,12 @@ export async function openMaildirStore(options: MaildirStoreOptions): Promise<Ma
           await flush();
           await file.write(chunk);
         } else {
-          if (filled + chunk.length > block.length) await flush();
+          if (!makeRoom(chunk.length)) await flush();
           block.set(chunk, filled);
           filled += chunk.length;
         }
       }
-      await flush();
+      await flush(true);
     } catch (error) {
       // Storage failed mid-stream: tell the source we stop reading. The
       // session still reads the rest of DATA from the socket to stay in step.
@@ -439,7 +473,7 @@ export async function openMaildirStore(options: MaildirStoreOptions): Promise<Ma
       time: now(),
       processId: process.pid,
       counter: deliveryCounter,
-      random: randomBytes(6).toString("hex"),
+      random: randomHex6(),
       hostname: host,
     });
     const temporaryFiles: string[] = [];
@@ -450,7 +484,7 @@ export async function openMaildirStore(options: MaildirStoreOptions): Promise<Ma
 
       // 2. Write and sync the message once, in the first mailbox's tmp/.
       const [first = "", ...others] = mailboxes;
-      const firstTemporary = join(first, "tmp", name);
+      const firstTemporary = under(first, "tmp", name);
       const file = await inMailbox(first, () => fileSystem.createExclusive(firstTemporary, fileMode));
       temporaryFiles.push(firstTemporary);
       let written: { size: number } | { contentError: unknown };
@@ -471,7 +505,7 @@ export async function openMaildirStore(options: MaildirStoreOptions): Promise<Ma
       // 3. Every other mailbox gets a hard link (one inode, already synced),
       // or a synced copy across file systems.
       for (const mailbox of others) {
-        const temporary = join(mailbox, "tmp", name);
+        const temporary = under(mailbox, "tmp", name);
         try {
           await inMailbox(mailbox, () => fileSystem.link(firstTemporary, temporary));
         } catch (error) {
@@ -486,13 +520,13 @@ export async function openMaildirStore(options: MaildirStoreOptions): Promise<Ma
       // sync each new/ directory.
       const finalName = `${name},S=${size}`;
       for (const mailbox of mailboxes) {
-        const temporary = join(mailbox, "tmp", name);
-        const visible = join(mailbox, "new", finalName);
+        const temporary = under(mailbox, "tmp", name);
+        const visible = under(mailbox, "new", finalName);
         await fileSystem.rename(temporary, visible);
         temporaryFiles.splice(temporaryFiles.indexOf(temporary), 1);
         visibleFiles.push(visible);
       }
-      await Promise.all(mailboxes.map((mailbox) => fileSystem.syncDirectory(join(mailbox, "new"))));
+      await Promise.all(mailboxes.map((mailbox) => fileSystem.syncDirectory(under(mailbox, "new"))));
 
       // 5. Durable everywhere.
       await closing;

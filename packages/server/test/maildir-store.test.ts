@@ -211,6 +211,43 @@ function counting(): { fileSystem: MaildirFileSystem; calls: Map<string, number>
   return { fileSystem, calls, reset: () => calls.clear() };
 }
 
+describe("chunking never matters", () => {
+  it("any split of any content (across the write block's growth and flushes) stores the same bytes (property)", async () => {
+    const store = await open({ cleanAtOpen: false });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 150_000 }),
+        fc.array(fc.integer({ min: 1, max: 40_000 }), { minLength: 1, maxLength: 12 }),
+        fc.integer({ min: 0, max: 255 }),
+        async (length, cuts, seed) => {
+          const content = Uint8Array.from({ length }, (_, index) => (index * 31 + seed) % 251);
+          const pieces: Uint8Array[] = [];
+          for (let offset = 0, turn = 0; offset < length; turn += 1) {
+            const size = cuts[turn % cuts.length] as number;
+            pieces.push(content.subarray(offset, offset + size));
+            offset += size;
+          }
+          const result = await store.deliver({
+            recipients: [bob],
+            reversePath: "a@b.example",
+            content: (async function* () {
+              yield* pieces;
+            })(),
+          });
+          expect(result.ok).toBe(true);
+          if (!result.ok) return;
+          const head = encoder.encode("Return-Path: <a@b.example>\r\n");
+          expect(result.size).toBe(head.length + length);
+          const stored = await readFile(result.files[0] ?? "");
+          expect(Buffer.compare(stored.subarray(0, head.length), Buffer.from(head))).toBe(0);
+          expect(Buffer.compare(stored.subarray(head.length), Buffer.from(content))).toBe(0);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+});
+
 describe("file-system calls per delivery", () => {
   it("a small message to a known mailbox: one create, one write, two syncs, one close, one rename, nothing else", async () => {
     const layer = counting();
