@@ -85,7 +85,7 @@ function looksEnhanced(text: string): number {
 }
 
 /**
- * RFC 2034 §3, RFC 3463 §2: with ENHANCEDSTATUSCODES negotiated, a 2yz, 4yz or
+ * RFC 2034 §4, RFC 3463 §2: with ENHANCEDSTATUSCODES negotiated, a 2yz, 4yz or
  * 5yz reply (other than to HELO/EHLO) starts with a well-formed enhanced code
  * of the same class; every line that carries one carries a well-formed one of
  * the same class.

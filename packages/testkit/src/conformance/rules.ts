@@ -113,9 +113,9 @@ export const conformanceRules: readonly Rule[] = Object.freeze([
   ),
   rule(
     "enhanced-code-missing",
-    "RFC 2034 §3",
+    "RFC 2034 §4",
     "With ENHANCEDSTATUSCODES advertised, every 2yz, 4yz and 5yz reply after EHLO starts with an enhanced code.",
-    "[paraphrase] Once ENHANCEDSTATUSCODES is negotiated the server prefaces the text of its replies with an enhanced status code; the greeting and the replies to HELO and EHLO are exempt, as are 3yz replies.",
+    "[paraphrase] A server offering the extension prefaces the text of its replies with an enhanced status code (the greeting and the replies to HELO and EHLO excepted). \"When responses are continued across multiple lines the same status code must appear at the beginning of the text in each line of the response. Servers supporting this extension must attach enhanced status codes to their responses regardless of whether or not EHLO is employed by the client.\"",
   ),
   rule(
     "reply-code-allowed",
