@@ -66,8 +66,10 @@ describe("smtpkit conform", () => {
     expect(existsSync(junit)).toBe(true);
     const xml = readFileSync(junit, "utf8");
     expect(xml).toContain('failures="0"');
-    // 24 rules less starttls-injection: this server offers no STARTTLS.
-    expect(xml.match(/<testcase /g)?.length).toBe(23);
+    // Every rule is a test case; starttls-injection is skipped: this server offers no STARTTLS.
+    expect(xml.match(/<testcase /g)?.length).toBe(24);
+    expect(xml.match(/<skipped /g)?.length).toBe(1);
+    expect(xml).toContain('<skipped message="starttls-injection: not checked, the server does not offer STARTTLS"/>');
   });
 
   it("exits 1 on a broken server and names each rule with its RFC section; --json gives the report", async () => {

@@ -1,6 +1,7 @@
 /**
  * A conformance report as text for a terminal, as JSON, or as JUnit XML for
- * CI (one test case per rule checked, a failure per finding).
+ * CI (one test case per rule: a failure per finding, skipped when the rule
+ * could not be checked).
  *
  * @module
  */
@@ -125,11 +126,13 @@ export function formatReport(report: ConformanceReport, format: ReportFormat): s
 
 function junit(report: ConformanceReport): string {
   const byRule = new Map(report.findings.map((finding) => [finding.rule, finding]));
-  const cases = conformanceRules
-    .filter((rule) => report.rulesChecked.includes(rule.name))
-    .map((rule) => {
+  const cases = conformanceRules.map((rule) => {
       const finding = byRule.get(rule.name);
       const name = escapeXml(`${rule.name} (${rule.rfc})`);
+      if (!report.rulesChecked.includes(rule.name)) {
+        const why = report.notes.find((note) => note.startsWith(`${rule.name}: `)) ?? "not checked in this run";
+        return `    <testcase classname="smtpkit.conformance" name="${name}"><skipped message="${escapeXml(why)}"/></testcase>`;
+      }
       if (finding === undefined) return `    <testcase classname="smtpkit.conformance" name="${name}"/>`;
       return [
         `    <testcase classname="smtpkit.conformance" name="${name}">`,
@@ -137,10 +140,11 @@ function junit(report: ConformanceReport): string {
         "    </testcase>",
       ].join("\n");
     });
+  const skipped = conformanceRules.length - report.rulesChecked.length;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="smtpkit conform" tests="${cases.length}" failures="${report.findings.length}" time="${(report.durationMs / 1000).toFixed(3)}">`,
-    `  <testsuite name="${escapeXml(report.target)}" tests="${cases.length}" failures="${report.findings.length}" time="${(report.durationMs / 1000).toFixed(3)}">`,
+    `<testsuites name="smtpkit conform" tests="${cases.length}" failures="${report.findings.length}" skipped="${skipped}" time="${(report.durationMs / 1000).toFixed(3)}">`,
+    `  <testsuite name="${escapeXml(report.target)}" tests="${cases.length}" failures="${report.findings.length}" skipped="${skipped}" time="${(report.durationMs / 1000).toFixed(3)}">`,
     `    <properties><property name="seed" value="${report.seed}"/></properties>`,
     ...cases,
     "  </testsuite>",
