@@ -48,7 +48,7 @@ Colours: only on a terminal; NO_COLOR=1 or --no-color turns them off, FORCE_COLO
 
 function createProgram(context: CommandContext): Command {
   const program = new Command("smtpkit")
-    .description("SMTP and MIME tools: run a test SMTP server, send mail, read a message's structure, look up reply codes.")
+    .description("SMTP and MIME tools: run a test SMTP server, send mail, read a message's structure, look up reply codes, test a server against the RFCs.")
     .version(packageVersion(), "-V, --version", "print the version and exit")
     .helpOption("-h, --help", "print help and exit")
     // Declared so that commander accepts them; picocolors reads them from argv.
