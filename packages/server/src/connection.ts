@@ -641,20 +641,11 @@ export class Connection {
     this.#contentEnded = false;
     const content = new MessageContent(environment.contentHighWaterMark, (paused) => (paused ? this.#pause("content") : this.#resume("content")));
     this.#content = content;
-    // The Received header is written when first read: a hook that never looks (one that discards) costs
-    // nothing. It describes the connection and the time as they were when the message began.
-    const connection: ConnectionContext = { ...this.context };
+    // Written now, even for a hook that never reads it: a lazy getter saved ~10 us of CPU per message but,
+    // measured interleaved, raised the discarding server's peak RSS from 67 to 93 MB (V8's heap total
+    // 28-47 MB instead of 16-17 MB under 1 KB load) at no measurable gain in throughput.
     const extended = this.#session.snapshot().hello?.verb !== "HELO";
-    const startedAt = Date.now();
-    let receivedHeader: string | undefined;
-    const info: MessageInfo = {
-      id,
-      get receivedHeader(): string {
-        receivedHeader ??= environment.receivedHeader(envelope, id, connection, extended, new Date(startedAt));
-        return receivedHeader;
-      },
-      transport,
-    };
+    const info: MessageInfo = { id, receivedHeader: environment.receivedHeader(envelope, id, this.context, extended, new Date()), transport };
     let outcome: Promise<MessageOutcome>;
     try {
       outcome = environment.onMessage(envelope, content, info, this.context);

@@ -1,7 +1,7 @@
 // How the connection asks the hooks: answers given as values are used at once
 // (a pipelined group's replies leave in one write), awaited answers are bounded
 // by the connection's one timer (no timer per hook call), the Received header
-// is written only when read, and message ids stay distinct.
+// carries the message's start time, and message ids stay distinct.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createServer, formatReceived, type MessageInfo, type ServerHooks, type ServerOptions } from "@smtpkit/server";
 import { duplexPair, ReplyReader } from "./server-helpers.js";
@@ -132,7 +132,7 @@ describe("the Received header and the message id", () => {
     vi.useRealTimers();
   });
 
-  it("is written when first read, with the time the message began, and the same text on every read", async () => {
+  it("carries the time the message began, however late it is read, and the same text on every read", async () => {
     vi.useFakeTimers();
     const start = new Date("2026-11-29T12:00:00Z");
     vi.setSystemTime(start);
