@@ -82,7 +82,7 @@ export const commentary: Readonly<Record<string, Partial<Record<RuleName | "intr
         "Strict means the settings a careful operator turns on to make Postfix 3.7 hold to the letter of RFC 5321 " +
         "where its defaults are lenient for old clients: the SMTP-smuggling defences, and `strict_rfc821_envelopes` " +
         "(without it, Postfix answers `MAIL FROM:user@example.test`, without angle brackets, with 250; the runner " +
-        "does not send that line yet). The MIME checks only add policy refusals, which are never findings. With " +
+        "sends that line only with `strictSyntax: true`, not in these runs). The MIME checks only add policy refusals, which are never findings. With " +
         "these settings the runner finds nothing.",
     },
   },
@@ -139,17 +139,18 @@ export const commentary: Readonly<Record<string, Partial<Record<RuleName | "intr
         "leniency only hides a client's bug.",
     },
     "close-without-421": {
-      shows: "Too many syntax or protocol errors\\r\\n",
+      shows: "500 Too many unrecognized commands\\r\\n",
       verdict: "true deviation (anti-abuse close, see below)",
       rfcText: CLOSE_RULE,
       practice:
-        "Exim counts syntax and protocol errors per connection (`smtp_max_synprot_errors`, 3 by default). On the " +
-        "next one it adds `Too many syntax or protocol errors` to its error reply and closes the connection, " +
-        "without a 421: by the letter of §3.8 a deviation (the only reply allowed before an intentional close " +
-        "is 421). It is a deliberate defence against abusive clients, the situation §7.8 discusses, and only a " +
-        "client that has already sent several bad commands meets it. Such a client sees a 5yz reply and then a " +
-        "dropped connection, which RFC 5321 §3.8 tells it to treat like a 451, a temporary failure. Raising " +
-        "`smtp_max_synprot_errors` moves the point at which it happens; a 421 before the close would be conforming.",
+        "Exim counts unrecognized commands per connection (`smtp_max_unknown_commands`, 3 by default; syntax " +
+        "and protocol errors have their own counter, `smtp_max_synprot_errors`, also 3). The next one gets " +
+        "`500 Too many unrecognized commands` and the connection is closed, without a 421. That is the case " +
+        "§3.8 names outright: closing \"in response to commands that are not understood\". It is a deliberate " +
+        "defence against clients that probe or flood a server with junk, the situation §7.8 discusses, and only " +
+        "a client that has already sent several bad commands meets it. Such a client sees a 5yz reply and then " +
+        "a dropped connection, which §3.8 tells it to treat like a 451, a temporary failure. Raising the limit " +
+        "moves the point at which it happens; a 421 reply before the close would be conforming.",
     },
   },
 };

@@ -47,6 +47,11 @@ describe("docs/property-test-your-server.md", () => {
     expect(stdout).toMatch(/^Conformance of 127\.0\.0\.1:\d+ \(seed 42, /);
     expect(stdout).toContain("No deviation found");
     expect(stdout).toMatch(/dot-transparency: [1-9]\d* stored message\(s\) compared, 0 not found/);
+    // It prints what the guide shows, up to the port, the counts and the time.
+    const printed = guide.slice(guide.indexOf("```text\n", guide.indexOf("`node conform.mjs` prints")) + 8);
+    const shown = printed.slice(0, printed.indexOf("```"));
+    const mask = (text: string): string => text.replace(/127\.0\.0\.1:\d+/g, "PORT").replace(/\d+(\.\d+)?/g, "N");
+    expect(mask(stdout).trimEnd()).toBe(mask(shown).trimEnd());
     // It stored the messages where it says.
     const stored = readdirSync(join(directory, "maildir"), { recursive: true, encoding: "utf8" }).filter((path) => /(^|\/)new\/[^/]+$/.test(path));
     expect(stored.length).toBeGreaterThan(0);

@@ -221,7 +221,8 @@ export const PEER_RUNS: readonly PeerRun[] = [
     settings:
       "`startExim({ tls: true })`: Debian's `exim4-daemon-light` 4.96 unpacked and run with a private configuration " +
       "(accepts only `example.test`, delivers into a Maildir, no relaying, no DNS), STARTTLS offered. Everything " +
-      "else is Exim's default, including `smtp_max_synprot_errors = 3` and `smtp_enforce_sync = true`.",
+      "else is Exim's default, including `smtp_max_unknown_commands = 3`, `smtp_max_synprot_errors = 3` and " +
+      "`smtp_enforce_sync = true`.",
     seed: 1,
     start: async () => {
       const peer = await startExim({ tls: true });
@@ -452,9 +453,13 @@ function renderFinding(finding: Finding, index: number, note: Commentary | undef
   out.push(fence(maskVolatile(formatTranscript(finding.transcript))));
   out.push("");
   if (finding.replay !== undefined) {
-    out.push(`**Reproduce.** \`runConformance({ ..., seed: ${finding.replay.seed} })\` with the options above; fast-check's replay path of the shrunk session is \`${finding.replay.path}\`.`);
-    out.push("");
+    out.push(`**Reproduce.** Found by the random sessions: \`runConformance({ ..., seed: ${finding.replay.seed} })\` with the options above; fast-check's replay path of the shrunk session is \`${finding.replay.path}\`.`);
+  } else if (finding.probe === "basics") {
+    out.push("**Reproduce.** Found by the fixed one-rule sessions (`basics`), which every run sends, whatever the seed.");
+  } else {
+    out.push(`**Reproduce.** Found by the \`${finding.probe}\` probe, which every run makes, whatever the seed.`);
   }
+  out.push("");
   if (note !== undefined) {
     out.push(`**What it means in practice.** ${note.practice}`);
     out.push("");
