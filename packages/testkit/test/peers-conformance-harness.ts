@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   createSelfSignedCertificate,
+  RawSmtpClient,
   startAiosmtpd,
   startExim,
   startPostfix,
@@ -304,14 +305,55 @@ export function notCheckedRules(report: ConformanceReport): RuleName[] {
 }
 
 /** Runs the runner against a started peer with the shared options. */
-export async function runAgainst(run: PeerRun): Promise<ConformanceReport> {
+export async function runAgainst(run: PeerRun): Promise<{ report: ConformanceReport; lenientMail: readonly number[] }> {
   const peer = await run.start();
   try {
-    if (run.via === "cli") return await runThroughCli(run, peer);
-    return await runConformance({ host: peer.host, port: peer.port, seed: run.seed, readStored: peer.readStored, ...RUN_OPTIONS });
+    const report = run.via === "cli" ? await runThroughCli(run, peer) : await runConformance({ host: peer.host, port: peer.port, seed: run.seed, readStored: peer.readStored, ...RUN_OPTIONS });
+    return { report, lenientMail: await lenientMailCodes(peer.host, peer.port) };
   } finally {
     await peer.stop();
   }
+}
+
+/**
+ * The two MAIL forms RFC 5321 forbids that Postfix's defaults (and @smtpkit/server's) accept on purpose, for
+ * old clients: a path without `<>` (§4.1.2: Path = "<" ... ">") and a space after the colon (§3.3: "spaces are
+ * not permitted on either side of the colon"). The runner sends them only with `strictSyntax`; the report
+ * records each peer's answer so the leniency is documented, not hidden.
+ */
+export const LENIENT_MAIL_LINES: readonly string[] = ["MAIL FROM:conformance@example.test", "MAIL FROM: <conformance@example.test>"];
+
+/** What a server answers to each of LENIENT_MAIL_LINES (one fresh connection each, after EHLO). */
+async function lenientMailCodes(host: string, port: number): Promise<number[]> {
+  const codes: number[] = [];
+  for (const line of LENIENT_MAIL_LINES) {
+    const client = await RawSmtpClient.connect({ host, port, timeout: 10_000 });
+    try {
+      await client.expect(220);
+      await client.command("EHLO conformance.example.test", 250);
+      codes.push((await client.command(line)).code);
+      await client.quit();
+    } finally {
+      client.close();
+    }
+  }
+  return codes;
+}
+
+/** The README's "MAIL syntax" table: per peer title, the codes of LENIENT_MAIL_LINES. */
+export function readLenientTable(markdown = readFileSync(join(conformanceFolder, "README.md"), "utf8")): Map<PeerId, number[]> {
+  const lines = markdown.split("\n");
+  const header = lines.findIndex((line) => line.startsWith("| server | `MAIL FROM:"));
+  if (header < 0) throw new Error("docs/conformance/README.md has no `| server | MAIL FROM:` table");
+  const result = new Map<PeerId, number[]>();
+  for (const line of lines.slice(header + 2)) {
+    if (!line.startsWith("|")) break;
+    const [title, ...answers] = cells(line);
+    const run = PEER_RUNS.find((candidate) => candidate.title === title);
+    if (run === undefined) throw new Error(`README MAIL syntax row ${JSON.stringify(title)} is no known peer`);
+    result.set(run.id, answers.map((answer) => Number.parseInt(answer, 10)));
+  }
+  return result;
 }
 
 /** `smtpkit conform smtp://host:port --seed S --maildir M --json ...`: exit 1 with findings, 0 without; the JSON is the report. */
@@ -337,8 +379,9 @@ async function runThroughCli(run: PeerRun, peer: StartedPeer): Promise<Conforman
  */
 export async function checkPeer(id: PeerId): Promise<ConformanceReport> {
   const run = peerRun(id);
-  const report = await runAgainst(run);
+  const { report, lenientMail } = await runAgainst(run);
   const expected = readExpectedTable().get(id);
+  expect(lenientMail, `${run.title}'s answers to ${LENIENT_MAIL_LINES.join(" / ")} (README's MAIL syntax table)`).toEqual(readLenientTable().get(id));
   const text = formatReport(report, "text");
   if (process.env["SMTPKIT_CONFORMANCE_REPORTS"] === "write") writeFileSync(join(conformanceFolder, `${id}.md`), renderPeerPage(run, report));
   expect(expected, `docs/conformance/README.md has a column for ${run.title}`).toBeDefined();
