@@ -22,7 +22,7 @@ import process from "node:process";
 import { connect, SmtpClientError, ClientUsageError, type ConnectOptions, type SendResult, type SmtpClient } from "@smtpkit/client";
 import { buildMessage, MimeError, type AttachmentSpec } from "@smtpkit/mime";
 import cliProgress from "cli-progress";
-import { Option, type Command } from "commander";
+import { InvalidArgumentError, Option, type Command } from "commander";
 import { CliError } from "../cli-error.js";
 import { raiseExitCode, warn, type CommandContext, type CommandModule } from "../command-context.js";
 import { ExitCode } from "../exit-codes.js";
@@ -34,6 +34,17 @@ export const DEFAULT_SEND_SERVER = "127.0.0.1:2525";
 
 /** The largest `.eml` file or attachment read into memory: 100 MiB (the server's SIZE decides what it takes). */
 export const MAX_SEND_FILE_BYTES = 100 * 1024 * 1024;
+
+/**
+ * How long `send` waits for the server's greeting, in seconds: 30, as swaks does, instead of RFC 5321
+ * §4.5.3.2's 5 minutes, since someone is waiting at the terminal. A wrong port must fail soon: an implicit
+ * TLS server (port 465 style) says nothing to a plain-text client, which waited 5 minutes for nothing.
+ * `--greeting-timeout` changes it (1 to 600).
+ */
+export const DEFAULT_SEND_GREETING_TIMEOUT_SECONDS = 30;
+
+/** The largest `--greeting-timeout`, in seconds: RFC 5321 §4.5.3.2's 5 minutes, twice. */
+export const MAX_SEND_GREETING_TIMEOUT_SECONDS = 600;
 
 /** From how many messages a progress bar is shown (on a terminal only). */
 export const PROGRESS_BAR_THRESHOLD = 2;
@@ -57,6 +68,15 @@ interface SendCommandOptions {
   readonly lmtp?: boolean;
   readonly hostname?: string;
   readonly timeout?: number;
+  readonly greetingTimeout: number;
+}
+
+function parseGreetingTimeout(value: string): number {
+  const seconds = Number(value);
+  if (!/^[0-9]{1,3}$/.test(value) || seconds < 1 || seconds > MAX_SEND_GREETING_TIMEOUT_SECONDS) {
+    throw new InvalidArgumentError(`a number of seconds from 1 to ${MAX_SEND_GREETING_TIMEOUT_SECONDS}.`);
+  }
+  return seconds;
 }
 
 interface Job {
@@ -110,6 +130,12 @@ function replyOf(error: SmtpClientError): string {
   return reply === undefined ? "" : `: the server said "${formatReply(reply.code, reply.enhanced, reply.lines.join("\n"))}"`;
 }
 
+/** The first line of a message (OpenSSL's errors run over several). */
+function firstLine(text: string): string {
+  const end = text.indexOf("\n");
+  return end === -1 ? text : text.slice(0, end);
+}
+
 function causeOf(error: unknown): string {
   const cause = (error as { cause?: unknown }).cause;
   if (cause instanceof Error) return ` (${(cause as NodeJS.ErrnoException).code ?? cause.message}${(cause as NodeJS.ErrnoException).code === undefined ? "" : `: ${cause.message}`})`;
@@ -117,7 +143,7 @@ function causeOf(error: unknown): string {
 }
 
 /** Turns a failed connection into one sentence that names the reply or the system error behind it. */
-function connectionFailure(error: SmtpClientError, where: string): CliError {
+function connectionFailure(error: SmtpClientError, where: string, seconds: number): CliError {
   const reply = replyOf(error);
   switch (error.reason) {
     case "connection-failed":
@@ -131,8 +157,20 @@ function connectionFailure(error: SmtpClientError, where: string): CliError {
     case "starttls-refused":
       return new CliError(`${where} refused STARTTLS${reply}`);
     case "tls-handshake-failed":
-    case "certificate-pin-mismatch":
-      return new CliError(`TLS with ${where} failed${causeOf(error)}${reply}: ${error.message} (for a self-signed test server add --insecure)`);
+    case "certificate-pin-mismatch": {
+      const code = ((error as { cause?: unknown }).cause as NodeJS.ErrnoException | undefined)?.code;
+      // A plain-text answer to the ClientHello: OpenSSL's "wrong version number" (its text is several lines).
+      if (code === "ERR_SSL_WRONG_VERSION_NUMBER") {
+        return new CliError(`TLS with ${where} failed: the server did not answer in TLS (a plain SMTP port? use --tls starttls or --tls none)`);
+      }
+      const certificate = code === undefined || /CERT|SELF_SIGNED|UNABLE_TO|HOSTNAME|ALTNAME/.test(code) ? " (for a self-signed test server add --insecure)" : "";
+      return new CliError(`TLS with ${where} failed${causeOf(error)}${reply}: ${firstLine(error.message)}${certificate}`);
+    }
+    case "timeout":
+      if (/waiting for greeting/.test(error.message)) {
+        return new CliError(`no greeting from ${where} within ${seconds} s (an implicit TLS port, 465 style, says nothing until TLS starts: try --tls implicit; --greeting-timeout waits longer)`);
+      }
+      return new CliError(`${where}: timeout: ${error.message}${reply}`);
     case "auth-refused":
       return new CliError(`authentication failed${reply}`);
     case "auth-not-offered":
@@ -201,6 +239,7 @@ function connectOptions(options: SendCommandOptions, password: string | undefine
       ? {}
       : { auth: { username: options.user, password, ...(mode === "none" ? { allowPlaintextAuth: true } : {}) } }),
     ...(options.timeout === undefined ? {} : { connectTimeout: options.timeout }),
+    timeouts: { greeting: options.greetingTimeout * 1000 },
   };
 }
 
@@ -266,7 +305,7 @@ async function send(files: readonly string[], options: SendCommandOptions, conte
   try {
     client = await connect(connection);
   } catch (error) {
-    if (SmtpClientError.isInstance(error)) throw connectionFailure(error, where);
+    if (SmtpClientError.isInstance(error)) throw connectionFailure(error, where, options.greetingTimeout);
     if (ClientUsageError.isInstance(error)) throw new CliError(error.message, ExitCode.Usage);
     throw error;
   }
@@ -348,6 +387,11 @@ export const sendCommand: CommandModule = {
       .option("--password-file <file>", "read the password from the first line of this file (- for standard input)")
       .option("--lmtp", "speak LMTP (RFC 2033): one reply per recipient after the message")
       .option("--hostname <name>", "the name to give in EHLO (default: the machine's)")
+      .addOption(
+        new Option("--greeting-timeout <seconds>", "how long to wait for the server's greeting")
+          .argParser(parseGreetingTimeout)
+          .default(DEFAULT_SEND_GREETING_TIMEOUT_SECONDS, `${DEFAULT_SEND_GREETING_TIMEOUT_SECONDS}`),
+      )
       .addHelpText("after", examples)
       .action(async (files: string[], options: SendCommandOptions) => send(files, options, context));
   },
