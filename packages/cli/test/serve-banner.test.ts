@@ -45,3 +45,19 @@ describe("smtpkit serve run as node .../dist/main.js (a clone, no smtpkit on the
     expect(await delivered(path.join(directory, "maildir"), "localhost", "test")).toHaveLength(1);
   });
 });
+
+describe("smtpkit serve trusting every address for XCLIENT, XFORWARD or PROXY", () => {
+  it("warns, naming the flag and what anyone can then do", async () => {
+    const directory = await scratch();
+    const server = await startServe(directory, ["--log-format", "none", "--xclient-trust", "0.0.0.0/0", "--xforward-trust", "::/0", "--xclient-trust", "10.0.0.0/8"]);
+    try {
+      const warnings = server.stderr().split("\n").filter((line) => line.startsWith("warning:"));
+      expect(warnings).toEqual([
+        "warning: --xclient-trust 0.0.0.0/0 trusts every address: any client can pose as another and claim a login (LOGIN= counts as authenticated)",
+        "warning: --xforward-trust ::/0 trusts every address: any client can write another client into Received: and the log",
+      ]);
+    } finally {
+      await server.stop();
+    }
+  });
+});

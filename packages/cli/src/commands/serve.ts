@@ -175,6 +175,21 @@ async function serve(options: ServeOptions, context: CommandContext): Promise<vo
     throw new CliError("--proxy-protocol needs --proxy-trust with the proxies' addresses or networks (a header from anyone else would let them pose as any client)", ExitCode.Usage);
   }
   if (options.proxyProtocol !== true && options.proxyTrust.length > 0) throw new CliError("--proxy-trust goes with --proxy-protocol", ExitCode.Usage);
+  // A /0 block trusts every address on the Internet: with XCLIENT any client may then claim any address and
+  // a LOGIN (which counts as authenticated, and relays with --submission); with PROXY, any address. Allowed,
+  // as Postfix allows it, but never silently.
+  for (const [flag, list] of [["--xclient-trust", options.xclientTrust], ["--xforward-trust", options.xforwardTrust], ["--proxy-trust", options.proxyTrust]] as const) {
+    for (const block of list) {
+      if (!/\/0+$/.test(block.trim())) continue;
+      const risk =
+        flag === "--xclient-trust"
+          ? "any client can pose as another and claim a login (LOGIN= counts as authenticated)"
+          : flag === "--xforward-trust"
+            ? "any client can write another client into Received: and the log"
+            : "any client can pose as another";
+      warn(context, `${flag} ${block} trusts every address: ${risk}`);
+    }
+  }
 
   const domains = ["localhost", ...options.domain.filter((domain) => domain.toLowerCase() !== "localhost")];
   const maildir = path.resolve(options.maildir);
