@@ -8,7 +8,7 @@
 // packages/testkit/scripts/conformance-reports.sh) they also rewrite the
 // pages from the run they just made.
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -360,6 +360,8 @@ export function readLenientTable(markdown = readFileSync(join(conformanceFolder,
 async function runThroughCli(run: PeerRun, peer: StartedPeer): Promise<ConformanceReport> {
   if (peer.maildir === undefined) throw new Error(`${run.id}: a run through the command line needs a Maildir`);
   const binary = join(repositoryRoot, "packages/cli/dist/main.js");
+  // The root `pnpm test` builds every package first; a testkit-only run needs the CLI built by hand.
+  if (!existsSync(binary)) throw new Error(`${binary} is missing: build the CLI first (npx tsc -b packages/cli)`);
   const argumentsOfRun = ["conform", `smtp://${peer.host}:${peer.port}`, "--seed", String(run.seed), "--maildir", peer.maildir, "--json", ...CLI_ARGUMENTS];
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     execFile(process.execPath, [binary, ...argumentsOfRun], { timeout: 240_000, maxBuffer: 64 * 1024 * 1024 }, (error, out, err) => {
