@@ -23,7 +23,7 @@
  * @module
  */
 import { randomBytes } from "node:crypto";
-import { readFile, unlink, writeFile } from "node:fs/promises";
+import { link, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { connect as clientConnect, createMxResolver, type ConnectOptions, type DnsResolver, type MxLookup, type SmtpClient } from "@smtpkit/client";
 import { Situations } from "@smtpkit/codes";
@@ -360,19 +360,94 @@ function processAlive(pid: number): boolean {
   }
 }
 
-async function takeLock(paths: SpoolPaths, fileMode: number): Promise<void> {
+/** Times {@link takeLock} tries again after finding a stale lock moved or taken by another starting process. */
+const LOCK_ATTEMPTS = 8;
+
+function lockedError(paths: SpoolPaths, pid: number): QueueUsageError {
+  return new QueueUsageError("spool-locked", "directory", paths.root, `Process ${pid} runs a queue on this directory.`);
+}
+
+function lockPid(text: string): number | undefined {
+  const pid = Number.parseInt(text, 10);
+  return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/**
+ * Makes this process the only one running a queue on the spool, against other processes starting at the
+ * same instant: reading the lock and then writing it (as this did before) let two processes that both
+ * found no lock, or the same stale one, both run the queue (both deliver every entry, and each empties
+ * the other's tmp/ under its writes). Here the lock appears whole or not at all (a file of our own,
+ * linked to `lock`, which fails when it exists), and a stale lock is first renamed aside (one process
+ * wins the rename) and checked to be the one judged stale before it is dropped.
+ */
+async function takeLock(paths: SpoolPaths, fileMode: number): Promise<string> {
+  // Claimed before the first await, so that two openQueue calls of one process cannot both pass.
   if (openDirectories.has(paths.root)) throw new QueueUsageError("spool-locked", "directory", paths.root, "This process already runs a queue on this directory.");
-  try {
-    const pid = Number.parseInt(await readFile(paths.lock, "utf8"), 10);
-    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
-      throw new QueueUsageError("spool-locked", "directory", paths.root, `Process ${pid} runs a queue on this directory.`);
-    }
-  } catch (error) {
-    if (QueueUsageError.isInstance(error)) throw error;
-  }
-  // A stale lock (its process is gone, as after SIGKILL) is simply replaced.
-  await writeFile(paths.lock, `${process.pid}\n`, { mode: fileMode });
   openDirectories.add(paths.root);
+  try {
+    return await acquireLockFile(paths, fileMode);
+  } catch (error) {
+    openDirectories.delete(paths.root);
+    throw error;
+  }
+}
+
+async function acquireLockFile(paths: SpoolPaths, fileMode: number): Promise<string> {
+  const unique = randomBytes(8).toString("hex");
+  // The pid first (readQueue and older versions read only that), then a token that tells two holders with one pid apart.
+  const token = `${process.pid}\n${unique}\n`;
+  const candidate = join(paths.tmp, `lock-${process.pid}-${unique}`);
+  const aside = `${candidate}-stale`;
+  try {
+    for (let attempt = 0; attempt < LOCK_ATTEMPTS; attempt += 1) {
+      await writeFile(candidate, token, { mode: fileMode });
+      try {
+        await link(candidate, paths.lock);
+        return token;
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        // The running queue emptied tmp/ under us: write the candidate again.
+        if (code === "ENOENT") continue;
+        if (code !== "EEXIST") {
+          // A file system without hard links: exclusive creation (a reader may briefly see the file empty).
+          if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw error;
+          try {
+            await writeFile(paths.lock, token, { mode: fileMode, flag: "wx" });
+            return token;
+          } catch (createError) {
+            if ((createError as { code?: string }).code !== "EEXIST") throw createError;
+          }
+        }
+      }
+      let held: string;
+      try {
+        held = await readFile(paths.lock, "utf8");
+      } catch (error) {
+        if ((error as { code?: string }).code === "ENOENT") continue;
+        throw error;
+      }
+      const pid = lockPid(held);
+      if (pid !== undefined && pid !== process.pid && processAlive(pid)) throw lockedError(paths, pid);
+      // Stale (its process is gone, as after SIGKILL): move it aside; of two processes doing this, one wins.
+      try {
+        await rename(paths.lock, aside);
+      } catch (error) {
+        if ((error as { code?: string }).code === "ENOENT") continue;
+        throw error;
+      }
+      const moved = await readFile(aside, "utf8").catch(() => "");
+      if (moved !== held) {
+        // Between our read and our rename another process replaced the stale lock with its own: give it back.
+        await link(aside, paths.lock).catch(() => undefined);
+        throw lockedError(paths, lockPid(moved) ?? 0);
+      }
+      await unlink(aside).catch(() => undefined);
+    }
+    throw new QueueUsageError("spool-locked", "directory", paths.root, "Other processes kept taking and dropping the lock of this directory.");
+  } finally {
+    await unlink(candidate).catch(() => undefined);
+    await unlink(aside).catch(() => undefined);
+  }
 }
 
 function domainsOf(metadata: EntryMetadata): string[] {
@@ -499,7 +574,7 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
 
   const paths = spoolPaths(resolve(options.directory));
   await ensureSpool(paths, directoryMode);
-  await takeLock(paths, fileMode);
+  const lockToken = await takeLock(paths, fileMode);
 
   // ---- recovery -----------------------------------------------------------
   const entries = new Map<string, LiveEntry>();
@@ -1088,7 +1163,8 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
       idleWaiters = [];
       for (const waiter of waiters) waiter();
       openDirectories.delete(paths.root);
-      await unlink(paths.lock).catch(() => undefined);
+      // Only our own lock: never one another process holds.
+      if ((await readFile(paths.lock, "utf8").catch(() => "")) === lockToken) await unlink(paths.lock).catch(() => undefined);
     },
   };
   return queue;
