@@ -7,7 +7,7 @@ import { createServer, type SmtpServer } from "@smtpkit/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { smtpkit } from "./helpers.js";
 import { removeScratch, scratch, type ServeProcess } from "./serve-helpers.js";
-import { freePortOn, killRounds, mailbox, seededRandom, startSubmissionServer, tagOf } from "./submission-helpers.js";
+import { killRounds, mailbox, seededRandom, startSubmissionServer, tagOf } from "./submission-helpers.js";
 
 afterAll(removeScratch);
 
@@ -18,7 +18,6 @@ describe("SIGKILL at random points: nothing acknowledged is lost, nothing partia
   let directory: string;
   let b: SmtpServer;
   let bPort: number;
-  let aPort: number;
   let a: ServeProcess | undefined;
   const seed = Number(process.env["SMTPKIT_CRASH_SEED"] ?? Date.now() % 1_000_000);
 
@@ -26,18 +25,17 @@ describe("SIGKILL at random points: nothing acknowledged is lost, nothing partia
     directory = await scratch();
     b = createServer({ hostname: "b.example.test", localDomains: ["example.org"], maildir: path.join(directory, "maildir-b") });
     bPort = (await b.listen({ host: "127.0.0.1", port: 0 })).port;
-    aPort = await freePortOn("127.0.0.1");
   });
   afterAll(async () => {
     await a?.stop("SIGKILL");
     await b?.close({ graceMs: 0 });
   });
 
-  const startA = () => startSubmissionServer(directory, ["--port", String(aPort), "--mx-map", `example.org=127.0.0.1:${bPort}`, "--retry-delays", "500ms", "--log-format", "none"]);
+  const startA = () => startSubmissionServer(directory, ["--mx-map", `example.org=127.0.0.1:${bPort}`, "--retry-delays", "500ms", "--log-format", "none"]);
 
   it(`holds over ${ROUNDS} kills of ${MESSAGES_PER_ROUND} concurrent submissions (seed in the test name's log)`, { timeout: 240_000 }, async () => {
     console.log(`crash test seed ${seed} (SMTPKIT_CRASH_SEED=${seed} repeats it)`);
-    const { sent, acknowledged } = await killRounds({ startA, port: aPort, to: "bob@example.org", rounds: ROUNDS, perRound: MESSAGES_PER_ROUND, next: seededRandom(seed) });
+    const { sent, acknowledged } = await killRounds({ startA, to: "bob@example.org", rounds: ROUNDS, perRound: MESSAGES_PER_ROUND, next: seededRandom(seed) });
     expect(acknowledged.size, "some submissions should complete before a kill").toBeGreaterThan(0);
 
     // A last run without a kill: recovery, then delivery of everything acknowledged.

@@ -11,8 +11,20 @@ import { startServe, type ServeProcess } from "./serve-helpers.js";
 /** The password of `alice` in every users file made here. */
 export const PASSWORD = "correct horse battery";
 
-/** A users file with alice, and a self-signed certificate, in `directory`. */
-export async function submissionCredentials(directory: string): Promise<{ keyPath: string; certificatePath: string; usersPath: string }> {
+const credentialsMade = new Map<string, Promise<{ keyPath: string; certificatePath: string; usersPath: string }>>();
+
+/** A users file with alice, and a self-signed certificate, in `directory` (made once per directory: A restarts reuse them). */
+export function submissionCredentials(directory: string): Promise<{ keyPath: string; certificatePath: string; usersPath: string }> {
+  let made = credentialsMade.get(directory);
+  if (made === undefined) {
+    made = makeSubmissionCredentials(directory);
+    credentialsMade.set(directory, made);
+    made.catch(() => credentialsMade.delete(directory));
+  }
+  return made;
+}
+
+async function makeSubmissionCredentials(directory: string): Promise<{ keyPath: string; certificatePath: string; usersPath: string }> {
   const certificate = await createSelfSignedCertificate({ directory, commonName: "a.example.test" });
   const verifier = await smtpkit(["serve", "--hash-password"], { input: `${PASSWORD}\n` });
   if (verifier.exitCode !== 0) throw new Error(`--hash-password failed: ${verifier.stderr}`);
@@ -131,10 +143,14 @@ export function tagOf(file: Buffer): string | undefined {
  * The kill comes a random 0–800 ms after the round's first 250 (so that, however loaded the machine, the
  * other submissions are caught at every stage: connecting, in DATA, waiting for the 250, and deliveries
  * to B in flight), or after 30 s if none came.
+ *
+ * `startA` should let A take any free port (`--port 0`, the default of `startServe`): each round submits
+ * to the port A reports. A fixed port, released at every kill, can be taken in the meantime by any other
+ * socket of a busy machine (an outgoing connection's ephemeral port), and A's restart then fails with
+ * EADDRINUSE, which has nothing to do with the queue.
  */
 export async function killRounds(options: {
   readonly startA: () => Promise<ServeProcess>;
-  readonly port: number;
   readonly to: string;
   readonly rounds: number;
   readonly perRound: number;
@@ -156,7 +172,7 @@ export async function killRounds(options: {
         // Spread the starts so that the kill finds submissions at every stage.
         await new Promise((resolve) => setTimeout(resolve, start));
         try {
-          const result = await submit(options.port, [options.to], text);
+          const result = await submit(a.port, [options.to], text);
           if (result.status === "accepted") {
             acknowledged.add(tag);
             firstAcknowledged();
