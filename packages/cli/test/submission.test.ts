@@ -150,6 +150,24 @@ describe("client -> A (submission) -> queue -> B -> Maildir", () => {
     expect(attempts.some((line) => line.includes("Judy@EXAMPLE.com") || line.includes("kim@xn--bcher-kva.example"))).toBe(false);
   });
 
+  it("drops Return-Path fields the submitter wrote (RFC 5321 §4.4), relayed and local, and keeps everything else byte for byte", async () => {
+    // A forged bounce address in every spelling a reader takes: any case, WSP before the colon, folded.
+    const header = "Return-Path: <ceo@bank.example>\r\nFrom: alice@example.com\r\nreturn-path : <x@y.example>\r\nRETURN-PATH:\r\n <folded@z.example>\r\nX-Return-Path: kept\r\nReturn-Pathology: kept\r\nTo: rp@example.org\r\nSubject: rp\r\n";
+    const cleanHeader = "From: alice@example.com\r\nX-Return-Path: kept\r\nReturn-Pathology: kept\r\nTo: rp@example.org\r\nSubject: rp\r\n";
+    const body = "\r\nReturn-Path: in the body stays\r\n";
+    const result = await submit(a.port, ["rp@example.org", "rp@example.com"], header + body);
+    expect(result.status, JSON.stringify(result)).toBe("accepted");
+    const [relayed] = await waitForMail(path.join(directory, "maildir-b"), "example.org", "rp");
+    const [local] = await waitForMail(path.join(directory, "maildir"), "example.com", "rp");
+    for (const stored of [relayed!, local!]) {
+      const text = stored.toString("latin1");
+      expect(text.endsWith(cleanHeader + body), text).toBe(true);
+      // The only Return-Path is the one final delivery wrote, on top.
+      expect(text.slice(0, text.indexOf("\r\n\r\n")).match(/^return-path\s*:/gim)).toHaveLength(1);
+      expect(text.startsWith("Return-Path: <alice@example.com>\r\n")).toBe(true);
+    }
+  });
+
   it("refuses MAIL before AUTH with 530 5.7.0, and relaying for no one but authenticated users", async () => {
     const replies = await rawDialogue(a.port, ["EHLO raw.example.test", "MAIL FROM:<mallory@example.net>", "RCPT TO:<bob@example.org>", "QUIT"]);
     expect(replies[1]).toContain("STARTTLS");

@@ -17,8 +17,11 @@
  *   local domain are delivered to the sender's Maildir here, not sent to
  *   ourselves over SMTP.
  *
+ * - A `Return-Path:` field in the message is dropped (RFC 5321 §4.4: only the
+ *   final delivery adds one; Postfix drops it too).
+ *
  * Does not: rewrite the sender, add a Message-ID or Date (RFC 6409 §8 allows
- * it; the client's message is kept as sent), or sign.
+ * it; the client's message is otherwise kept as sent), or sign.
  *
  * @module
  */
@@ -48,6 +51,109 @@ const encoder = new TextEncoder();
 async function* withHead(head: string, content: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
   if (head !== "") yield encoder.encode(head);
   yield* content;
+}
+
+/**
+ * How much of a message is looked at for `Return-Path:` fields to drop: 256 KiB. A header section longer than
+ * that (no real one is) is passed on as it is rather than held in memory.
+ */
+export const RETURN_PATH_SCAN_BYTES = 256 * 1024;
+
+// The end of the header section: the offset just after its empty line, or -1 when it is not in `bytes` yet.
+function headerSectionEnd(bytes: Uint8Array, from: number): number {
+  if (bytes[0] === 0x0d && bytes[1] === 0x0a) return 2;
+  for (let index = Math.max(0, from - 3); index + 3 < bytes.length; index += 1) {
+    index = bytes.indexOf(0x0d, index);
+    if (index === -1 || index + 3 >= bytes.length) return -1;
+    if (bytes[index + 1] === 0x0a && bytes[index + 2] === 0x0d && bytes[index + 3] === 0x0a) return index + 4;
+  }
+  return -1;
+}
+
+const returnPathName = "return-path";
+
+// Whether the field starting at `start` is named Return-Path (RFC 5322 §3.6.7: `"Return-Path:" path`; WSP before
+// the colon is the obsolete syntax of §4.5.7, which readers still take).
+function isReturnPathField(bytes: Uint8Array, start: number, end: number): boolean {
+  if (end - start <= returnPathName.length) return false;
+  for (let index = 0; index < returnPathName.length; index += 1) {
+    if (((bytes[start + index] as number) | 0x20) !== returnPathName.charCodeAt(index)) return false;
+  }
+  let index = start + returnPathName.length;
+  while (index < end && (bytes[index] === 0x20 || bytes[index] === 0x09)) index += 1;
+  return bytes[index] === 0x3a;
+}
+
+// The header section without its Return-Path fields, as pieces of `bytes` (no copy).
+function dropReturnPathFields(bytes: Uint8Array, end: number): Uint8Array[] {
+  const kept: Uint8Array[] = [];
+  let keptFrom = 0;
+  let fieldStart = 0;
+  while (fieldStart < end) {
+    // A field is its first line and every following line that starts with WSP (folding, RFC 5322 §2.2.3).
+    let fieldEnd = fieldStart;
+    for (;;) {
+      const lineFeed = bytes.indexOf(0x0a, fieldEnd);
+      fieldEnd = lineFeed === -1 || lineFeed >= end ? end : lineFeed + 1;
+      if (fieldEnd >= end || (bytes[fieldEnd] !== 0x20 && bytes[fieldEnd] !== 0x09)) break;
+    }
+    if (isReturnPathField(bytes, fieldStart, fieldEnd)) {
+      if (fieldStart > keptFrom) kept.push(bytes.subarray(keptFrom, fieldStart));
+      keptFrom = fieldEnd;
+    }
+    fieldStart = fieldEnd;
+  }
+  if (end > keptFrom) kept.push(bytes.subarray(keptFrom, end));
+  return kept;
+}
+
+/**
+ * The message without the `Return-Path:` fields of its header section. RFC 5321 §4.4: the final delivery adds
+ * Return-Path, and "a message-originating SMTP system SHOULD NOT send a message that already contains" one; a
+ * submitted one would reach the recipient above or beside the true one (a forged bounce address). Postfix drops
+ * it from every message (`message_drop_headers`, default `bcc, content-length, resent-bcc, return-path`).
+ *
+ * @param content - the message as received
+ * @returns the message without them, streamed (only the header section is held, up to {@link RETURN_PATH_SCAN_BYTES})
+ * @internal
+ */
+export async function* withoutReturnPath(content: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  // The header section so far, in a buffer that doubles (a client writing byte by byte costs no quadratic copying).
+  let buffer: Uint8Array | undefined;
+  let length = 0;
+  let passing = false;
+  for await (const chunk of content) {
+    if (passing) {
+      yield chunk;
+      continue;
+    }
+    const scanned = length;
+    if (buffer === undefined && chunk.length > 0) {
+      buffer = chunk;
+    } else if (chunk.length > 0) {
+      if (buffer === undefined || length + chunk.length > buffer.length || buffer.buffer === chunk.buffer || length === buffer.length) {
+        const grown = new Uint8Array(Math.max(length + chunk.length, 2 * length, 4096));
+        if (buffer !== undefined) grown.set(buffer.subarray(0, length));
+        buffer = grown;
+      }
+      buffer.set(chunk, length);
+    }
+    length += chunk.length;
+    if (buffer === undefined) continue;
+    const bytes = buffer.subarray(0, length);
+    const end = headerSectionEnd(bytes, scanned);
+    if (end === -1 && length <= RETURN_PATH_SCAN_BYTES) continue;
+    passing = true;
+    buffer = undefined;
+    if (end === -1) {
+      yield bytes;
+      continue;
+    }
+    yield* dropReturnPathFields(bytes, end);
+    if (end < bytes.length) yield bytes.subarray(end);
+  }
+  // A message that is all header section (no empty line).
+  if (!passing && buffer !== undefined) yield* dropReturnPathFields(buffer.subarray(0, length), length);
 }
 
 async function* replay(chunks: readonly Uint8Array[]): AsyncGenerator<Uint8Array> {
@@ -110,7 +216,8 @@ export function submissionHooks(settings: SubmissionSettings): Required<Pick<Ser
       // Without an onMessage hook the server checks this itself; with ours, we do.
       return store.mailboxDirectory(mailboxAddress(to)).ok ? undefined : { type: "reject", situation: "MailboxNameNotAllowed" };
     },
-    async onMessage(envelope, content, info, connection) {
+    async onMessage(envelope, received, info, connection) {
+      const content = withoutReturnPath(received);
       const localCount = envelope.recipients.filter((recipient) => isLocal(recipient.to.domain, localDomains)).length;
       if (localCount === envelope.recipients.length) return deliverLocally(envelope, content, info);
       if (localCount === 0) return enqueueRemote(envelope, content, info, connection);
