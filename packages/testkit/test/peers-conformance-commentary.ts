@@ -62,7 +62,7 @@ export const commentary: Readonly<Record<string, Partial<Record<RuleName | "intr
         "left.",
     },
     "smtp-smuggling": {
-      shows: "C: before\\n\nC: .\\n\nC: NOOP\\r\\n",
+      shows: "the smuggled NOOP",
       verdict: "true deviation (CVE-2023-51764)",
       rfcText: RFC5321_LINE_END,
       practice:

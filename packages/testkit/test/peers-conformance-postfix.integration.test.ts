@@ -15,7 +15,7 @@ describe.skipIf(!requirePeer(...peerRun("postfix-default").needs))("conformance 
     const smuggling = report.findings.find((finding) => finding.rule === "smtp-smuggling");
     const serverSaid = smuggling?.transcript.filter((exchange) => exchange.direction === "server").map((exchange) => exchange.data).join("");
     // 250 for the message cut at the look-alike, then 250 for the NOOP that was meant to be message content.
-    expect(serverSaid).toMatch(/queued as [0-9A-Z]+\r\n250 2\.0\.0 Ok\r\n$/);
+    expect(serverSaid).toMatch(/queued as [0-9A-Z]+\r\n250 2\.0\.0 Ok\r\n/);
   });
 
   it("strict settings: no deviation", async () => {
