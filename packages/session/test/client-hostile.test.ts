@@ -315,82 +315,84 @@ describe("the client against arbitrary servers", () => {
   });
 
   it("a server that answers each command with a random but plausible reply: laws hold deep into transactions", () => {
-    fc.assert(
-      fc.property(
-        optionsArbitrary,
-        fc.array(transactionArbitrary, { minLength: 1, maxLength: 3 }),
-        messageArbitrary,
-        fc.array(fc.nat({ max: 99 }), { minLength: 1, maxLength: 60 }),
-        fc.subarray(capabilityPool),
-        (options, transactions, message, dice, capabilities) => {
-          const sessionOptions = makeOptions(options);
-          const run: Run = {
-            session: createClientSession(sessionOptions),
-            events: [],
-            observer: new TableObserver(options.lmtp),
-            parser: new WireParser(),
-            clearText: "",
-            tlsUp: false,
-            closed: false,
-            afterClose: 0,
-            items: [],
-            unpaired: false,
-            capabilities: CapabilitySet.empty,
-            badLines: [],
-          };
-          const reader = new ReplyReader();
-          let roll = 0;
-          const die = (): number => dice[roll++ % dice.length] as number;
-          let now = 0;
-          run.session.connected(now);
-          for (const transaction of transactions) run.session.send(transaction);
-          collect(run);
-          let answered = 0;
-          deliver(run, "220 mx.example.org ESMTP\r\n", (now += 10), reader);
-          let content = bytes(message);
-          for (let step = 0; step < 200 && !run.closed; step += 1) {
-            const fresh = run.items.slice(answered);
-            answered = run.items.length;
-            let reply = "";
-            for (const item of fresh) reply += answer(item, die, capabilities);
-            if (reply !== "") {
-              deliver(run, reply, (now += 10), reader);
-              continue;
-            }
-            const { chunkNeeded, startTls } = embedderNeeds(run);
-            if (startTls) {
-              run.tlsUp = true;
-              run.observer.tlsEstablished();
-              run.session.tlsEstablished({}, (now += 10));
-              collect(run);
-            } else if (chunkNeeded) {
-              if (content.length === 0) {
-                run.session.endMessage((now += 10));
-                content = bytes(message);
-              } else {
-                const size = 1 + (die() % 8);
-                run.session.provideMessage(content.subarray(0, size), (now += 10));
-                content = content.subarray(size);
-              }
-              collect(run);
-            } else if (!run.session.snapshot().quitRequested) {
-              run.session.quit((now += 10));
-              collect(run);
-            } else {
-              run.session.peerClosed((now += 10));
-              collect(run);
-            }
+    const plausible = fc.property(
+      optionsArbitrary,
+      fc.array(transactionArbitrary, { minLength: 1, maxLength: 3 }),
+      messageArbitrary,
+      fc.array(fc.nat({ max: 99 }), { minLength: 1, maxLength: 60 }),
+      fc.subarray(capabilityPool),
+      (options, transactions, message, dice, capabilities) => {
+        const sessionOptions = makeOptions(options);
+        const run: Run = {
+          session: createClientSession(sessionOptions),
+          events: [],
+          observer: new TableObserver(options.lmtp),
+          parser: new WireParser(),
+          clearText: "",
+          tlsUp: false,
+          closed: false,
+          afterClose: 0,
+          items: [],
+          unpaired: false,
+          capabilities: CapabilitySet.empty,
+          badLines: [],
+        };
+        const reader = new ReplyReader();
+        let roll = 0;
+        const die = (): number => dice[roll++ % dice.length] as number;
+        let now = 0;
+        run.session.connected(now);
+        for (const transaction of transactions) run.session.send(transaction);
+        collect(run);
+        let answered = 0;
+        deliver(run, "220 mx.example.org ESMTP\r\n", (now += 10), reader);
+        let content = bytes(message);
+        for (let step = 0; step < 200 && !run.closed; step += 1) {
+          const fresh = run.items.slice(answered);
+          answered = run.items.length;
+          let reply = "";
+          for (const item of fresh) reply += answer(item, die, capabilities);
+          if (reply !== "") {
+            deliver(run, reply, (now += 10), reader);
+            continue;
           }
-          if (!run.closed) {
+          const { chunkNeeded, startTls } = embedderNeeds(run);
+          if (startTls) {
+            run.tlsUp = true;
+            run.observer.tlsEstablished();
+            run.session.tlsEstablished({}, (now += 10));
+            collect(run);
+          } else if (chunkNeeded) {
+            if (content.length === 0) {
+              run.session.endMessage((now += 10));
+              content = bytes(message);
+            } else {
+              const size = 1 + (die() % 8);
+              run.session.provideMessage(content.subarray(0, size), (now += 10));
+              content = content.subarray(size);
+            }
+            collect(run);
+          } else if (!run.session.snapshot().quitRequested) {
+            run.session.quit((now += 10));
+            collect(run);
+          } else {
             run.session.peerClosed((now += 10));
             collect(run);
           }
-          checkLaws(run, sessionOptions, transactions.length);
-          note(run);
-        },
-      ),
-      { numRuns: Number(process.env["CLIENT_RUNS"] ?? 400) },
+        }
+        if (!run.closed) {
+          run.session.peerClosed((now += 10));
+          collect(run);
+        }
+        checkLaws(run, sessionOptions, transactions.length);
+        note(run);
+      },
     );
+    // The laws, on fresh random draws every run.
+    fc.assert(plausible, { numRuns: Number(process.env["CLIENT_RUNS"] ?? 400) });
+    // The laws again on a fixed draw, which is known to reach every part of the protocol: the coverage
+    // check below must not depend on luck (a random draw missed HELO or STARTTLS injection about one run in 16).
+    fc.assert(plausible, { numRuns: 400, seed: 20_261_129 });
     // The plausible server drives the client through every part of the protocol.
     for (const key of ["MAIL", "RCPT", "DATA", "content-end", "bdat", "RSET", "QUIT", "STARTTLS", "tls", "AUTH", "sasl-response", "HELO", "LHLO", "result-accepted", "result-rejected", "result-refused", "result-aborted", "auth-succeeded", "failed-starttls-injection", "failed-service-closing"]) {
       expect(reached.get(key) ?? 0, key).toBeGreaterThan(0);
