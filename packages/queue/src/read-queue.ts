@@ -10,10 +10,10 @@
  *
  * @module
  */
-import { open, readFile, rename, unlink } from "node:fs/promises";
+import { open, rename, unlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { entryView, initialProgress, type QueueEntryView } from "./queue-view.js";
-import { exists, listIds, readState, spoolPaths, syncDirectory, validateEntryFile } from "./spool.js";
+import { exists, listIds, LOCK_FILE_MAX_BYTES, readSmallFile, readState, spoolPaths, syncDirectory, validateEntryFile } from "./spool.js";
 import type { RecipientProgress } from "./spool-format.js";
 
 /** What {@link readQueue} found. */
@@ -63,7 +63,8 @@ export async function readQueue(directory: string): Promise<QueueListing> {
   corrupt.push(...(await listIds(paths.corrupt)));
   let lockedBy: number | undefined;
   try {
-    const pid = Number.parseInt(await readFile(paths.lock, "utf8"), 10);
+    const lock = await readSmallFile(paths.lock, LOCK_FILE_MAX_BYTES);
+    const pid = lock.ok ? Number.parseInt(new TextDecoder().decode(lock.bytes), 10) : Number.NaN;
     if (Number.isSafeInteger(pid) && pid > 0) lockedBy = pid;
   } catch {
     lockedBy = undefined;

@@ -23,7 +23,7 @@
  * @module
  */
 import { randomBytes } from "node:crypto";
-import { link, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { link, rename, unlink, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { connect as clientConnect, createMxResolver, type ConnectOptions, type DnsResolver, type MxLookup, type SmtpClient } from "@smtpkit/client";
 import { Situations } from "@smtpkit/codes";
@@ -41,6 +41,7 @@ import {
   exists,
   listIds,
   quarantineEntry,
+  readLockFile,
   readEntryMessage,
   readState,
   removeEntry,
@@ -360,8 +361,8 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** Times {@link takeLock} tries again after finding a stale lock moved or taken by another starting process. */
-const LOCK_ATTEMPTS = 8;
+/** Times {@link takeLock} looks again while other starting processes take over a stale lock (20 ms apart). */
+const LOCK_ATTEMPTS = 250;
 
 function lockedError(paths: SpoolPaths, pid: number): QueueUsageError {
   return new QueueUsageError("spool-locked", "directory", paths.root, `Process ${pid} runs a queue on this directory.`);
@@ -372,13 +373,22 @@ function lockPid(text: string): number | undefined {
   return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
 }
 
+function lockIsLive(text: string): boolean {
+  const pid = lockPid(text);
+  return pid !== undefined && pid !== process.pid && processAlive(pid);
+}
+
 /**
  * Makes this process the only one running a queue on the spool, against other processes starting at the
  * same instant: reading the lock and then writing it (as this did before) let two processes that both
  * found no lock, or the same stale one, both run the queue (both deliver every entry, and each empties
- * the other's tmp/ under its writes). Here the lock appears whole or not at all (a file of our own,
- * linked to `lock`, which fails when it exists), and a stale lock is first renamed aside (one process
- * wins the rename) and checked to be the one judged stale before it is dropped.
+ * the other's tmp/ under their writes).
+ *
+ * - No lock: a file of our own is linked to `lock`, which fails when it exists (it appears whole).
+ * - A live lock: refused.
+ * - A stale lock (its process is gone, as after SIGKILL): one process at a time takes it over, holding
+ *   `lock-takeover` (made the same exclusive way); it checks the lock is still the stale one and replaces
+ *   it by rename, so `lock` is never missing in between for a third process to take.
  */
 async function takeLock(paths: SpoolPaths, fileMode: number): Promise<string> {
   // Claimed before the first await, so that two openQueue calls of one process cannot both pass.
@@ -392,61 +402,64 @@ async function takeLock(paths: SpoolPaths, fileMode: number): Promise<string> {
   }
 }
 
+// Creates `path` holding `token`, failing with EEXIST when it exists: by hard link from `candidate`, or on a
+// file system without hard links by exclusive creation (a reader may then briefly see it empty).
+async function createExclusive(candidate: string, path: string, token: string, fileMode: number): Promise<void> {
+  try {
+    await link(candidate, path);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw error;
+    await writeFile(path, token, { mode: fileMode, flag: "wx" });
+  }
+}
+
 async function acquireLockFile(paths: SpoolPaths, fileMode: number): Promise<string> {
   const unique = randomBytes(8).toString("hex");
   // The pid first (readQueue and older versions read only that), then a token that tells two holders with one pid apart.
   const token = `${process.pid}\n${unique}\n`;
   const candidate = join(paths.tmp, `lock-${process.pid}-${unique}`);
-  const aside = `${candidate}-stale`;
+  const takeover = `${paths.lock}-takeover`;
+  const isCode = (error: unknown, code: string): boolean => (error as { code?: string }).code === code;
   try {
     for (let attempt = 0; attempt < LOCK_ATTEMPTS; attempt += 1) {
+      // Written again each time: the running queue may have emptied tmp/ under us.
       await writeFile(candidate, token, { mode: fileMode });
       try {
-        await link(candidate, paths.lock);
+        await createExclusive(candidate, paths.lock, token, fileMode);
         return token;
       } catch (error) {
-        const code = (error as { code?: string }).code;
-        // The running queue emptied tmp/ under us: write the candidate again.
-        if (code === "ENOENT") continue;
-        if (code !== "EEXIST") {
-          // A file system without hard links: exclusive creation (a reader may briefly see the file empty).
-          if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw error;
-          try {
-            await writeFile(paths.lock, token, { mode: fileMode, flag: "wx" });
-            return token;
-          } catch (createError) {
-            if ((createError as { code?: string }).code !== "EEXIST") throw createError;
-          }
+        if (isCode(error, "ENOENT")) continue;
+        if (!isCode(error, "EEXIST")) throw error;
+      }
+      const held = await readLockFile(paths.lock);
+      if (held === undefined) continue;
+      if (lockIsLive(held)) throw lockedError(paths, lockPid(held) ?? 0);
+      // Stale. One taker at a time:
+      try {
+        await createExclusive(candidate, takeover, token, fileMode);
+      } catch (error) {
+        if (isCode(error, "ENOENT")) continue;
+        if (!isCode(error, "EEXIST")) throw error;
+        // Another process is taking over (a few milliseconds), or died doing it: then its marker is dropped.
+        const taker = await readLockFile(takeover);
+        if (taker !== undefined && !lockIsLive(taker) && lockPid(taker) !== process.pid) await unlink(takeover).catch(() => undefined);
+        else await new Promise((resolve) => setTimeout(resolve, 20));
+        continue;
+      }
+      try {
+        if ((await readLockFile(paths.lock)) === held) {
+          // Still the stale lock: replaced in one step, never absent.
+          await rename(candidate, paths.lock);
+          return token;
         }
+      } finally {
+        await unlink(takeover).catch(() => undefined);
       }
-      let held: string;
-      try {
-        held = await readFile(paths.lock, "utf8");
-      } catch (error) {
-        if ((error as { code?: string }).code === "ENOENT") continue;
-        throw error;
-      }
-      const pid = lockPid(held);
-      if (pid !== undefined && pid !== process.pid && processAlive(pid)) throw lockedError(paths, pid);
-      // Stale (its process is gone, as after SIGKILL): move it aside; of two processes doing this, one wins.
-      try {
-        await rename(paths.lock, aside);
-      } catch (error) {
-        if ((error as { code?: string }).code === "ENOENT") continue;
-        throw error;
-      }
-      const moved = await readFile(aside, "utf8").catch(() => "");
-      if (moved !== held) {
-        // Between our read and our rename another process replaced the stale lock with its own: give it back.
-        await link(aside, paths.lock).catch(() => undefined);
-        throw lockedError(paths, lockPid(moved) ?? 0);
-      }
-      await unlink(aside).catch(() => undefined);
     }
-    throw new QueueUsageError("spool-locked", "directory", paths.root, "Other processes kept taking and dropping the lock of this directory.");
+    throw new QueueUsageError("spool-locked", "directory", paths.root, "Other processes kept the lock of this directory changing; try again.");
   } finally {
     await unlink(candidate).catch(() => undefined);
-    await unlink(aside).catch(() => undefined);
   }
 }
 
@@ -1164,7 +1177,7 @@ export async function openQueue(options: QueueOptions): Promise<RelayQueue> {
       for (const waiter of waiters) waiter();
       openDirectories.delete(paths.root);
       // Only our own lock: never one another process holds.
-      if ((await readFile(paths.lock, "utf8").catch(() => "")) === lockToken) await unlink(paths.lock).catch(() => undefined);
+      if ((await readLockFile(paths.lock).catch(() => undefined)) === lockToken) await unlink(paths.lock).catch(() => undefined);
     },
   };
   return queue;

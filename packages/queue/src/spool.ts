@@ -36,7 +36,7 @@
  * @module
  */
 import { constants } from "node:fs";
-import { mkdir, open, readdir, readFile, rename, stat, unlink, type FileHandle } from "node:fs/promises";
+import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { Situations, type Situation } from "@smtpkit/codes";
 import { createReceivedCounter } from "./received-counter.js";
@@ -49,6 +49,7 @@ import {
   encodeEntryTrailer,
   encodeStateFile,
   ENTRY_HEAD_BYTES,
+  MAX_STATE_BYTES,
   ENTRY_TRAILER_BYTES,
   isEntryId,
   parseEntryHead,
@@ -452,18 +453,69 @@ export async function writeState(paths: SpoolPaths, state: EntryState, fileMode:
 }
 
 /**
+ * Reads a small file of the spool (a state file, the lock) without following a symbolic link and only when it
+ * is a regular file of at most `maxBytes`: a link to `/dev/zero` or a FIFO planted in the spool made a start
+ * (and `smtpkit queue`) read forever, or block.
+ *
+ * @internal
+ */
+export async function readSmallFile(path: string, maxBytes: number): Promise<{ ok: true; bytes: Uint8Array } | { ok: false; problem: "missing" | "not-a-file" | "metadata-too-long" }> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === "ENOENT") return { ok: false, problem: "missing" };
+    if (code === "ELOOP") return { ok: false, problem: "not-a-file" };
+    throw error;
+  }
+  try {
+    const information = await handle.stat();
+    if (!information.isFile()) return { ok: false, problem: "not-a-file" };
+    if (information.size > maxBytes) return { ok: false, problem: "metadata-too-long" };
+    const bytes = new Uint8Array(information.size);
+    // A file that shrank under us reads short: what was read is judged (its checksum fails).
+    let length = 0;
+    while (length < bytes.length) {
+      const { bytesRead } = await handle.read(bytes, length, bytes.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    return { ok: true, bytes: bytes.subarray(0, length) };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The most a lock file may hold: a pid and a token are a few dozen bytes.
+ *
+ * @internal
+ */
+export const LOCK_FILE_MAX_BYTES = 256;
+
+/**
+ * The text of a lock file, or `undefined` when there is none (a directory, a link or an oversized file there
+ * reads as empty text, which no process holds).
+ *
+ * @internal
+ */
+export async function readLockFile(path: string): Promise<string | undefined> {
+  const read = await readSmallFile(path, LOCK_FILE_MAX_BYTES);
+  if (read.ok) return new TextDecoder().decode(read.bytes);
+  return read.problem === "missing" ? undefined : "";
+}
+
+/**
  * Reads an entry's state file: the state, `undefined` when there is none, or the problem.
  *
  * @internal
  */
 export async function readState(paths: SpoolPaths, id: string): Promise<{ ok: true; state: EntryState | undefined } | { ok: false; problem: SpoolFileProblem }> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(join(paths.state, id));
-  } catch (error) {
-    if (errorCode(error) === "ENOENT") return { ok: true, state: undefined };
-    throw error;
-  }
+  // The magic, the length, the JSON and its SHA-256.
+  const read = await readSmallFile(join(paths.state, id), 12 + MAX_STATE_BYTES + 32);
+  if (!read.ok) return read.problem === "missing" ? { ok: true, state: undefined } : { ok: false, problem: read.problem };
+  const bytes = read.bytes;
   const decoded = decodeStateFile(bytes);
   if (!decoded.ok) return decoded;
   if (decoded.state.id !== id) return { ok: false, problem: "bad-metadata" };

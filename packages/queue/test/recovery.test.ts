@@ -157,6 +157,31 @@ describe("junk in the spool", () => {
     expect(b.received.map((message) => message.content)).toEqual([MESSAGE]);
     expect(await readFile("/etc/passwd", "utf8")).toContain("root");
   });
+
+  it("a state file or lock that is a link to /dev/zero, a FIFO or an oversized file is no state (it used to be read forever)", async () => {
+    for (const plant of ["zero-link", "fifo", "oversized"] as const) {
+      const { directory, id } = await spoolWithEntry();
+      const state = join(directory, "state", id);
+      if (plant === "zero-link") {
+        await symlink("/dev/zero", state);
+        await symlink("/dev/zero", join(directory, "lock"));
+      } else if (plant === "fifo") {
+        execFileSync("mkfifo", [state]);
+        execFileSync("mkfifo", [join(directory, "lock")]);
+      } else {
+        // Over the largest state file the format allows (magic, length, 4 MiB of JSON, SHA-256).
+        await writeFile(state, new Uint8Array(12 + 4 * 1024 * 1024 + 32 + 1));
+      }
+      const listing = await readQueue(directory);
+      expect(listing.entries.map((entry) => entry.recipients.map((recipient) => recipient.state)), plant).toEqual([["pending"]]);
+      const b = await startReceiver();
+      cleanups.push(b.close);
+      const { queue } = await open(directory, { port: b.port, notifier: null });
+      queue.start();
+      await queue.idle();
+      expect(b.received.map((message) => message.content), plant).toEqual([MESSAGE]);
+    }
+  }, 30_000);
 });
 
 describe("damage found while sending", () => {
