@@ -524,12 +524,20 @@ export function createServer(options: ServerOptions): SmtpServer {
       };
       let received = formatReceived(fields);
       // A field the header cannot carry (a HELO name under lenient syntax, a recipient it cannot name) costs
-      // that clause, not the whole trace; an address it cannot write (from handleConnection) is logged.
-      if (!received.ok) {
-        const { for: _recipient, tls: _tls, ...rest } = fields as typeof fields & { for?: string; tls?: unknown };
-        void _recipient;
-        void _tls;
-        received = formatReceived({ ...rest, from: { helo: "unknown", ...(from.address === undefined ? {} : { address: from.address }) } });
+      // that clause only, not the rest of the trace (RFC 5321 §4.4: the from, by and for clauses each help a
+      // reader); what still cannot be written is logged below.
+      let attempt: Parameters<typeof formatReceived>[0] = fields;
+      for (let dropped = 0; !received.ok && dropped < 4; dropped++) {
+        const field = received.error.field;
+        const { for: recipient, tls, ...rest } = attempt;
+        const { reverseName, address, ...fromRest } = attempt.from;
+        if (field === "from.helo") attempt = { ...attempt, from: { ...attempt.from, helo: "unknown" } };
+        else if (field === "from.reverseName" && reverseName !== undefined) attempt = { ...attempt, from: { ...fromRest, ...(address === undefined ? {} : { address }) } };
+        else if (field === "from.address" && address !== undefined) attempt = { ...attempt, from: { ...fromRest, ...(reverseName === undefined ? {} : { reverseName }) } };
+        else if (field === "for" && recipient !== undefined) attempt = { ...rest, ...(tls === undefined ? {} : { tls }) };
+        else if (field.startsWith("tls") && tls !== undefined) attempt = { ...rest, ...(recipient === undefined ? {} : { for: recipient }) };
+        else break;
+        received = formatReceived(attempt);
       }
       if (!received.ok) {
         log({ type: "hook-error", connectionId: connection.id, hook: "received-header", error: `${received.error.field}: ${received.error.reason}` });
