@@ -141,6 +141,8 @@ describe("a finding is shrunk", () => {
 describe("options and failures", () => {
   it.each([
     [{ host: "127.0.0.1", port: 25, domain: "not a domain" }],
+    [{ host: "127.0.0.1", port: 25, domain: "例え.jp" }],
+    [{ host: "127.0.0.1", port: 25, domain: "[192.0.2.1]" }],
     [{ host: "127.0.0.1", port: 25, numRuns: 0 }],
     [{ host: "127.0.0.1", port: 25, ratePerSecond: -1 }],
     [{ host: "127.0.0.1", port: 25, tls: "sometimes" }],
