@@ -59,15 +59,22 @@ async function* withHead(head: string, content: AsyncIterable<Uint8Array>): Asyn
  */
 export const RETURN_PATH_SCAN_BYTES = 256 * 1024;
 
-// The end of the header section: the offset just after its empty line, or -1 when it is not in `bytes` yet.
+// The end of the header section: the offset just after its empty line (CRLF, or a bare LF as lenient readers
+// take it: RFC 5322 §2.1), or -1 when it is not in `bytes` yet. `from` is where the previous look stopped.
 function headerSectionEnd(bytes: Uint8Array, from: number): number {
+  if (bytes[0] === 0x0a) return 1;
   if (bytes[0] === 0x0d && bytes[1] === 0x0a) return 2;
-  for (let index = Math.max(0, from - 3); index + 3 < bytes.length; index += 1) {
-    index = bytes.indexOf(0x0d, index);
-    if (index === -1 || index + 3 >= bytes.length) return -1;
-    if (bytes[index + 1] === 0x0a && bytes[index + 2] === 0x0d && bytes[index + 3] === 0x0a) return index + 4;
+  let index = Math.max(0, from - 3);
+  for (;;) {
+    index = bytes.indexOf(0x0a, index);
+    if (index === -1 || index + 1 >= bytes.length) return -1;
+    if (bytes[index + 1] === 0x0a) return index + 2;
+    if (bytes[index + 1] === 0x0d) {
+      if (index + 2 >= bytes.length) return -1;
+      if (bytes[index + 2] === 0x0a) return index + 3;
+    }
+    index += 1;
   }
-  return -1;
 }
 
 const returnPathName = "return-path";
