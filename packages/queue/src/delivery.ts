@@ -125,7 +125,8 @@ function classify(code: number | undefined): "temporary" | "permanent" {
 export function outcomesFromResult(result: SendResult, count: number, remoteMta: string): RecipientOutcome[] {
   if (result.status === "refused") {
     const refusal = refusals[result.refusal ?? ""] ?? { code: 554, enhanced: "5.0.0", text: `refused by the client: ${String(result.refusal)}` };
-    const stored = reply(refusal.code, refusal.enhanced, refusal.text, remoteMta);
+    // Our own decision, taken before MAIL: not attributed to the server (no Remote-MTA in a DSN), which is named in the text.
+    const stored = reply(refusal.code, refusal.enhanced, `${refusal.text} (${remoteMta}); not sent`, undefined);
     return Array.from({ length: count }, () => ({ kind: "permanent", reply: stored }));
   }
   const deciding = result.code === undefined ? undefined : reply(result.code, result.enhanced, result.text ?? "", remoteMta);

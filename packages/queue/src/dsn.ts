@@ -441,7 +441,9 @@ function humanText(reportingMta: string, reports: readonly CheckedReport[], retu
     for (const member of members) {
       const address = formatMailbox(member.report.finalRecipient);
       text += wrapText(`<${global ? address : sanitizeRemoteText(address, false, 998)}>: ${member.report.action} (${member.status})`, "");
-      if (member.diagnostic !== undefined) text += wrapText(`${member.remoteMta ?? "the remote server"} said: ${member.diagnostic}`, "    ");
+      // Without a Remote-MTA the reply is this system's own (a loop, a null MX, a message the next hop cannot take):
+      // no server said it.
+      if (member.diagnostic !== undefined) text += wrapText(member.remoteMta === undefined ? `reason: ${member.diagnostic}` : `${member.remoteMta} said: ${member.diagnostic}`, "    ");
       if (member.report.willRetryUntil !== undefined) text += wrapText(`Will retry until ${formatDate(member.report.willRetryUntil)}.`, "    ");
       text += CRLF;
     }

@@ -565,3 +565,30 @@ describe("connections, flush and restart", () => {
     expect(listing.lockedBy).toBeUndefined();
   });
 });
+
+describe("what the client refuses to send (review of issue #9)", () => {
+  it("an 8-bit message for a server without 8BITMIME fails 5.6.3 as this system's decision, not as the server's reply", async () => {
+    // A server that offers no extension at all, and would accept anything.
+    const server = net.createServer((socket) => {
+      socket.write("220 plain.example.org ESMTP\r\n");
+      socket.on("data", (data) => {
+        for (const line of data.toString("latin1").split("\r\n").filter((text) => text !== "")) {
+          socket.write(/^QUIT/i.test(line) ? "221 bye\r\n" : /^EHLO/i.test(line) ? "250 plain.example.org\r\n" : "250 ok\r\n");
+        }
+      });
+      socket.on("error", () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    cleanups.push(() => new Promise((resolve) => server.close(() => resolve())));
+    const { queue, notices } = await harness((server.address() as net.AddressInfo).port);
+    const result = await queue.enqueue({ ...envelopeTo("bob@example.org"), body: "8BITMIME" }, bytes("Subject: caf\u00e9\r\n\r\ncaf\u00e9\r\n"));
+    expect(result.ok).toBe(true);
+    queue.start();
+    await queue.idle();
+    const failed = notices.find((notice) => notice.action === "failed");
+    const reply = failed?.recipients[0]?.reply;
+    expect(reply).toMatchObject({ code: 554, enhanced: "5.6.3" });
+    expect(reply?.remoteMta).toBeUndefined();
+    expect(reply?.text).toContain("mx.example.org");
+  });
+});

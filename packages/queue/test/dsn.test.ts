@@ -89,6 +89,16 @@ describe("buildDeliveryStatusNotification: structure (RFC 3464 §2, RFC 6522)", 
     expect(parsed.text).toContain("mx.example.org said: 550 5.1.1 <bob@example.org>: no such user here");
   });
 
+  it("a failure of this system's own (no Remote-MTA: a loop, a null MX) is given as the reason, not as what a server said", () => {
+    const [recipient] = failedSpec().recipients;
+    const { remoteMta: _remote, ...own } = recipient!;
+    const dsn = buildDeliveryStatusNotification(failedSpec({ recipients: [{ ...own, reply: { code: 554, enhanced: "5.4.6", lines: ["Routing loop detected"] } }] }));
+    const parsed = parseMessage(dsn.content);
+    expect(parsed.text).toContain("reason: 554 5.4.6 Routing loop detected");
+    expect(parsed.text).not.toContain("said");
+    expect(statusOf(dsn.content).recipients[0]!.map((field) => field.name)).not.toContain("Remote-MTA");
+  });
+
   it("writes the per-message and per-recipient fields parseDeliveryStatus reads back", () => {
     const status = statusOf(buildDeliveryStatusNotification(failedSpec()).content);
     expect(status.message.map((field) => [field.name, field.value])).toEqual([
