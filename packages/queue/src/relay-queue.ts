@@ -23,7 +23,7 @@
  * @module
  */
 import { randomBytes } from "node:crypto";
-import { link, rename, unlink, writeFile } from "node:fs/promises";
+import { link, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { connect as clientConnect, createMxResolver, type ConnectOptions, type DnsResolver, type MxLookup, type SmtpClient } from "@smtpkit/client";
 import { Situations } from "@smtpkit/codes";
@@ -373,9 +373,30 @@ function lockPid(text: string): number | undefined {
   return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
 }
 
-function lockIsLive(text: string): boolean {
+/**
+ * Which run of a process a pid is, where the system says (Linux: the boot id and the process's start time):
+ * after a power cut or a reboot, the pid in a lock may belong to another program, which alone would keep the
+ * queue from starting until a human removed the lock.
+ */
+async function processIdentity(pid: number): Promise<string | undefined> {
+  try {
+    const [boot, stat] = await Promise.all([readFile("/proc/sys/kernel/random/boot_id", "utf8"), readFile(`/proc/${pid}/stat`, "utf8")]);
+    // The command name (field 2) is in parentheses and may hold spaces; the start time is field 22.
+    const start = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+    return start === undefined || boot.trim() === "" ? undefined : `${boot.trim()} ${start}`;
+  } catch {
+    return undefined;
+  }
+}
+
+async function lockIsLive(text: string): Promise<boolean> {
   const pid = lockPid(text);
-  return pid !== undefined && pid !== process.pid && processAlive(pid);
+  if (pid === undefined || pid === process.pid || !processAlive(pid)) return false;
+  const recorded = text.split("\n")[2]?.trim() ?? "";
+  // A lock without an identity (another system, an older version): the live pid is all there is to go by.
+  if (recorded === "") return true;
+  const current = await processIdentity(pid);
+  return current === undefined || current === recorded;
 }
 
 /**
@@ -385,7 +406,8 @@ function lockIsLive(text: string): boolean {
  * the other's tmp/ under their writes).
  *
  * - No lock: a file of our own is linked to `lock`, which fails when it exists (it appears whole).
- * - A live lock: refused.
+ * - A live lock: refused. Live is its pid running as the same run of a process (boot id and start time, on
+ *   Linux), so that a pid reused after a reboot does not hold the spool.
  * - A stale lock (its process is gone, as after SIGKILL): one process at a time takes it over, holding
  *   `lock-takeover` (made the same exclusive way); it checks the lock is still the stale one and replaces
  *   it by rename, so `lock` is never missing in between for a third process to take.
@@ -417,7 +439,7 @@ async function createExclusive(candidate: string, path: string, token: string, f
 async function acquireLockFile(paths: SpoolPaths, fileMode: number): Promise<string> {
   const unique = randomBytes(8).toString("hex");
   // The pid first (readQueue and older versions read only that), then a token that tells two holders with one pid apart.
-  const token = `${process.pid}\n${unique}\n`;
+  const token = `${process.pid}\n${unique}\n${(await processIdentity(process.pid)) ?? ""}\n`;
   const candidate = join(paths.tmp, `lock-${process.pid}-${unique}`);
   const takeover = `${paths.lock}-takeover`;
   const isCode = (error: unknown, code: string): boolean => (error as { code?: string }).code === code;
@@ -434,7 +456,7 @@ async function acquireLockFile(paths: SpoolPaths, fileMode: number): Promise<str
       }
       const held = await readLockFile(paths.lock);
       if (held === undefined) continue;
-      if (lockIsLive(held)) throw lockedError(paths, lockPid(held) ?? 0);
+      if (await lockIsLive(held)) throw lockedError(paths, lockPid(held) ?? 0);
       // Stale. One taker at a time:
       try {
         await createExclusive(candidate, takeover, token, fileMode);
@@ -443,7 +465,7 @@ async function acquireLockFile(paths: SpoolPaths, fileMode: number): Promise<str
         if (!isCode(error, "EEXIST")) throw error;
         // Another process is taking over (a few milliseconds), or died doing it: then its marker is dropped.
         const taker = await readLockFile(takeover);
-        if (taker !== undefined && !lockIsLive(taker) && lockPid(taker) !== process.pid) await unlink(takeover).catch(() => undefined);
+        if (taker !== undefined && !(await lockIsLive(taker)) && lockPid(taker) !== process.pid) await unlink(takeover).catch(() => undefined);
         else await new Promise((resolve) => setTimeout(resolve, 20));
         continue;
       }

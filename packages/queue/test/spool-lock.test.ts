@@ -3,6 +3,7 @@
 // found no lock, or the same stale one, both ran the queue, delivering every entry twice and emptying each
 // other's tmp/ under their writes.
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { readdir, readFile, writeFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -81,6 +82,38 @@ describe("the spool lock", () => {
     await writeFile(join(directory, "lock"), "1\nsomeone-else\n");
     await queue.close();
     expect(await readFile(join(directory, "lock"), "utf8")).toBe("1\nsomeone-else\n");
+  });
+
+  it("a lock naming a live pid holds only if it is the same run of that process (a pid reused after a reboot does not)", async () => {
+    // Linux only: elsewhere the pid is all a lock goes by.
+    if (!existsSync("/proc/self/stat")) return;
+    const other = spawn("sleep", ["30"], { stdio: "ignore" });
+    try {
+      const pid = other.pid!;
+      const boot = (await readFile("/proc/sys/kernel/random/boot_id", "utf8")).trim();
+      const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+      const start = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+      const attempt = async (lock: string): Promise<"opened" | "locked"> => {
+        const directory = nextDirectory();
+        await mkdir(directory, { recursive: true });
+        await writeFile(join(directory, "lock"), lock);
+        try {
+          const queue = await openQueue({ directory, hostname: "mta.example.com", clock: new ManualClock() });
+          await queue.close();
+          return "opened";
+        } catch (error) {
+          if (QueueUsageError.isInstance(error) && error.reason === "spool-locked") return "locked";
+          throw error;
+        }
+      };
+      expect(await attempt(`${pid}\ntoken\n${boot} ${start}\n`)).toBe("locked");
+      expect(await attempt(`${pid}\n`)).toBe("locked");
+      // The same pid, but another boot, or another process that had the pid before.
+      expect(await attempt(`${pid}\ntoken\n00000000-0000-0000-0000-000000000000 ${start}\n`)).toBe("opened");
+      expect(await attempt(`${pid}\ntoken\n${boot} ${Number(start) + 1}\n`)).toBe("opened");
+    } finally {
+      other.kill("SIGKILL");
+    }
   });
 
   it(
