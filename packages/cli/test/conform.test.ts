@@ -94,6 +94,33 @@ describe("smtpkit conform", () => {
     expect(result.stderr).not.toContain("--help");
   });
 
+  // Review of #7: a greeting that was not 220 was printed raw: ESC and BEL reached the terminal (clear the
+  // screen, set the title) and a 64 KiB greeting line filled one stderr line.
+  it.each([
+    ["an escape sequence", "554 \x1b[2J\x1b]0;pwned\x07 go away\r\n"],
+    ["a 70,000-octet line", `554 \x1b[31m${"x".repeat(70_000)}\r\n`],
+  ])("exits 2 on a greeting with %s and prints it escaped and cut short", async (_name, greeting) => {
+    const hostile = createTcpServer((socket) => {
+      socket.on("error", () => undefined);
+      socket.end(greeting);
+    });
+    await new Promise<void>((resolve) => hostile.listen(0, "127.0.0.1", resolve));
+    try {
+      const hostilePort = (hostile.address() as AddressInfo).port;
+      const result = await smtpkit(["conform", `smtp://127.0.0.1:${hostilePort}`, ...quick]);
+      expect(result.exitCode, result.stderr).toBe(2);
+      expect(result.stderr).toContain("the run could not be made");
+      expect(result.stderr).toContain("\\u{1b}");
+      expect(result.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+      expect(result.stderr.length).toBeLessThan(1000);
+      const asJson = await smtpkit(["conform", `smtp://127.0.0.1:${hostilePort}`, ...quick, "--json"]);
+      expect(asJson.exitCode).toBe(2);
+      expect(json<{ error: { message: string } }>(asJson).error.message.length).toBeLessThan(1000);
+    } finally {
+      await new Promise((resolve) => hostile.close(resolve));
+    }
+  });
+
   it.each([["ftp://127.0.0.1:25"], ["127.0.0.1"], ["smtp://127.0.0.1:70000"], ["smtp://user@127.0.0.1:25"]])("exits 2 for the server %s", async (server) => {
     const result = await smtpkit(["conform", server, "--dry-run"]);
     expect(result.exitCode).toBe(2);

@@ -31,6 +31,25 @@ import { InvalidArgumentError, Option, type Command } from "commander";
 import { CliError } from "../cli-error.js";
 import { raiseExitCode, runCommand, writeJson, type CommandContext, type CommandModule } from "../command-context.js";
 import { ExitCode } from "../exit-codes.js";
+import { printable } from "../text.js";
+
+/**
+ * How much of a failed run's reason is printed, in characters. The reason may
+ * quote the server (a greeting that was not 220): a hostile one can send a
+ * 64 KiB line, and the reason should still fit a terminal.
+ */
+const REASON_MAX_CHARACTERS = 300;
+
+/**
+ * The reason a run could not be made, safe to print: it may hold the server's
+ * own bytes (its greeting), so control characters (ESC, BEL: a greeting could
+ * otherwise clear the screen or set the window title) become visible escapes,
+ * and the text is cut at {@link REASON_MAX_CHARACTERS}.
+ */
+function printableReason(reason: string): string {
+  if (reason.length <= REASON_MAX_CHARACTERS) return printable(reason);
+  return `${printable(reason.slice(0, REASON_MAX_CHARACTERS))}… (${reason.length - REASON_MAX_CHARACTERS} more characters)`;
+}
 
 /** A server named on the command line. */
 interface ServerUrl {
@@ -209,7 +228,7 @@ async function conform(server: ServerUrl, options: ConformOptions, context: Comm
     if (!ConformanceError.isInstance(error)) throw error;
     if (error.reason === "invalid-argument") throw new CliError(error.message, ExitCode.Usage);
     // The run could not be made (refused, no greeting): exit code 2, but this is no usage error, so no usage hint.
-    const message = `the run could not be made against ${label(server)}: ${error.message}`;
+    const message = `the run could not be made against ${label(server)}: ${printableReason(error.message)}`;
     if (options.json === true) writeJson(context, { error: { message, reason: error.reason, exitCode: ExitCode.Usage } });
     context.io.stderr.write(`${context.errorColors.red("error:")} ${message}\n`);
     raiseExitCode(context, ExitCode.Usage);
