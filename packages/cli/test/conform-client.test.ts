@@ -71,6 +71,14 @@ describe("smtpkit conform-client", () => {
     expect(text.stdout).toContain("starttls-injection\n  server: answers STARTTLS with");
   });
 
+  // Review of #7: --help showed the --listen default twice, the second time as commander's JSON of the parsed value.
+  it("--help names the --listen default once, as host:port", async () => {
+    const result = await smtpkit(["conform-client", "--help"]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain("(default 127.0.0.1:2526)");
+    expect(result.stdout).not.toContain(`"host"`);
+  });
+
   it("refuses unknown cases, bad addresses and bad times with exit code 2", async () => {
     for (const args of [["--cases", "baseline,nope"], ["--listen", "localhost"], ["--listen", "127.0.0.1:99999"], ["--case-timeout", "0"]]) {
       const result = await smtpkit(["conform-client", ...args]);

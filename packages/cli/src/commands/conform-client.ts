@@ -37,7 +37,7 @@ import { ExitCode } from "../exit-codes.js";
 export const DEFAULT_CONFORM_CLIENT_LISTEN = "127.0.0.1:2526";
 
 interface ConformClientOptions {
-  readonly listen: { readonly host: string; readonly port: number };
+  readonly listen?: { readonly host: string; readonly port: number };
   readonly cases?: readonly ClientCaseId[];
   readonly requiresTls?: boolean;
   readonly json?: boolean;
@@ -89,7 +89,7 @@ export const conformClientCommand: CommandModule = {
     program
       .command("conform-client")
       .description("play a misbehaving SMTP server, one case per connection, and judge the client that connects")
-      .option("--listen <host:port>", `where to listen (default ${DEFAULT_CONFORM_CLIENT_LISTEN})`, parseListen, parseListen(DEFAULT_CONFORM_CLIENT_LISTEN))
+      .option("--listen <host:port>", `where to listen (default ${DEFAULT_CONFORM_CLIENT_LISTEN})`, parseListen)
       .option("--cases <names>", "the cases to play, comma-separated, in this order (default: all)", parseCases)
       .option("--requires-tls", "the client under test requires STARTTLS: judge the STARTTLS cases")
       .option("--json", "print the report as JSON")
@@ -113,10 +113,12 @@ export const conformClientCommand: CommandModule = {
           const note = (text: string): void => {
             context.io.stderr.write(`${text}\n`);
           };
+          // The default is applied here, not as commander's default value, which --help would print a second time as JSON.
+          const listen = options.listen ?? parseListen(DEFAULT_CONFORM_CLIENT_LISTEN);
           let report;
           try {
             report = await runClientConformance({
-              listen: options.listen,
+              listen,
               ...(options.cases === undefined ? {} : { cases: options.cases }),
               requiresTls: options.requiresTls === true,
               timeouts,
@@ -126,7 +128,7 @@ export const conformClientCommand: CommandModule = {
           } catch (error) {
             if (TestkitError.isInstance(error)) throw new CliError(error.message, ExitCode.Usage);
             const code = (error as { code?: unknown }).code;
-            if (typeof code === "string") throw new CliError(`cannot listen on ${options.listen.host}:${options.listen.port}: ${code}`, ExitCode.Usage);
+            if (typeof code === "string") throw new CliError(`cannot listen on ${listen.host}:${listen.port}: ${code}`, ExitCode.Usage);
             throw error;
           }
           if (options.junit !== undefined) {
