@@ -523,9 +523,9 @@ export function createServer(options: ServerOptions): SmtpServer {
         time,
       };
       let received = formatReceived(fields);
-      // A field the header cannot carry (a HELO name under lenient syntax, a recipient it cannot name) costs
-      // that clause only, not the rest of the trace (RFC 5321 §4.4: the from, by and for clauses each help a
-      // reader); what still cannot be written is logged below.
+      // A field the header cannot carry (a HELO name under lenient syntax, a recipient it cannot name, a client
+      // address it cannot write) costs that clause only, not the rest of the trace (RFC 5321 §4.4: the from, by
+      // and for clauses each help a reader); a dropped address and a header that cannot be written at all are logged.
       let attempt: Parameters<typeof formatReceived>[0] = fields;
       for (let dropped = 0; !received.ok && dropped < 4; dropped++) {
         const field = received.error.field;
@@ -533,7 +533,11 @@ export function createServer(options: ServerOptions): SmtpServer {
         const { reverseName, address, ...fromRest } = attempt.from;
         if (field === "from.helo") attempt = { ...attempt, from: { ...attempt.from, helo: "unknown" } };
         else if (field === "from.reverseName" && reverseName !== undefined) attempt = { ...attempt, from: { ...fromRest, ...(address === undefined ? {} : { address }) } };
-        else if (field === "from.address" && address !== undefined) attempt = { ...attempt, from: { ...fromRest, ...(reverseName === undefined ? {} : { reverseName }) } };
+        else if (field === "from.address" && address !== undefined) {
+          // Only an embedder's handleConnection can give an address that is not one: say so, as the trace lacks it.
+          log({ type: "hook-error", connectionId: connection.id, hook: "received-header", error: `${field}: ${received.error.reason}` });
+          attempt = { ...attempt, from: { ...fromRest, ...(reverseName === undefined ? {} : { reverseName }) } };
+        }
         else if (field === "for" && recipient !== undefined) attempt = { ...rest, ...(tls === undefined ? {} : { tls }) };
         else if (field.startsWith("tls") && tls !== undefined) attempt = { ...rest, ...(recipient === undefined ? {} : { for: recipient }) };
         else break;
