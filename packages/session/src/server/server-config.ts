@@ -33,6 +33,21 @@ export const SERVER_DEFAULT_MAX_RECIPIENTS = 100;
 export const SERVER_DEFAULT_MAX_ERRORS = 20;
 
 /**
+ * Default most RCPT commands past `maxRecipients` in one transaction that are
+ * answered 452 without counting as errors: 1000, as Postfix's
+ * `smtpd_recipient_overshoot_limit`. A client with more recipients than the
+ * limit (smtplib sends them all) must not lose the accepted ones to a 421:
+ * it sends the rest in another transaction (RFC 5321 §4.5.3.1.10).
+ *
+ * @example
+ * ```ts
+ * import { SERVER_DEFAULT_MAX_RECIPIENT_OVERSHOOT } from "@smtpkit/session";
+ * SERVER_DEFAULT_MAX_RECIPIENT_OVERSHOOT; // 1000
+ * ```
+ */
+export const SERVER_DEFAULT_MAX_RECIPIENT_OVERSHOOT = 1000;
+
+/**
  * Default most "junk" commands (NOOP, RSET, VRFY, EXPN, HELP, ETRN) between
  * accepted messages before each further one counts as an error: 100, as
  * Postfix's `smtpd_junk_command_limit`. Each such command restarts the command
@@ -186,6 +201,11 @@ export interface ServerLimits {
   readonly maxRecipients?: number;
   /** Most error replies before 421. Default {@link SERVER_DEFAULT_MAX_ERRORS}. */
   readonly maxErrors?: number;
+  /**
+   * Most recipients past `maxRecipients` in one transaction answered 452
+   * before each further one counts as an error. Default {@link SERVER_DEFAULT_MAX_RECIPIENT_OVERSHOOT}.
+   */
+  readonly maxRecipientOvershoot?: number;
   /** Most failed AUTH attempts before 421. Default {@link SERVER_DEFAULT_MAX_AUTH_FAILURES}. */
   readonly maxAuthFailures?: number;
   /**
@@ -350,6 +370,7 @@ export function resolveServerConfig(config: ServerSessionConfig): ResolvedServer
     maxMessageSize: positiveInteger("limits.maxMessageSize", l.maxMessageSize, SERVER_DEFAULT_MAX_MESSAGE_SIZE),
     maxRecipients: positiveInteger("limits.maxRecipients", l.maxRecipients, SERVER_DEFAULT_MAX_RECIPIENTS, ceiling),
     maxErrors: positiveInteger("limits.maxErrors", l.maxErrors, SERVER_DEFAULT_MAX_ERRORS, ceiling),
+    maxRecipientOvershoot: positiveInteger("limits.maxRecipientOvershoot", l.maxRecipientOvershoot, SERVER_DEFAULT_MAX_RECIPIENT_OVERSHOOT, ceiling),
     maxAuthFailures: positiveInteger("limits.maxAuthFailures", l.maxAuthFailures, SERVER_DEFAULT_MAX_AUTH_FAILURES, ceiling),
     maxJunkCommands: positiveInteger("limits.maxJunkCommands", l.maxJunkCommands, SERVER_DEFAULT_MAX_JUNK_COMMANDS, ceiling),
     // RFC 5321 §4.5.3.1.4: 512 octets with CRLF is the floor a server must accept.

@@ -228,6 +228,8 @@ export class ServerSession {
   #chunk: { readonly slot: Slot; readonly command: BdatCommand } | undefined;
 
   #errors = 0;
+  /** RCPT commands past `maxRecipients` in this transaction (Postfix's recipient overshoot). */
+  #overshoot = 0;
   /** NOOP, RSET, VRFY, EXPN, HELP and ETRN since the last accepted message. */
   #junkCommands = 0;
   #authFailures = 0;
@@ -1008,6 +1010,7 @@ export class ServerSession {
 
   #mailCommand(command: MailCommand): void {
     const { policy, limits } = this.#config;
+    this.#overshoot = 0;
     const parameters = command.parameters ?? {};
     if (policy.requireTls && !this.#tls) return this.#refuse(command, "StartTlsFirst");
     if (policy.authRequired && this.#authenticated === undefined) return this.#refuse(command, "AuthRequired");
@@ -1037,7 +1040,14 @@ export class ServerSession {
     let pendingRecipients = 0;
     for (const pending of this.#pending.values()) if (pending.kind === "recipient") pendingRecipients += 1;
     // RFC 5321 §4.5.3.1.10: 452 for recipients past the limit; the client sends them in another transaction.
-    if ((transaction?.recipients.length ?? 0) + pendingRecipients >= this.#config.limits.maxRecipients) return this.#refuse(command, "TooManyRecipients");
+    if ((transaction?.recipients.length ?? 0) + pendingRecipients >= this.#config.limits.maxRecipients) {
+      // Up to maxRecipientOvershoot of these are not errors: a client with many recipients sends them all and
+      // must not lose the accepted ones to the error limit's 421 (Postfix's smtpd_recipient_overshoot_limit).
+      this.#overshoot += 1;
+      this.#reply(this.#slot(command.verb), this.#situation("TooManyRecipients"), this.#overshoot > this.#config.limits.maxRecipientOvershoot);
+      this.#resumeAfterRefusal(command);
+      return;
+    }
     // RFC 6531 §3.4: a non-ASCII forward-path needs SMTPUTF8 on MAIL.
     if (!isAsciiMailbox(command.to) && transaction?.parameters.smtputf8 !== true) return this.#refuse(command, "SmtpUtf8Required");
     if (unadvertisedParameter(this.#advertised, parameters) !== undefined) return this.#refuse(command, "ParametersNotRecognized");
