@@ -85,19 +85,65 @@ export interface ScriptedObservation {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: false });
 
-/** Shows bytes as text with CR, LF and other controls escaped. */
-export function showBytes(bytes: Uint8Array, limit = maxContentShown): string {
-  const shown = decoder.decode(bytes.subarray(0, limit));
+/**
+ * The characters a terminal acts on instead of showing (C0 and C1 controls,
+ * DEL) and those that reorder or hide text (bidi overrides and isolates,
+ * zero-width, line separators, BOM): a client's bytes printed in a report must
+ * not clear the screen, set the window title or reorder the line.
+ */
+function isUnsafe(code: number): boolean {
+  return code < 0x20 || (code >= 0x7f && code <= 0x9f) || (code >= 0x200b && code <= 0x200f) || (code >= 0x2028 && code <= 0x202e) || (code >= 0x2060 && code <= 0x2069) || code === 0xfeff;
+}
+
+function escapeUnsafe(code: number): string {
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u{${code.toString(16)}}`;
+}
+
+/** Text with every {@link isUnsafe} character shown as `\xNN` or `\u{NNNN}`; backslashes stay as they are. */
+function visibleControls(text: string): string {
   let out = "";
-  for (const character of shown) {
+  for (const character of text) {
+    const code = character.charCodeAt(0);
+    out += isUnsafe(code) ? escapeUnsafe(code) : character;
+  }
+  return out;
+}
+
+/** Text as a transcript shows it: CR, LF and backslash escaped, and every other {@link isUnsafe} character. */
+function showText(text: string): string {
+  let out = "";
+  for (const character of text) {
     const code = character.charCodeAt(0);
     if (character === "\r") out += "\\r";
     else if (character === "\n") out += "\\n";
     else if (character === "\\") out += "\\\\";
-    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, "0")}`;
+    else if (isUnsafe(code)) out += escapeUnsafe(code);
     else out += character;
   }
+  return out;
+}
+
+/** Shows bytes as text with CR, LF and other controls escaped. */
+export function showBytes(bytes: Uint8Array, limit = maxContentShown): string {
+  const out = showText(decoder.decode(bytes.subarray(0, limit)));
   return bytes.length > limit ? `${out}…(${bytes.length} octets)` : out;
+}
+
+/**
+ * The client's EHLO/HELO name as the greeting reply may echo it: its first
+ * word, printable ASCII only (RFC 5321 §4.2 textstring has no controls) and at
+ * most 255 octets (RFC 5321 §4.5.3.1.2), so a client's bytes never make the
+ * scripted server's own reply invalid or over-long.
+ */
+function echoedName(argument: string): string {
+  const word = argument.split(" ")[0] ?? "";
+  let out = "";
+  for (const character of word) {
+    const code = character.charCodeAt(0);
+    if (code > 0x20 && code < 0x7f) out += character;
+    if (out.length >= 255) break;
+  }
+  return out;
 }
 
 type Mode =
@@ -344,7 +390,7 @@ export class ScriptedServer {
       return;
     }
     if (this.#mode === "held") {
-      this.#whileHeld.push(shown);
+      this.#whileHeld.push(visibleControls(shown));
       // Kept so that it is answered after the held reply, in order.
       this.#heldBytes = concat(this.#heldBytes, bytes);
       return;
@@ -420,12 +466,12 @@ export class ScriptedServer {
           const keywords = ["8BITMIME", "AUTH PLAIN LOGIN"];
           if (!this.#tls && this.#case !== "starttls-not-offered") keywords.push("STARTTLS");
           this.#advertised = new Set(keywords.map((k) => k.split(" ")[0] as string));
-          this.#reply([`${name} greets ${argument.split(" ")[0] ?? ""}`, ...keywords]);
+          this.#reply([`${name} greets ${echoedName(argument)}`, ...keywords]);
         }
         return;
       case "HELO":
         this.#advertised = new Set();
-        this.#reply(`250 ${name} greets ${argument.split(" ")[0] ?? ""}`);
+        this.#reply(`250 ${name} greets ${echoedName(argument)}`);
         return;
       case "STARTTLS":
         this.#startTlsSent = true;
@@ -612,8 +658,9 @@ export class ScriptedServer {
     // Lines a client writes as message content (after a refused DATA or a 250 to it) come in one write by
     // nature: that breaks the content rules, not the pipelining one.
     const asContent = this.#afterFakeData || this.#mode === "refused" || this.#mode === "closing";
-    this.#commands.push({ verb, line: shown, tls: this.#tls, pipelined: pipelined && !asContent, repliesBefore: this.#replies });
-    this.#transcript.push({ from: "client", tls: this.#tls, text: `${shown.replaceAll("\\", "\\\\")}\\r\\n` });
+    // The line is the client's: what the judge quotes and the transcript shows has its controls escaped.
+    this.#commands.push({ verb, line: visibleControls(shown), tls: this.#tls, pipelined: pipelined && !asContent, repliesBefore: this.#replies });
+    this.#transcript.push({ from: "client", tls: this.#tls, text: `${showText(shown)}\\r\\n` });
   }
 
   #reply(lines: string | readonly string[]): void {
