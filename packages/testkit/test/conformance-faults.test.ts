@@ -51,7 +51,20 @@ const cases: readonly [Fault, RuleName][] = [
   ["long-reply-line", "reply-line-length"],
   ["bare-lf-replies", "reply-line-ending"],
   ["size-not-enforced", "size-enforced"],
+  ["rset-in-transaction-refused", "rset-reply"],
 ];
+
+describe("fixed sessions find a fault whatever the seed", () => {
+  it.each([1, 2, 3])("RSET refused inside a transaction, seed %i, only 5 random sessions", async (seed) => {
+    const server = await startToyServer({ fault: "rset-in-transaction-refused" });
+    try {
+      const report = await conform(server, { seed, numRuns: 5, skip: ["smuggling", "pipelining", "starttls-injection"] });
+      expect(report.findings.map((finding) => [finding.rule, finding.probe])).toContainEqual(["rset-reply", "basics"]);
+    } finally {
+      await server.close();
+    }
+  });
+});
 
 describe("a toy server with one fault", () => {
   it.each(cases)("%s is reported as %s, with a transcript", async (fault, rule) => {

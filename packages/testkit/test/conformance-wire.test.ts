@@ -2,7 +2,7 @@
 // change its verdict, and random bytes give a report or a ConformanceError,
 // never another exception, never a hang.
 import fc from "fast-check";
-import { ConformanceError, runConformance, type ConformanceConnection, type ConformanceTransport, type TransportRead } from "@smtpkit/testkit";
+import { ConformanceError, formatReport, formatTranscript, runConformance, type ConformanceConnection, type ConformanceTransport, type TransportRead } from "@smtpkit/testkit";
 import { describe, expect, it } from "vitest";
 
 /**
@@ -103,5 +103,36 @@ describe("reading replies", () => {
       }),
       { numRuns: 150, seed: 13 },
     );
+  });
+
+  it("a 220 greeting with a control character is a reply-syntax finding, and the run goes on", async () => {
+    const greeting = encoder.encode("220 evil\x1b[2J ESMTP\r\n");
+    const ehlo = encoder.encode("250-mx.example.test\r\n250 PIPELINING\r\n");
+    const report = await runConformance({ transport: scriptedTransport(greeting, ehlo, []), seed: 1, ...skipAll });
+    expect(report.findings.map((finding) => finding.rule)).toEqual(["reply-syntax"]);
+    expect(report.server.ehlo).toEqual(["250-mx.example.test", "250 PIPELINING"]);
+    // Printed, the escape stays visible text: it cannot clear a terminal.
+    const text = formatReport(report, "text");
+    expect(text).not.toContain("\x1b");
+    expect(text).toContain("\\x1b[2J");
+  });
+
+  it("a refused greeting's text in the error is escaped and bounded", async () => {
+    const greeting = encoder.encode(`554 \x1b[31mred\x07${"x".repeat(5000)}\r\n`);
+    const error = await runConformance({ transport: scriptedTransport(greeting, new Uint8Array(), []), seed: 1, ...skipAll }).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(ConformanceError.isInstance(error) && error.reason).toBe("no-session");
+    const message = (error as Error).message;
+    expect(message).toMatch(/^the server greeted with 554: /);
+    expect(message).not.toMatch(/[\x00-\x1f]/);
+    expect(message).toContain("\\x1b[31mred\\x07");
+    expect(message.length).toBeLessThan(400);
+  });
+
+  it("a transcript written one octet at a time reads as whole lines", () => {
+    const bytewise = [..."250 2.0.0 Ok\r\n"].map((char) => ({ direction: "server" as const, data: char }));
+    expect(formatTranscript([{ direction: "client", data: "NOOP\r\n" }, ...bytewise])).toBe("C: NOOP\\r\\n\nS: 250 2.0.0 Ok\\r\\n");
   });
 });

@@ -7,7 +7,7 @@
  */
 import { conformanceRules } from "./rules.js";
 import type { ConformanceReport, Finding } from "./run-conformance.js";
-import type { Exchange } from "./wire.js";
+import { printableText, type Exchange } from "./wire.js";
 
 /** The most octets of one write shown in a text transcript (the JSON report keeps them all). */
 const MAX_SHOWN_OCTETS = 4096;
@@ -43,7 +43,14 @@ function visible(data: string): string {
  */
 export function formatTranscript(transcript: readonly Exchange[]): string {
   const lines: string[] = [];
+  // Consecutive chunks from one side read as one stream (a server writing one octet at a time stays readable).
+  const merged: Exchange[] = [];
   for (const exchange of transcript) {
+    const last = merged[merged.length - 1];
+    if (last !== undefined && last.direction === exchange.direction && exchange.direction !== "event") merged[merged.length - 1] = { direction: last.direction, data: last.data + exchange.data };
+    else merged.push(exchange);
+  }
+  for (const exchange of merged) {
     if (exchange.direction === "event") {
       lines.push(`-- ${exchange.data}`);
       continue;
@@ -72,10 +79,17 @@ function escapeXml(text: string): string {
   return out;
 }
 
+/** Lines from the server for the report's head: escaped, at most 40 lines and 2000 characters. */
+function headline(lines: readonly string[], separator: string): string {
+  const shown = lines.slice(0, 40).join(separator);
+  const more = lines.length > 40 ? ` … (${lines.length - 40} more lines)` : "";
+  return `${printableText(shown, 2000)}${more}`;
+}
+
 function findingText(finding: Finding, index: number): string {
   const lines = [
     `${index + 1}. ${finding.rule} (${finding.rfc})`,
-    `   ${finding.summary}`,
+    `   ${printableText(finding.summary, 4000)}`,
     `   Rule: ${finding.requirement}`,
     `   RFC: "${finding.quote}"`,
     ...(finding.replay === undefined ? [] : [`   Replay: seed ${finding.replay.seed}, path "${finding.replay.path}"`]),
@@ -106,8 +120,8 @@ export function formatReport(report: ConformanceReport, format: ReportFormat): s
   if (format !== "text") throw new TypeError(`unknown report format ${String(format)}`);
   const lines = [
     `Conformance of ${report.target} (seed ${report.seed}, ${report.runs} runs, ${report.connections} connections, ${(report.durationMs / 1000).toFixed(1)} s)`,
-    ...(report.server.greeting.length > 0 ? [`Greeting: ${report.server.greeting.join(" / ")}`] : []),
-    ...(report.server.ehlo.length > 0 ? [`EHLO: ${report.server.ehlo.map((line) => line.slice(4)).join(", ")}`] : []),
+    ...(report.server.greeting.length > 0 ? [`Greeting: ${headline(report.server.greeting, " / ")}`] : []),
+    ...(report.server.ehlo.length > 0 ? [`EHLO: ${headline(report.server.ehlo.map((line) => line.slice(4)), ", ")}`] : []),
     "",
   ];
   if (report.plan !== undefined) {

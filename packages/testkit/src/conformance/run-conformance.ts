@@ -35,7 +35,7 @@ import { fixedSessions, initialModel, receive, runSession, sessionSteps, type Se
 import { socketTransport } from "./socket-transport.js";
 import type { ConformanceTransport } from "./transport.js";
 import { ConnectionGate } from "./connection-gate.js";
-import type { Exchange } from "./wire.js";
+import { printableText, type Exchange } from "./wire.js";
 
 /** The default number of random sessions. */
 export const DEFAULT_CONFORMANCE_RUNS = 100;
@@ -294,7 +294,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
   progress(`connecting to ${transport.label}`);
   const server = await serverProbe(context);
   notes.push(...server.notes);
-  if (server.finding !== undefined) add(server.finding);
+  for (const finding of server.findings) add(finding);
   let runs = 1;
 
   // Fixed one-rule sessions, the same in every run: their findings do not depend on the seed.
@@ -374,7 +374,8 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
 }
 
 /** The first connection: greeting and EHLO, which steer the rest. */
-async function serverProbe(context: ProbeContext): Promise<{ info: ConformanceReport["server"]; notes: string[]; finding?: Finding }> {
+async function serverProbe(context: ProbeContext): Promise<{ info: ConformanceReport["server"]; notes: string[]; findings: Finding[] }> {
+  const findings: Finding[] = [];
   const wire = await context.open();
   const real: SessionReal = { wire, context };
   const info: { greeting: string[]; ehlo: string[] } = { greeting: [], ehlo: [] };
@@ -382,22 +383,32 @@ async function serverProbe(context: ProbeContext): Promise<{ info: ConformanceRe
     const greeting = await wire.readReply(context.timeouts.reply);
     if (greeting.type !== "reply") throw new ConformanceError("no-session", greeting.type === "closed" ? "the server closed the connection without a greeting" : `no greeting within ${context.timeouts.reply} ms`);
     info.greeting = greeting.reply.lines.map((line) => `${greeting.reply.code} ${line}`);
-    if (greeting.reply.code !== 220) throw new ConformanceError("no-session", `the server greeted with ${greeting.reply.code}: ${greeting.reply.lines.join(" / ")}`);
+    // The greeting's own syntax (a control character in its text, a bare LF): a finding, and the run goes on.
+    const problem = greeting.reply.problems[0];
+    if (problem !== undefined && !context.ignore.has(problem.rule)) {
+      const violation = new ViolationError(problem);
+      violation.transcript = [...wire.transcript];
+      findings.push(findingOf(violation, "basics"));
+    }
+    if (greeting.reply.code !== 220) {
+      const code = greeting.reply.code < 0 ? "a line that is not a reply" : String(greeting.reply.code);
+      throw new ConformanceError("no-session", `the server greeted with ${code}: ${printableText(greeting.reply.lines.join(" / "))}`);
+    }
     // The greeting's syntax is checked by every session; the EHLO reply goes through the model's checks here.
     const model = await openSessionAfterGreeting(real);
-    if (model === undefined) return { info, notes: ["the server did not complete the TLS setup"] };
+    if (model === undefined) return { info, notes: ["the server did not complete the TLS setup"], findings };
     await wire.write(`EHLO conformance.${context.domain}\r\n`);
     const ehlo = await receive(model, real, "EHLO", "EHLO");
     if (ehlo !== undefined) info.ehlo = ehlo.lines.map((line, index) => `${ehlo.code}${index === ehlo.lines.length - 1 ? " " : "-"}${line}`);
-    if (ehlo?.code !== 250) throw new ConformanceError("no-session", `the server answered EHLO with ${ehlo?.code ?? "nothing"}`);
+    if (ehlo?.code !== 250) throw new ConformanceError("no-session", `the server answered EHLO with ${ehlo === undefined ? "nothing" : `${ehlo.code}: ${printableText(ehlo.lines.join(" / "))}`}`);
     context.capabilities = model.capabilities;
     await wire.write("QUIT\r\n");
-    return { info, notes: [] };
+    return { info, notes: [], findings };
   } catch (error) {
     if (error instanceof ViolationError) {
       error.transcript = [...wire.transcript];
       const finding = findingOf(error, "sessions");
-      return { info, notes: [], finding };
+      return { info, notes: [], findings: [...findings, finding] };
     }
     throw error;
   } finally {

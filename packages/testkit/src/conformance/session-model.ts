@@ -302,6 +302,14 @@ const plainMailStep = new Step("MAIL FROM:<sender>", (model) => model.state === 
   await command(model, real, `MAIL FROM:<${real.context.sender}>`, "MAIL", "MAIL");
 });
 
+function plainRcptStep(local: string): Step {
+  return new Step(`RCPT TO:<${local}@domain>`, (model) => model.state === "mail" || model.state === "recipients", async (model, real) => {
+    const address = `${local}@${real.context.domain}`;
+    const reply = await command(model, real, `RCPT TO:<${address}>`, "RCPT", "RCPT");
+    if (reply !== undefined && reply.code >= 200 && reply.code < 300 && !model.over) model.recipients.push(address);
+  });
+}
+
 const nestedMailStep = new Step("nested MAIL", (model) => model.state === "mail" || model.state === "recipients", async (model, real) => {
   await command(model, real, `MAIL FROM:<${real.context.sender}>`, "MAIL", "MAIL", mustRefuse("nested-mail", "MAIL inside a transaction"));
 });
@@ -389,6 +397,10 @@ export function fixedSessions(strictSyntax = false): readonly (readonly Step[])[
     [unknownStep("XSMTPKIT")],
     ...brokenMailLines.map((_, index) => [brokenMailStep(index)]),
     [plainMailStep, nestedMailStep],
+    // RSET and NOOP inside a transaction, where a server keeps more state (RFC 5321 §4.1.1.5, §4.1.1.9).
+    [plainMailStep, rsetStep],
+    [plainMailStep, plainRcptStep("probe"), rsetStep],
+    [plainMailStep, plainRcptStep("probe"), noopStep],
     [sizeOverStep],
     [longLineStep(1000)],
     [unknownStep("XSMTPKIT"), unknownStep("MAILX"), unknownStep("RCPT-TO"), unknownStep("XSMTPKIT"), noopStep],

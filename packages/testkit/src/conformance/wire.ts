@@ -84,6 +84,27 @@ export function bytesOf(text: string): Uint8Array {
   return out;
 }
 
+/** The code and separator of a line whose text is not valid (RFC 5321 §4.2: `Reply-code [ SP / "-" ]`), or undefined. */
+function salvage(line: string): { code: number; last: boolean; text: string } | undefined {
+  const head = parseReplyLine(line.slice(0, 4));
+  if (!head.ok) return undefined;
+  return { code: head.line.code, last: line.length <= 3 || line.charCodeAt(3) === 0x20, text: line.slice(4) };
+}
+
+/**
+ * Text from the server made safe to print: control characters (C0, DEL, C1)
+ * shown as `\xHH`, cut to `max` characters. A hostile server must not be able
+ * to move a terminal's cursor or flood a log line through an error message.
+ */
+export function printableText(text: string, max = 200): string {
+  let out = "";
+  for (let index = 0; index < text.length && index < max; index += 1) {
+    const code = text.charCodeAt(index);
+    out += code < 0x20 || (code >= 0x7f && code < 0xa0) ? `\\x${code.toString(16).padStart(2, "0")}` : text[index];
+  }
+  return text.length > max ? `${out}… (${text.length - max} more characters)` : out;
+}
+
 /**
  * A recording connection with a reply reader. Internal to the runner.
  */
@@ -209,11 +230,16 @@ export class Wire {
       if (read.octets + (read.crlf ? 0 : 1) > RFC_REPLY_LINE_OCTETS) {
         problems.push({ rule: "reply-line-length", detail: `line ${lines.length + 1} is ${read.octets} octets long (at most ${RFC_REPLY_LINE_OCTETS} with CRLF)` });
       }
-      const parsed = parseReplyLine(read.line);
+      let parsed = parseReplyLine(read.line);
       if (!parsed.ok) {
         problems.push({ rule: "reply-syntax", detail: `line ${lines.length + 1} ${JSON.stringify(read.line.slice(0, 80))}: ${parsed.error.message}` });
-        lines.push(read.line);
-        return { type: "reply", reply: { code, lines, problems } };
+        // A good code and separator with bad text (a control character): the reply's shape is still known, read on.
+        const salvaged = salvage(read.line);
+        if (salvaged === undefined) {
+          lines.push(read.line);
+          return { type: "reply", reply: { code, lines, problems } };
+        }
+        parsed = { ok: true, line: salvaged };
       }
       if (code === -1) code = parsed.line.code;
       else if (parsed.line.code !== code) {
@@ -223,7 +249,7 @@ export class Wire {
       lines.push(parsed.line.text);
       if (parsed.line.last) return { type: "reply", reply: { code, lines, problems } };
       if (lines.length >= MAX_REPLY_LINES) {
-        problems.push({ rule: "reply-syntax", detail: `more than ${MAX_REPLY_LINES} lines in one reply` });
+        problems.push({ rule: "reply-missing", detail: `the reply did not end within ${MAX_REPLY_LINES} lines (the runner's bound; RFC 5321 sets none, but a reply ends with a last line)` });
         return { type: "reply", reply: { code, lines, problems } };
       }
     }

@@ -17,7 +17,8 @@ export type Fault =
   | "pipelining-differs" // a RCPT in the same read as MAIL gets 451
   | "long-reply-line" // HELP answered with a 600-octet line
   | "bare-lf-replies" // replies end with LF only
-  | "size-not-enforced"; // a message over the advertised SIZE is accepted
+  | "size-not-enforced" // a message over the advertised SIZE is accepted
+  | "rset-in-transaction-refused"; // RSET answered 500 while a transaction is open
 
 export interface ToyServerOptions {
   readonly fault?: Fault;
@@ -124,6 +125,8 @@ function serve(plain: Socket, options: ToyServerOptions, messages: Uint8Array[])
         data = [];
         write("354 End data with <CR><LF>.<CR><LF>\r\n");
       }
+    } else if (verb === "RSET" && fault === "rset-in-transaction-refused" && mail) {
+      write("500 5.5.1 Error: not now\r\n");
     } else if (verb === "RSET") {
       mail = false;
       recipients = 0;
