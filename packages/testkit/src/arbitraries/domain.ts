@@ -88,7 +88,8 @@ function hasAlphabeticTop(labels: readonly string[]): boolean {
 
 /**
  * A domain name of LDH labels (RFC 5321 `Domain`), at most `maxLength`
- * octets (255 by default), with an alphabetic top-level label. Mostly
+ * octets (255 by default), with a top-level label that is not all-numeric
+ * (RFC 3696 §2; `R8` and `23abc` occur, `123` never). Mostly
  * short names, and now and then names built of 63-octet labels that reach
  * the length limit, where bugs live.
  *
