@@ -304,15 +304,12 @@ export type ValidatedEntry =
   | { readonly ok: false; readonly problem: SpoolFileProblem | "missing" };
 
 /**
- * Validates an entry file by reading it through once (bounded memory):
- * marks, lengths against the file size, the digest, the metadata.
- *
- * @internal
+ * Opens a file of the spool for reading without following a symbolic link (O_NOFOLLOW: a link planted in the
+ * spool is not followed out of it) and without blocking on a FIFO, and only when it is a regular file.
  */
-export async function validateEntryFile(path: string): Promise<ValidatedEntry> {
+async function openSpoolFile(path: string): Promise<{ ok: true; handle: FileHandle; size: number } | { ok: false; problem: "missing" | "not-a-file" }> {
   let handle: FileHandle;
   try {
-    // O_NOFOLLOW: a symbolic link planted in the spool is not followed out of it.
     handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
     const code = errorCode(error);
@@ -320,10 +317,26 @@ export async function validateEntryFile(path: string): Promise<ValidatedEntry> {
     if (code === "ELOOP") return { ok: false, problem: "not-a-file" };
     throw error;
   }
+  const information = await handle.stat().catch(async (error: unknown) => {
+    await handle.close();
+    throw error;
+  });
+  if (information.isFile()) return { ok: true, handle, size: information.size };
+  await handle.close();
+  return { ok: false, problem: "not-a-file" };
+}
+
+/**
+ * Validates an entry file by reading it through once (bounded memory):
+ * marks, lengths against the file size, the digest, the metadata.
+ *
+ * @internal
+ */
+export async function validateEntryFile(path: string): Promise<ValidatedEntry> {
+  const opened = await openSpoolFile(path);
+  if (!opened.ok) return opened;
+  const { handle, size: fileSize } = opened;
   try {
-    const information = await handle.stat();
-    if (!information.isFile()) return { ok: false, problem: "not-a-file" };
-    const fileSize = information.size;
     if (fileSize < ENTRY_HEAD_BYTES + ENTRY_TRAILER_BYTES) return { ok: false, problem: "truncated" };
     const headBytes = new Uint8Array(ENTRY_HEAD_BYTES);
     if (!(await readExactly(handle, headBytes, 0))) return { ok: false, problem: "truncated" };
@@ -460,20 +473,12 @@ export async function writeState(paths: SpoolPaths, state: EntryState, fileMode:
  * @internal
  */
 export async function readSmallFile(path: string, maxBytes: number): Promise<{ ok: true; bytes: Uint8Array } | { ok: false; problem: "missing" | "not-a-file" | "metadata-too-long" }> {
-  let handle: FileHandle;
+  const opened = await openSpoolFile(path);
+  if (!opened.ok) return opened;
+  const { handle, size } = opened;
   try {
-    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (error) {
-    const code = errorCode(error);
-    if (code === "ENOENT") return { ok: false, problem: "missing" };
-    if (code === "ELOOP") return { ok: false, problem: "not-a-file" };
-    throw error;
-  }
-  try {
-    const information = await handle.stat();
-    if (!information.isFile()) return { ok: false, problem: "not-a-file" };
-    if (information.size > maxBytes) return { ok: false, problem: "metadata-too-long" };
-    const bytes = new Uint8Array(information.size);
+    if (size > maxBytes) return { ok: false, problem: "metadata-too-long" };
+    const bytes = new Uint8Array(size);
     // A file that shrank under us reads short: what was read is judged (its checksum fails).
     let length = 0;
     while (length < bytes.length) {
