@@ -14,6 +14,9 @@
 import type { BodyType, DsnNotify, DsnReturn, Mailbox, MailParameters, OriginalRecipient, RcptParameters } from "@smtpkit/grammar";
 import { QueueUsageError } from "./queue-usage-error.js";
 
+/** An envelope under construction: the same fields, not yet frozen. */
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** One recipient of a queued message, with its DSN parameters (RFC 3461 §4.1, §4.2). */
 export interface QueueRecipient {
   /** The forward-path, as received (a quoted local part keeps its quotes). */
@@ -137,16 +140,7 @@ export function normalizeEnvelope(envelope: QueueEnvelope, maxRecipients: number
     return copy;
   });
   if (!bodyTypes.includes(envelope.body)) throw new QueueUsageError("invalid-envelope", "body", envelope.body, "body must be 7BIT, 8BITMIME or BINARYMIME.");
-  const result: {
-    from: Mailbox | null;
-    recipients: readonly QueueRecipient[];
-    body: BodyType;
-    smtputf8: boolean;
-    requireTls: boolean;
-    ret?: DsnReturn;
-    envid?: string;
-    authenticatedAs?: string;
-  } = { from, recipients, body: envelope.body, smtputf8: envelope.smtputf8 === true, requireTls: envelope.requireTls === true };
+  const result: Writable<QueueEnvelope> = { from, recipients, body: envelope.body, smtputf8: envelope.smtputf8 === true, requireTls: envelope.requireTls === true };
   if (envelope.ret !== undefined) {
     if (envelope.ret !== "FULL" && envelope.ret !== "HDRS") throw new QueueUsageError("invalid-envelope", "ret", envelope.ret, "ret must be FULL or HDRS.");
     result.ret = envelope.ret;
@@ -181,16 +175,7 @@ export function normalizeEnvelope(envelope: QueueEnvelope, maxRecipients: number
  * ```
  */
 export function envelopeFromSession(envelope: SessionEnvelopeLike, authenticatedAs?: string): QueueEnvelope {
-  const result: {
-    from: Mailbox | null;
-    recipients: readonly QueueRecipient[];
-    body: BodyType;
-    smtputf8: boolean;
-    requireTls: boolean;
-    ret?: DsnReturn;
-    envid?: string;
-    authenticatedAs?: string;
-  } = {
+  const result: Writable<QueueEnvelope> = {
     from: envelope.from,
     recipients: envelope.recipients.map((recipient) => ({
       to: recipient.to,
