@@ -20,22 +20,13 @@ import { letters, unit } from "../internal/characters.js";
 import { record } from "../internal/record.js";
 import { helloCommand, mailCommand, noopCommand, rcptCommand } from "./commands.js";
 import { reply } from "./replies.js";
+import { concatBytes } from "../internal/bytes.js";
 
 const encoder = new TextEncoder();
 
 function bytesOf(text: string): Uint8Array {
   // Latin-1 mapping: the patterns hold only control characters and ASCII.
   return Uint8Array.from(text, (c) => c.charCodeAt(0));
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 function sameBytes(a: Uint8Array, b: unknown): boolean {
@@ -154,7 +145,7 @@ export function smugglingAttempt(): fc.Arbitrary<SmugglingAttempt> {
     .map(([before, sequence, mail, rcpt, after]) => {
       const smuggled: Command[] = [mail, rcpt, { verb: "DATA" }];
       const text = smuggled.map(serializeCommand).join("") + `Subject: smuggled\r\n\r\n${after.join("\r\n")}`;
-      const bytes = concat([encoder.encode(`Subject: test\r\n\r\n${before.join("\r\n")}`), sequence.bytes, encoder.encode(text), bytesOf(crlfDotCrlf)]);
+      const bytes = concatBytes([encoder.encode(`Subject: test\r\n\r\n${before.join("\r\n")}`), sequence.bytes, encoder.encode(text), bytesOf(crlfDotCrlf)]);
       return { sequence, smuggled, bytes };
     });
 }
@@ -191,7 +182,7 @@ export function startTlsInjection(): fc.Arbitrary<StartTlsInjection> {
   const injected: fc.Arbitrary<Command[]> = fc.array(fc.oneof<fc.Arbitrary<Command>[]>(helloCommand(["EHLO"]), mailCommand(ascii), rcptCommand(ascii), noopCommand()), { minLength: 1, maxLength: 3 });
   const build = ({ startTls, injected: commands }: { startTls: string; injected: Command[] }): StartTlsInjection => {
     const injectedBytes = encoder.encode(commands.map(serializeCommand).join(""));
-    return { startTls, injected: commands, injectedBytes, bytes: concat([encoder.encode(`${startTls}\r\n`), injectedBytes]) };
+    return { startTls, injected: commands, injectedBytes, bytes: concatBytes([encoder.encode(`${startTls}\r\n`), injectedBytes]) };
   };
   return record({ startTls: fc.constantFrom<string>("STARTTLS", "starttls", "StartTLS"), injected }).map(build, (value) => {
     const { startTls, injected: commands } = value as StartTlsInjection;

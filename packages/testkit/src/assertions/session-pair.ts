@@ -37,6 +37,7 @@ import type {
 import { createClientSession, createServerSession } from "@smtpkit/session";
 import fc from "fast-check";
 import { TestkitError, checkInteger } from "../testkit-error.js";
+import { concatBytes } from "../internal/bytes.js";
 
 /**
  * The most steps one pair runs before it gives up: 1 000 000. A step moves
@@ -194,7 +195,7 @@ class Pipe {
   }
 
   written(): Uint8Array {
-    return concat(this.#written);
+    return concatBytes(this.#written);
   }
 }
 
@@ -203,18 +204,6 @@ function checkSizes(sizes: readonly number[] | undefined, name: string): readonl
   if (!Array.isArray(sizes)) throw new TestkitError("invalid-argument", `${name} must be an array of chunk sizes`);
   for (const size of sizes) checkInteger(`each of ${name}`, size, 1, Number.MAX_SAFE_INTEGER);
   return [...sizes];
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 interface Pending {
@@ -318,7 +307,7 @@ export async function runSessionPair(options: SessionPairOptions): Promise<Sessi
         else if (event.type === "message-chunk") receiving.push(event.data.slice());
         if ("requestId" in event) {
           const question = event as SessionPairQuestion;
-          pending.push({ question, answer: settle(decide(question)), content: question.type === "message-end" ? concat(receiving) : undefined });
+          pending.push({ question, answer: settle(decide(question)), content: question.type === "message-end" ? concatBytes(receiving) : undefined });
         }
       }
     }

@@ -15,6 +15,7 @@
  * @module
  */
 import type { ClientCaseId } from "./cases.js";
+import { concatBytes } from "../internal/bytes.js";
 
 /** The longest command line kept: 4096 octets (RFC 5321 §4.5.3.1.4 asks for 512; peers send more with extensions). */
 export const SCRIPTED_MAX_LINE = 4096;
@@ -260,7 +261,7 @@ export class ScriptedServer {
    */
   receive(bytes: Uint8Array): ScriptedAction[] {
     if (this.#mode === "closed") return [];
-    let input = this.#pending.length === 0 ? bytes : concat(this.#pending, bytes);
+    let input = this.#pending.length === 0 ? bytes : concatBytes([this.#pending, bytes]);
     this.#pending = new Uint8Array(0);
     let first = true;
     while (input.length > 0 && !this.closed) {
@@ -314,7 +315,7 @@ export class ScriptedServer {
       this.#note("the held answer is written now");
       this.#answer(first);
       // Commands that came while the answer was held (recorded then) are answered now, in turn.
-      const waiting = concat(this.#heldBytes, this.#pending);
+      const waiting = concatBytes([this.#heldBytes, this.#pending]);
       this.#heldBytes = new Uint8Array(0);
       this.#pending = new Uint8Array(0);
       if (waiting.length > 0) {
@@ -392,7 +393,7 @@ export class ScriptedServer {
     if (this.#mode === "held") {
       this.#whileHeld.push(visibleControls(shown));
       // Kept so that it is answered after the held reply, in order.
-      this.#heldBytes = concat(this.#heldBytes, bytes);
+      this.#heldBytes = concatBytes([this.#heldBytes, bytes]);
       return;
     }
     if (this.#mode === "refused") {
@@ -644,7 +645,7 @@ export class ScriptedServer {
 
   #flushContent(): void {
     if (this.#dataShown.length === 0) return;
-    const shown = concat(...this.#dataShown);
+    const shown = concatBytes(this.#dataShown);
     const cut = this.#dataShownLength > shown.length ? `…(${this.#dataShownLength} octets of content)` : "";
     this.#transcript.push({ from: "client", tls: this.#tls, text: `${showBytes(shown)}${cut}` });
     this.#dataShown = [];
@@ -703,14 +704,3 @@ export class ScriptedServer {
   }
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
