@@ -82,8 +82,14 @@ export function decisionReply(decision: ServerDecision, command: string, accepte
       if (GrammarError.isInstance(error)) throw new ServerSessionError("invalid-decision", error.message, custom.code);
       throw error;
     }
+  } else if (decision.type === "accept") {
+    // The session's own replies for the command (`accepted`, and `rejected` below): correct by construction
+    // (the session's table test checks each pair against RFC 5321 §4.3.2), so they skip the checks below.
+    return situationReply(accepted, style);
+  } else if (decision.type === "reject" && (situation === undefined || situation === null)) {
+    return situationReply(rejected, style);
   } else {
-    const name = decision.type === "reject" ? ((situation as SituationName | undefined) ?? rejected) : accepted;
+    const name = decision.type === "reject" ? (situation as SituationName) : accepted;
     if (!Object.hasOwn(Situations, name)) throw new ServerSessionError("invalid-decision", "Unknown situation.", name);
     reply = situationReply(name, style);
   }
