@@ -229,6 +229,28 @@ const byCommand = new Map<CommandName, CommandReplies>(
 const longestName = Math.max(...commandNames.map((name) => name.length));
 
 /**
+ * Every code each command may receive, ascending, computed once: a server checks
+ * replies on its hot path, so {@link isReplyAllowed} must not rebuild the union per call.
+ */
+const allowedByCommand: ReadonlyMap<CommandName, readonly number[]> = new Map(
+  [...byCommand].map(([name, row]) => [
+    name,
+    Object.freeze(
+      [
+        ...new Set<number>([
+          ...row.success,
+          ...row.intermediate,
+          ...row.failure,
+          ...(row.afterContent?.success ?? []),
+          ...(row.afterContent?.failure ?? []),
+          ...row.general,
+        ]),
+      ].sort((a, b) => a - b),
+    ),
+  ]),
+);
+
+/**
  * Normalises a command name: SMTP verbs are case-insensitive in ASCII only
  * (RFC 5321 §2.4). Non-ASCII letters that upper-case to ASCII (`"ı"`, `"ſ"`)
  * do not make a verb.
@@ -243,6 +265,8 @@ const longestName = Math.max(...commandNames.map((name) => name.length));
  * ```
  */
 export function toCommandName(command: string): CommandName | undefined {
+  // Already a table name (the usual case: callers pass upper-case verbs): no string building.
+  if (byCommand.has(command as CommandName)) return command as CommandName;
   if (command.length > longestName) return undefined;
   let upper = "";
   for (let index = 0; index < command.length; index += 1) {
@@ -284,17 +308,9 @@ export function repliesFor(command: string): CommandReplies | undefined {
  * ```
  */
 export function allowedReplies(command: string): readonly number[] {
-  const row = repliesFor(command);
-  if (row === undefined) return [];
-  const codes = new Set<number>([
-    ...row.success,
-    ...row.intermediate,
-    ...row.failure,
-    ...(row.afterContent?.success ?? []),
-    ...(row.afterContent?.failure ?? []),
-    ...row.general,
-  ]);
-  return [...codes].sort((a, b) => a - b);
+  const name = toCommandName(command);
+  // A copy: the caller may treat its array as its own, as before the table was precomputed.
+  return name === undefined ? [] : [...(allowedByCommand.get(name) ?? [])];
 }
 
 /**
@@ -311,7 +327,8 @@ export function allowedReplies(command: string): readonly number[] {
  * ```
  */
 export function isReplyAllowed(command: string, code: number): boolean {
-  return allowedReplies(command).includes(code);
+  const name = toCommandName(command);
+  return name !== undefined && (allowedByCommand.get(name)?.includes(code) ?? false);
 }
 
 /**

@@ -1,8 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  allowedReplies,
   CodesError,
   commandNames,
+  isReplyAllowed,
+  repliesFor,
   describeEnhancedStatus,
   formatSituation,
   situationList,
@@ -137,6 +140,42 @@ describe("basic reply codes", () => {
         },
       ),
     );
+  });
+});
+
+describe("allowed replies (precomputed per command)", () => {
+  // The definition: the union of the command's row, its content replies and its general replies.
+  const union = (command: string): number[] => {
+    const row = repliesFor(command);
+    if (row === undefined) return [];
+    const all = [...row.success, ...row.intermediate, ...row.failure, ...(row.afterContent?.success ?? []), ...(row.afterContent?.failure ?? []), ...row.general];
+    return [...new Set(all)].sort((a, b) => a - b);
+  };
+  const command = fc.oneof(
+    fc.constantFrom(...commandNames),
+    fc.tuple(fc.constantFrom(...commandNames), fc.array(fc.boolean(), { minLength: 8, maxLength: 8 })).map(([name, lower]) =>
+      [...name].map((char, index) => (lower[index] === true ? char.toLowerCase() : char)).join(""),
+    ),
+    fc.string({ unit: "binary", maxLength: 12 }),
+  );
+
+  it("isReplyAllowed and allowedReplies agree with the union of the command's rows, in any case, for any string", () => {
+    fc.assert(
+      fc.property(command, fc.integer({ min: 100, max: 599 }), (name, code) => {
+        expect(allowedReplies(name)).toEqual(union(name));
+        expect(isReplyAllowed(name, code)).toBe(union(name).includes(code));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("allowedReplies hands out a fresh array: changing it changes no later answer", () => {
+    const first = allowedReplies("RCPT") as number[];
+    first.push(354);
+    first.length = 0;
+    expect(allowedReplies("RCPT")).toEqual(union("RCPT"));
+    expect(isReplyAllowed("RCPT", 250)).toBe(true);
+    expect(isReplyAllowed("RCPT", 354)).toBe(false);
   });
 });
 
