@@ -14,6 +14,8 @@ export {
   SERVER_DEFAULT_MAX_RECIPIENT_OVERSHOOT,
   SERVER_DEFAULT_MAX_RECIPIENTS,
   SERVER_DEFAULT_MIN_DATA_RATE,
+  prepareServerSessionConfig,
+  type PreparedServerSessionConfig,
   type ServerAuthOptions,
   type ServerExtensions,
   type ServerFrontEndOptions,

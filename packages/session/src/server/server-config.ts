@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { CapabilitySet, type CommandSyntaxOptions } from "@smtpkit/grammar";
+import { CapabilitySet, CommandReader, GrammarError, type CommandReaderOptions, type CommandSyntaxOptions } from "@smtpkit/grammar";
 import { createSaslServer, type SaslServer, type SaslServerOptions } from "../sasl/sasl-server.js";
 import { SaslError } from "../sasl/sasl-error.js";
 import { ServerSessionError } from "./server-session-error.js";
@@ -451,4 +451,95 @@ export function resolveServerConfig(config: ServerSessionConfig): ResolvedServer
   const widest = CapabilitySet.of(widestEntries);
 
   return { hostname, lmtp, extensions, starttls, implicitTls, sasl, nonce, policy, limits, timeouts, syntax, xclient, xforward, widest };
+}
+
+/**
+ * The options of a session's command reader, from its resolved
+ * configuration. Internal.
+ *
+ * @param config - the resolved configuration
+ * @returns the reader's options
+ */
+export function commandReaderOptions(config: ResolvedServerConfig): CommandReaderOptions {
+  const { limits, policy, syntax, widest } = config;
+  return {
+    ...syntax,
+    extensions: widest,
+    maxLineLength: limits.maxLineLength,
+    maxAuthLineLength: limits.maxAuthLineLength,
+    maxHeldBytes: limits.maxHeldBytes,
+    bareLineEndings: policy.bareLineEnding,
+    rejectNul: policy.rejectNul,
+  };
+}
+
+/**
+ * A command reader for a new session. Internal.
+ *
+ * @param config - the resolved configuration
+ * @returns the reader
+ * @throws {@link ServerSessionError} (`invalid-option`) when the grammar refuses the reader's options
+ */
+export function newCommandReader(config: ResolvedServerConfig): CommandReader {
+  try {
+    return new CommandReader(commandReaderOptions(config));
+  } catch (error) {
+    if (GrammarError.isInstance(error)) throw new ServerSessionError("invalid-option", error.message);
+    throw error;
+  }
+}
+
+/**
+ * A server configuration checked and completed once, for many sessions: what
+ * {@link prepareServerSessionConfig} returns and `createServerSession` takes
+ * in place of the options. Opaque: the checked options are not reachable
+ * through it, so they cannot change after the check.
+ */
+export interface PreparedServerSessionConfig {
+  /** Tells a prepared configuration from options. */
+  readonly type: "prepared-server-session-config";
+}
+
+/** The resolved configuration behind each prepared one; only objects made here are keys, so none can be forged. */
+const preparedConfigs = new WeakMap<object, ResolvedServerConfig>();
+
+/**
+ * Checks the options and fills in the defaults once, for a server that starts
+ * a session per connection with the same options: each
+ * `createServerSession(prepared)` then skips the checks (a server at one
+ * message per connection spends a noticeable share of a connection on them).
+ * The options are read now; changing them later changes no prepared
+ * configuration.
+ *
+ * @param config - the options, as `createServerSession` takes them
+ * @returns the prepared configuration
+ * @throws {@link ServerSessionError} (`invalid-option`) for any invalid option, as `createServerSession` would
+ * @example
+ * ```ts
+ * import { createServerSession, prepareServerSessionConfig } from "@smtpkit/session";
+ * const prepared = prepareServerSessionConfig({ hostname: "mx.example.com" });
+ * const first = createServerSession(prepared);
+ * const second = createServerSession(prepared); // no second check
+ * ```
+ */
+export function prepareServerSessionConfig(config: ServerSessionConfig): PreparedServerSessionConfig {
+  const resolved = resolveServerConfig(config);
+  // The reader's options are checked here too, so that a prepared configuration never fails later.
+  newCommandReader(resolved);
+  const prepared: PreparedServerSessionConfig = Object.freeze({ type: "prepared-server-session-config" });
+  preparedConfigs.set(prepared, resolved);
+  return prepared;
+}
+
+/**
+ * The resolved configuration of a session: the prepared one's, or the options
+ * checked now. Internal.
+ *
+ * @param config - options or a prepared configuration
+ * @returns the resolved configuration
+ * @throws {@link ServerSessionError} (`invalid-option`) for invalid options
+ */
+export function resolvedConfigOf(config: ServerSessionConfig | PreparedServerSessionConfig): ResolvedServerConfig {
+  const prepared = typeof config === "object" && config !== null ? preparedConfigs.get(config) : undefined;
+  return prepared ?? resolveServerConfig(config as ServerSessionConfig);
 }

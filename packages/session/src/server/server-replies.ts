@@ -8,6 +8,7 @@
  */
 import { isReplyAllowed, Situations, type SituationName } from "@smtpkit/codes";
 import { GrammarError, serializeReply, type Reply } from "@smtpkit/grammar";
+import type { ResolvedServerConfig } from "./server-config.js";
 import type { ServerDecision } from "./server-events.js";
 import { ServerSessionError } from "./server-session-error.js";
 
@@ -22,19 +23,90 @@ export interface ReplyStyle {
   readonly enhancedStatusCodes: boolean;
 }
 
+/** The reply style of each resolved configuration: shared by its sessions, so that their canonical replies are made once. */
+const styles = new WeakMap<ResolvedServerConfig, ReplyStyle>();
+
 /**
- * The canonical reply of a situation. Internal.
+ * The reply style of a resolved configuration, the same object for every
+ * session of it. Internal.
+ *
+ * @param config - the resolved configuration
+ * @returns the style
+ */
+export function replyStyleOf(config: ResolvedServerConfig): ReplyStyle {
+  let style = styles.get(config);
+  if (style === undefined) {
+    style = Object.freeze({ hostname: config.hostname, enhancedStatusCodes: config.extensions.enhancedStatusCodes });
+    styles.set(config, style);
+  }
+  return style;
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * The wire bytes of serialized reply text: ASCII (every canonical reply, and
+ * nearly every other) copied code unit by code unit, which for a line or two
+ * is cheaper than a `TextEncoder` call; anything else as UTF-8. Internal.
+ *
+ * @param text - the output of `serializeReply`
+ * @returns the bytes
+ */
+export function replyTextBytes(text: string): Uint8Array {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) return utf8.encode(text);
+    bytes[i] = c;
+  }
+  return bytes;
+}
+
+/** The canonical replies made so far, per reply style (a style is shared by every session of one resolved configuration). */
+const canonicalReplies = new WeakMap<ReplyStyle, Map<SituationName, Reply>>();
+/** The wire bytes of each canonical reply, serialized once. */
+const canonicalBytes = new WeakMap<Reply, Uint8Array>();
+
+/**
+ * The canonical reply of a situation, made once per reply style (frozen:
+ * sessions share it). Internal.
  *
  * @param name - a situation of `@smtpkit/codes`
  * @param style - the server's name and whether enhanced codes are on
  * @returns the reply
  */
 export function situationReply(name: SituationName, style: ReplyStyle): Reply {
+  let made = canonicalReplies.get(style);
+  if (made === undefined) {
+    made = new Map();
+    canonicalReplies.set(style, made);
+  }
+  const known = made.get(name);
+  if (known !== undefined) return known;
   const situation = Situations[name];
   const text = domainFirst.has(name) || situation.code === 421 ? `${style.hostname} ${situation.text}` : situation.text;
-  return situation.enhanced !== undefined && style.enhancedStatusCodes
-    ? { code: situation.code, enhanced: situation.enhanced, lines: [text] }
-    : { code: situation.code, lines: [text] };
+  const lines = Object.freeze([text]);
+  const reply: Reply = Object.freeze(
+    situation.enhanced !== undefined && style.enhancedStatusCodes ? { code: situation.code, enhanced: situation.enhanced, lines } : { code: situation.code, lines },
+  );
+  // At most one entry per situation: the map is bounded by the catalogue.
+  made.set(name, reply);
+  canonicalBytes.set(reply, replyTextBytes(serializeReply(reply)));
+  return reply;
+}
+
+/**
+ * The wire bytes of a reply: a canonical reply's are serialized once and
+ * copied (the copy is the caller's to keep or change); any other reply is
+ * serialized now. Internal.
+ *
+ * @param reply - the reply
+ * @returns fresh bytes
+ * @throws `GrammarError` (`invalid-reply`) for a reply `serializeReply` refuses
+ */
+export function replyBytes(reply: Reply): Uint8Array {
+  const known = canonicalBytes.get(reply);
+  return known === undefined ? replyTextBytes(serializeReply(reply)) : known.slice();
 }
 
 /**

@@ -39,7 +39,6 @@ import {
   encodeBase64,
   GrammarError,
   isAsciiMailbox,
-  serializeReply,
   type AuthCommand,
   type BdatCommand,
   type Command,
@@ -69,7 +68,7 @@ import {
   type SessionInput,
   type SessionState,
 } from "../transition-table.js";
-import { resolveServerConfig, type ResolvedServerConfig, type ServerSessionConfig } from "./server-config.js";
+import { newCommandReader, resolvedConfigOf, type PreparedServerSessionConfig, type ResolvedServerConfig, type ServerSessionConfig } from "./server-config.js";
 import type {
   AnyDecision,
   ConnectionInfo,
@@ -88,7 +87,7 @@ import type {
 } from "./server-events.js";
 import { advertisedCapabilities, unadvertisedParameter } from "./server-capabilities.js";
 import { applyXclient, applyXforward, initialXclient, noForwardedClient } from "./server-front-end.js";
-import { decisionReply, frontEndNotAuthorizedReply, situationReply, type ReplyStyle } from "./server-replies.js";
+import { decisionReply, frontEndNotAuthorizedReply, replyBytes, replyStyleOf, replyTextBytes, situationReply, type ReplyStyle } from "./server-replies.js";
 import { ServerSessionError } from "./server-session-error.js";
 
 /** What `tlsEstablished` is told about the new TLS layer. */
@@ -141,7 +140,6 @@ const commandStates: ReadonlySet<SessionState> = new Set(
  */
 const groupEnders: ReadonlySet<string> = new Set(["EHLO", "HELO", "LHLO", "DATA", "VRFY", "EXPN", "NOOP"]);
 
-const encoder = new TextEncoder();
 
 /** The longest command line shown in a `command-received` event, in characters. */
 const maxLoggedLine = 512;
@@ -253,24 +251,10 @@ export class ServerSession {
    * @param config - see {@link ServerSessionConfig}
    * @throws {@link ServerSessionError} (`invalid-option`) for an invalid option
    */
-  constructor(config: ServerSessionConfig) {
-    this.#config = resolveServerConfig(config);
-    this.#replyStyle = { hostname: this.#config.hostname, enhancedStatusCodes: this.#config.extensions.enhancedStatusCodes };
-    const { limits, policy, syntax, widest } = this.#config;
-    try {
-      this.#reader = new CommandReader({
-        ...syntax,
-        extensions: widest,
-        maxLineLength: limits.maxLineLength,
-        maxAuthLineLength: limits.maxAuthLineLength,
-        maxHeldBytes: limits.maxHeldBytes,
-        bareLineEndings: policy.bareLineEnding,
-        rejectNul: policy.rejectNul,
-      });
-    } catch (error) {
-      if (GrammarError.isInstance(error)) throw new ServerSessionError("invalid-option", error.message);
-      throw error;
-    }
+  constructor(config: ServerSessionConfig | PreparedServerSessionConfig) {
+    this.#config = resolvedConfigOf(config);
+    this.#replyStyle = replyStyleOf(this.#config);
+    this.#reader = newCommandReader(this.#config);
     this.#tls = this.#config.implicitTls;
   }
 
@@ -743,7 +727,7 @@ export class ServerSession {
         this.#emit({ type: "reply-sent", to: slot.to, code: 334, enhanced: undefined, text: "[challenge]" });
       } else {
         const reply = slot.reply;
-        this.#outputs.push({ type: "write", bytes: encoder.encode(serializeReply(reply)) });
+        this.#outputs.push({ type: "write", bytes: replyBytes(reply) });
         this.#emit({ type: "reply-sent", to: slot.to, code: reply.code, enhanced: reply.enhanced, text: reply.lines[0] ?? "" });
       }
       if (slot.after === "start-tls") this.#outputs.push({ type: "start-tls" });
@@ -1329,7 +1313,7 @@ export class ServerSession {
     const exchange = this.#sasl;
     switch (step.type) {
       case "challenge":
-        this.#reply(slot, encoder.encode(`334 ${encodeBase64(step.challenge)}\r\n`));
+        this.#reply(slot, replyTextBytes(`334 ${encodeBase64(step.challenge)}\r\n`));
         this.#apply(input, 334);
         this.#enqueue(this.#reader.expectSaslResponse());
         return;
@@ -1343,7 +1327,7 @@ export class ServerSession {
           // RFC 4954 §4: SMTP has no "additional data with success": send it as a challenge, expect an empty line.
           exchange.final = step;
           exchange.mechanism = undefined;
-          this.#reply(slot, encoder.encode(`334 ${encodeBase64(step.additionalData)}\r\n`));
+          this.#reply(slot, replyTextBytes(`334 ${encodeBase64(step.additionalData)}\r\n`));
           this.#apply(input, 334);
           this.#enqueue(this.#reader.expectSaslResponse());
           return;
@@ -1474,6 +1458,6 @@ export class ServerSession {
  * session.state; // "greeting"
  * ```
  */
-export function createServerSession(config: ServerSessionConfig): ServerSession {
+export function createServerSession(config: ServerSessionConfig | PreparedServerSessionConfig): ServerSession {
   return new ServerSession(config);
 }
