@@ -86,6 +86,15 @@ describe("smtpkit conform-client", () => {
     }
   });
 
+  it("--wait: exit code 2 when no client connects in time, with the cases shown as not judged", async () => {
+    const started = Date.now();
+    const result = await smtpkit(["conform-client", "--listen", "127.0.0.1:0", "--cases", "baseline,greeting-421", "--wait", "300"]);
+    expect(result.exitCode, result.stderr).toBe(2);
+    expect(result.stderr).toContain("no client connected within 300 ms");
+    expect(result.stdout).toContain("0 passed, 0 failed, 2 not applicable");
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
   it("exit code 2 when the port is taken", async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));

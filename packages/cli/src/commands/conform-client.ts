@@ -44,6 +44,7 @@ interface ConformClientOptions {
   readonly junit?: string;
   readonly caseTimeout?: number;
   readonly silentTimeout?: number;
+  readonly wait?: number;
   readonly listCases?: boolean;
 }
 
@@ -96,6 +97,7 @@ export const conformClientCommand: CommandModule = {
       .option("--junit <file>", "also write the report as JUnit XML to a file")
       .option("--case-timeout <ms>", `time for each case (default ${CLIENT_CONFORMANCE_DEFAULT_CASE_TIMEOUT})`, parseMilliseconds)
       .option("--silent-timeout <ms>", `time for the never-answers case (default ${CLIENT_CONFORMANCE_DEFAULT_SILENT_TIMEOUT}, above RFC 5321's 5 minutes)`, parseMilliseconds)
+      .option("--wait <ms>", "give up when no client connects for a case within this time (default: wait; set it in CI)", parseMilliseconds)
       .option("--list-cases", "list the cases and exit")
       .addHelpText("after", examples)
       .action(async (options: ConformClientOptions) => {
@@ -109,6 +111,7 @@ export const conformClientCommand: CommandModule = {
           const timeouts = {
             ...(options.caseTimeout === undefined ? {} : { case: options.caseTimeout }),
             ...(options.silentTimeout === undefined ? {} : { silent: options.silentTimeout }),
+            ...(options.wait === undefined ? {} : { arrival: options.wait }),
           };
           const note = (text: string): void => {
             context.io.stderr.write(`${text}\n`);
@@ -140,6 +143,10 @@ export const conformClientCommand: CommandModule = {
           }
           context.io.stdout.write(formatClientConformanceReport(report, json ? "json" : "text"));
           if (report.summary.fail > 0) raiseExitCode(context, ExitCode.Finding);
+          // Nothing was judged: the run could not be made.
+          else if (report.cases.every((entry) => entry.end === "no-connection")) {
+            throw new CliError(`no client connected within ${String(options.wait)} ms: nothing was judged`, ExitCode.Usage);
+          }
         });
       });
   },

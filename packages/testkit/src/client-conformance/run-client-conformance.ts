@@ -108,6 +108,12 @@ export interface ClientConformanceOptions {
     readonly closingHold?: number;
     /** {@link CLIENT_CONFORMANCE_DEFAULT_STREAM_GRACE}. */
     readonly streamGrace?: number;
+    /**
+     * Without `runClient` (a client run by hand): how long to wait for the connection of each case. When it
+     * passes, that case and every later one end as `no-connection` (not applicable) and the run returns.
+     * Default: no limit (a person may take their time; CI should set one).
+     */
+    readonly arrival?: number;
   };
   /** Octets of the endless replies, 65 536–1 073 741 824; default {@link CLIENT_CONFORMANCE_DEFAULT_ENORMOUS_REPLY_BYTES}. */
   readonly enormousReplyBytes?: number;
@@ -122,6 +128,8 @@ interface Settings {
   readonly injectionHold: number;
   readonly closingHold: number;
   readonly streamGrace: number;
+  /** Hand-run mode: milliseconds to wait for each case's connection; undefined: no limit. */
+  readonly arrival: number | undefined;
   readonly enormousReplyBytes: number;
   readonly key: string | Uint8Array;
   readonly cert: string | Uint8Array;
@@ -155,6 +163,7 @@ function checkOptions(options: ClientConformanceOptions): { cases: readonly Clie
     injectionHold: checkInteger("timeouts.injectionHold", timeouts.injectionHold ?? CLIENT_CONFORMANCE_DEFAULT_INJECTION_HOLD, 1, maxTimeout),
     closingHold: checkInteger("timeouts.closingHold", timeouts.closingHold ?? CLIENT_CONFORMANCE_DEFAULT_CLOSING_HOLD, 1, maxTimeout),
     streamGrace: checkInteger("timeouts.streamGrace", timeouts.streamGrace ?? CLIENT_CONFORMANCE_DEFAULT_STREAM_GRACE, 1, maxTimeout),
+    arrival: timeouts.arrival === undefined ? undefined : checkInteger("timeouts.arrival", timeouts.arrival, 1, maxTimeout),
     enormousReplyBytes: checkInteger("enormousReplyBytes", options.enormousReplyBytes ?? CLIENT_CONFORMANCE_DEFAULT_ENORMOUS_REPLY_BYTES, 65_536, 1_073_741_824),
     key: options.tls?.key ?? CLIENT_CONFORMANCE_PRIVATE_KEY,
     cert: options.tls?.cert ?? CLIENT_CONFORMANCE_CERTIFICATE,
@@ -254,6 +263,27 @@ export async function runClientConformance(options: ClientConformanceOptions = {
   });
   aborted.catch(() => undefined);
 
+  // Hand-run mode: waits until case `index` has its connection, or the arrival limit passes (false).
+  let noMoreClients = false;
+  const waitForArrival = async (index: number): Promise<boolean> => {
+    const deadline = settings.arrival === undefined ? undefined : Date.now() + settings.arrival;
+    while (started[index] === undefined) {
+      const left = deadline === undefined ? undefined : deadline - Date.now();
+      if (left !== undefined && left <= 0) return false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const wake = new Promise<void>((resolve) => {
+        arrivals.push(resolve);
+        if (left !== undefined) timer = setTimeout(resolve, left);
+      });
+      try {
+        await Promise.race([wake, aborted]);
+      } finally {
+        if (timer !== undefined) clearTimeout(timer);
+      }
+    }
+    return true;
+  };
+
   const reports: ClientCaseReport[] = [];
   try {
     options.onListening?.({ host, port: boundPort });
@@ -269,9 +299,10 @@ export async function runClientConformance(options: ClientConformanceOptions = {
         const connection = started[index];
         run = connection === undefined ? undefined : await Promise.race([connection, aborted]);
         current = undefined;
-      } else {
-        while (started[index] === undefined) await Promise.race([new Promise<void>((resolve) => arrivals.push(resolve)), aborted]);
-        run = await Promise.race([started[index] as Promise<ConnectionRun>, aborted]);
+      } else if (!noMoreClients) {
+        const arrived = await waitForArrival(index);
+        if (arrived) run = await Promise.race([started[index] as Promise<ConnectionRun>, aborted]);
+        else noMoreClients = true;
       }
       const observation = run?.observation ?? emptyObservation;
       const end = run?.end ?? "no-connection";
