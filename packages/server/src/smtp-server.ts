@@ -27,6 +27,8 @@ import tls from "node:tls";
 import type { Mailbox } from "@smtpkit/grammar";
 import {
   createServerSession,
+  prepareServerSessionConfig,
+  type PreparedServerSessionConfig,
   type SaslMechanismName,
   type ServerDecision,
   type ServerExtensions,
@@ -378,8 +380,21 @@ export function createServer(options: ServerOptions): SmtpServer {
     limits: sessionLimits,
     ...(options.timeouts === undefined ? {} : { timeouts: options.timeouts }),
   };
-  // Validate once, now: a bad option throws here rather than on the first connection.
-  createServerSession(sessionConfig);
+  // Validate once, now: a bad option throws here rather than on the first connection. Each connection's
+  // session then starts from a prepared configuration (checked once), one per front-end trust: at most
+  // nine (xclient and xforward each trusted, untrusted or off), made when first needed.
+  const plainConfig = prepareServerSessionConfig(sessionConfig);
+  const frontEndConfigs = new Map<string, PreparedServerSessionConfig>();
+  const preparedFor = (frontEnd: ServerFrontEndOptions | undefined): PreparedServerSessionConfig => {
+    if (frontEnd === undefined) return plainConfig;
+    const key = `${frontEnd.xclient ?? "off"}/${frontEnd.xforward ?? "off"}`;
+    let prepared = frontEndConfigs.get(key);
+    if (prepared === undefined) {
+      prepared = prepareServerSessionConfig({ ...sessionConfig, frontEnd });
+      frontEndConfigs.set(key, prepared);
+    }
+    return prepared;
+  };
 
   const localDomains = options.localDomains ?? ["localhost"];
   const relay = createRelayPolicy({ localDomains, ...(options.trustedNetworks === undefined ? {} : { trustedNetworks: options.trustedNetworks }) });
@@ -430,8 +445,7 @@ export function createServer(options: ServerOptions): SmtpServer {
 
   const environment: ConnectionEnvironment = {
     createSession: (remoteAddress) => {
-      const frontEnd = frontEndFor(remoteAddress);
-      return createServerSession(frontEnd === undefined ? sessionConfig : { ...sessionConfig, frontEnd });
+      return createServerSession(preparedFor(frontEndFor(remoteAddress)));
     },
     admitClient: (connection, remoteAddress) => {
       const already = countedAddress.get(connection) === remoteAddress ? 1 : 0;

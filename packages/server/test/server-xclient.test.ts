@@ -187,6 +187,23 @@ describe("XCLIENT and XFORWARD from anyone else", () => {
     expect(await client.send("XFORWARD ADDR=192.0.2.1\r\n")).toBe(502);
   });
 
+  it("each connection gets the trust of its own address, whichever connected before (the server prepares one session configuration per trust)", async () => {
+    const { server } = recordingServer({ xclient: { trustedNetworks: ["10.0.0.0/24"] }, xforward: { trustedNetworks: ["10.0.1.0/24"] } });
+    const expected: Record<string, readonly [boolean, boolean]> = {
+      "10.0.0.5": [true, false],
+      "10.0.1.5": [false, true],
+      "203.0.113.50": [false, false],
+    };
+    for (const address of ["10.0.0.5", "203.0.113.50", "10.0.1.5", "10.0.0.5", "10.0.1.5", "203.0.113.50"]) {
+      const client = await open(server, address);
+      await client.send("EHLO peer.example\r\n");
+      const [xclient, xforward] = expected[address]!;
+      expect(client.text.includes("250-XCLIENT ") || client.text.includes("250 XCLIENT "), `${address} XCLIENT`).toBe(xclient);
+      expect(client.text.includes("250-XFORWARD ") || client.text.includes("250 XFORWARD "), `${address} XFORWARD`).toBe(xforward);
+      expect(await client.send("XFORWARD ADDR=192.0.2.1\r\n"), address).toBe(xforward ? 250 : 550);
+    }
+  });
+
   it("invalid settings throw at createServer", () => {
     expect(() => createServer({ hostname: "mx.example.org", xclient: { trustedNetworks: ["10.0.0.0/33"] } })).toThrow(/CIDR/);
     expect(() => createServer({ hostname: "mx.example.org", xforward: {} as never })).toThrow(/trustedNetworks/);
