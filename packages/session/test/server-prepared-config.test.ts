@@ -94,4 +94,51 @@ describe("prepareServerSessionConfig", () => {
     expect(first.wire).toMatch(/^220 mx\.example\.com /);
     expect(converse(createServerSession(prepared), script).wire).toBe(first.wire);
   });
+
+  it("the EHLO answer made once per configuration and TLS state follows each session's own state: plain, after STARTTLS, with a channel binding", () => {
+    const prepared = prepareServerSessionConfig({
+      hostname: "mx.example.com",
+      tls: { starttls: true },
+      policy: { allowAuthWithoutTls: false },
+      auth: { sasl: { mechanisms: ["SCRAM-SHA-256-PLUS", "SCRAM-SHA-256", "PLAIN"] }, nonce: () => "serverNonce0123456789" },
+    });
+    const ehlo = (setup: (session: ServerSession) => void): string => {
+      const session = createServerSession(prepared);
+      setup(session);
+      session.receive(encoder.encode("EHLO c.example\r\n"), 1000);
+      let wire = "";
+      for (let output = session.nextOutput(); output !== undefined; output = session.nextOutput()) if (output.type === "write") wire = decoder.decode(output.bytes);
+      return wire;
+    };
+    const plain = (session: ServerSession): void => {
+      session.connect({ remoteAddress: "192.0.2.1" }, 1000);
+      for (const output of session.takeOutputs()) if (output.type === "event" && output.event.type === "connection-requested") session.decide(output.event.requestId, { type: "accept" });
+    };
+    const startTls = (session: ServerSession): void => {
+      plain(session);
+      session.takeOutputs();
+      session.receive(encoder.encode("EHLO c.example\r\n"), 1000);
+      session.receive(encoder.encode("STARTTLS\r\n"), 1000);
+      session.takeOutputs();
+      session.tlsEstablished({}, 1000);
+    };
+    const bound = (session: ServerSession): void => {
+      plain(session);
+      session.takeOutputs();
+      session.receive(encoder.encode("EHLO c.example\r\n"), 1000);
+      session.receive(encoder.encode("STARTTLS\r\n"), 1000);
+      session.takeOutputs();
+      session.tlsEstablished({ channelBinding: { type: "tls-exporter", data: new Uint8Array(32).fill(7) } }, 1000);
+    };
+    for (let round = 0; round < 2; round += 1) {
+      const before = ehlo(plain);
+      expect(before).toMatch(/^250[- ]STARTTLS\r$/m);
+      expect(before).not.toContain("AUTH");
+      const after = ehlo(startTls);
+      expect(after).not.toContain("STARTTLS");
+      expect(after).toMatch(/^250[- ]AUTH SCRAM-SHA-256 PLAIN\r$/m);
+      const withBinding = ehlo(bound);
+      expect(withBinding).toMatch(/^250[- ]AUTH SCRAM-SHA-256-PLUS SCRAM-SHA-256 PLAIN\r$/m);
+    }
+  });
 });

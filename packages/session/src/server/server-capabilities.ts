@@ -6,9 +6,11 @@
  *
  * @module
  */
-import { CapabilitySet, type MailParameters, type RcptParameters, type XclientAttributeName, type XforwardAttributeName } from "@smtpkit/grammar";
+import { Situations } from "@smtpkit/codes";
+import { CapabilitySet, ehloReply, type MailParameters, type Reply, type RcptParameters, type XclientAttributeName, type XforwardAttributeName } from "@smtpkit/grammar";
 import type { SaslChannelBinding } from "../sasl/channel-binding.js";
 import type { ResolvedServerConfig } from "./server-config.js";
+import { sharedReply } from "./server-replies.js";
 
 /** The XCLIENT attributes this session applies, in the order the EHLO reply names them. Internal. */
 export const xclientAttributeNames: readonly XclientAttributeName[] = ["NAME", "ADDR", "PORT", "PROTO", "HELO", "LOGIN", "DESTADDR", "DESTPORT"];
@@ -50,6 +52,47 @@ export function advertisedCapabilities(config: ResolvedServerConfig, tls: boolea
   if (config.xclient === "trusted") entries.push(["XCLIENT", [...xclientAttributeNames]]);
   if (config.xforward === "trusted") entries.push(["XFORWARD", [...xforwardAttributeNames]]);
   return CapabilitySet.of(entries);
+}
+
+/** What an EHLO (or LHLO) gets: the capabilities and the reply naming them. Internal. */
+export interface HelloAnswer {
+  /** The capabilities advertised. */
+  readonly capabilities: CapabilitySet;
+  /** The 250 reply (shared and frozen when cached). */
+  readonly reply: Reply;
+}
+
+/** The EHLO answers of each resolved configuration, without and with TLS (no channel binding): made once, shared by its sessions. */
+const helloAnswers = new WeakMap<ResolvedServerConfig, [HelloAnswer | undefined, HelloAnswer | undefined]>();
+
+/**
+ * The answer to EHLO or LHLO now: made once per configuration and TLS state
+ * when no channel binding is known (the usual case), and afresh otherwise
+ * (the binding decides whether SCRAM-SHA-256-PLUS is offered). Internal.
+ *
+ * @param config - the resolved configuration
+ * @param tls - whether TLS is active
+ * @param channelBinding - the TLS channel binding, when known
+ * @returns the capabilities and the reply
+ */
+export function helloAnswer(config: ResolvedServerConfig, tls: boolean, channelBinding: SaslChannelBinding | undefined): HelloAnswer {
+  const make = (): HelloAnswer => {
+    const capabilities = advertisedCapabilities(config, tls, channelBinding);
+    return { capabilities, reply: ehloReply(config.hostname, capabilities, Situations.HelloOk.text) };
+  };
+  if (channelBinding !== undefined) return make();
+  let made = helloAnswers.get(config);
+  if (made === undefined) {
+    made = [undefined, undefined];
+    helloAnswers.set(config, made);
+  }
+  const index = tls ? 1 : 0;
+  const known = made[index];
+  if (known !== undefined) return known;
+  const fresh = make();
+  const answer: HelloAnswer = Object.freeze({ capabilities: fresh.capabilities, reply: sharedReply(fresh.reply) });
+  made[index] = answer;
+  return answer;
 }
 
 /**

@@ -96,6 +96,21 @@ export function situationReply(name: SituationName, style: ReplyStyle): Reply {
 }
 
 /**
+ * Freezes a reply that sessions will share and serializes it once, so that
+ * {@link replyBytes} copies its bytes instead. Internal.
+ *
+ * @param reply - the reply (its lines are frozen too)
+ * @returns the same reply, frozen
+ * @throws `GrammarError` (`invalid-reply`) for a reply `serializeReply` refuses
+ */
+export function sharedReply(reply: Reply): Reply {
+  Object.freeze(reply.lines);
+  const frozen = Object.freeze(reply);
+  canonicalBytes.set(frozen, replyTextBytes(serializeReply(frozen)));
+  return frozen;
+}
+
+/**
  * The wire bytes of a reply: a canonical reply's are serialized once and
  * copied (the copy is the caller's to keep or change); any other reply is
  * serialized now. Internal.

@@ -35,7 +35,6 @@ import { isReplyAllowed, Situations, type SituationName } from "@smtpkit/codes";
 import {
   CapabilitySet,
   CommandReader,
-  ehloReply,
   encodeBase64,
   GrammarError,
   isAsciiMailbox,
@@ -85,7 +84,7 @@ import type {
   ServerSessionSnapshot,
   SessionClosedEvent,
 } from "./server-events.js";
-import { advertisedCapabilities, unadvertisedParameter } from "./server-capabilities.js";
+import { helloAnswer, unadvertisedParameter } from "./server-capabilities.js";
 import { applyXclient, applyXforward, initialXclient, noForwardedClient } from "./server-front-end.js";
 import { decisionReply, frontEndNotAuthorizedReply, replyBytes, replyStyleOf, replyTextBytes, situationReply, type ReplyStyle } from "./server-replies.js";
 import { ServerSessionError } from "./server-session-error.js";
@@ -982,11 +981,15 @@ export class ServerSession {
     const verb = command.verb;
     const repeated = this.#hello !== undefined;
     this.#hello = { verb, domain: command.domain };
-    this.#advertised = verb === "HELO" ? CapabilitySet.empty : advertisedCapabilities(this.#config, this.#tls, this.#channelBinding);
-    const reply: Reply =
-      verb === "HELO"
-        ? { code: 250, lines: [`${this.#config.hostname} ${Situations.HelloOk.text}`] }
-        : ehloReply(this.#config.hostname, this.#advertised, Situations.HelloOk.text);
+    let reply: Reply;
+    if (verb === "HELO") {
+      this.#advertised = CapabilitySet.empty;
+      reply = { code: 250, lines: [`${this.#config.hostname} ${Situations.HelloOk.text}`] };
+    } else {
+      const answer = helloAnswer(this.#config, this.#tls, this.#channelBinding);
+      this.#advertised = answer.capabilities;
+      reply = answer.reply;
+    }
     this.#reply(this.#slot(verb), reply);
     this.#apply(verb, 250);
     if (repeated) this.#junk();
