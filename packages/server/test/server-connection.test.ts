@@ -176,10 +176,7 @@ describe("a transaction over an in-memory stream", () => {
     const server = createServer({ ...base, hooks: collectingHooks(received) });
     const { client } = connect(server);
     await client.code();
-    await client.send("EHLO client.example\r\n");
-    await client.send("MAIL FROM:<a@example.net>\r\n");
-    await client.send("RCPT TO:<bob@example.org>\r\n");
-    await client.send("DATA\r\n");
+    expect(await client.openData("bob@example.org")).toEqual([250, 250, 250, 354]);
     client.stream.write("Subject: one\r\n\r\nbody\n.\nMAIL FROM:<evil@example.net>\r\nRCPT TO:<victim@example.org>\r\nDATA\r\n");
     client.stream.write("Subject: smuggled\r\n\r\n.\r\n");
     // One reply for the whole thing: 550 5.5.2 (bare LF), never a 250 and never a second transaction.
@@ -210,10 +207,7 @@ describe("backpressure", () => {
     void server.handleConnection(pair.server, { remoteAddress: "192.0.2.1" });
     const client = new ReplyReader(pair.client);
     await client.code();
-    await client.send("EHLO client.example\r\n");
-    await client.send("MAIL FROM:<a@example.net>\r\n");
-    await client.send("RCPT TO:<bob@example.org>\r\n");
-    await client.send("DATA\r\n");
+    expect(await client.openData("bob@example.org")).toEqual([250, 250, 250, 354]);
     const line = `${"y".repeat(998)}\r\n`;
     for (let index = 0; index < 64; index += 1) pair.client.write(line);
     pair.client.write(".\r\n");
@@ -233,10 +227,7 @@ describe("backpressure", () => {
     });
     const { client } = connect(server);
     await client.code();
-    await client.send("EHLO client.example\r\n");
-    await client.send("MAIL FROM:<a@example.net>\r\n");
-    await client.send("RCPT TO:<bob@example.org>\r\n");
-    await client.send("DATA\r\n");
+    expect(await client.openData("bob@example.org")).toEqual([250, 250, 250, 354]);
     expect(await client.send(`${"z".repeat(500)}\r\n`.repeat(100) + ".\r\n")).toBe(554);
   });
 
@@ -260,10 +251,7 @@ describe("backpressure", () => {
       void (async () => {
         const { client } = connect(server);
         await client.code();
-        await client.send("EHLO client.example\r\n");
-        await client.send("MAIL FROM:<a@example.net>\r\n");
-        await client.send("RCPT TO:<bob@example.org>\r\n");
-        await client.send("DATA\r\n");
+        expect(await client.openData("bob@example.org")).toEqual([250, 250, 250, 354]);
         client.stream.write("Subject: cut\r\n\r\nhalf a mess");
         setTimeout(() => client.stream.destroy(), 20);
       })();
@@ -365,10 +353,7 @@ describe("graceful close", () => {
     });
     const { client, closed } = connect(server);
     await client.code();
-    await client.send("EHLO client.example\r\n");
-    await client.send("MAIL FROM:<a@example.net>\r\n");
-    await client.send("RCPT TO:<bob@example.org>\r\n");
-    await client.send("DATA\r\n");
+    expect(await client.openData("bob@example.org")).toEqual([250, 250, 250, 354]);
     client.stream.write("Subject: stuck\r\n\r\n.\r\n");
     await server.close({ graceMs: 50 });
     await closed;
@@ -381,10 +366,7 @@ describe("graceful close", () => {
     const server = createServer({ ...base, hooks: collectingHooks([]) });
     const { client, closed } = connect(server);
     await client.code();
-    await client.send("EHLO client.example\r\n");
-    await client.send("MAIL FROM:<a@example.net>\r\n");
-    await client.send("RCPT TO:<bob@example.org>\r\n");
-    await client.send("DATA\r\n");
+    expect(await client.openData("bob@example.org")).toEqual([250, 250, 250, 354]);
     client.stream.write("Subject: never ends\r\n\r\nstill typing");
     await server.close({ graceMs: 50 });
     await closed;

@@ -92,4 +92,14 @@ export class ReplyReader {
     this.stream.write(line);
     return this.code();
   }
+
+  /**
+   * The envelope most tests start with: EHLO, MAIL FROM:<from>, RCPT TO:<to>, DATA, each waiting for its reply.
+   * Returns the codes of the four replies, e.g. `[250, 250, 250, 354]`.
+   */
+  async openData(to: string, from = "a@example.net", ehlo = "client.example"): Promise<number[]> {
+    const codes: number[] = [];
+    for (const line of [`EHLO ${ehlo}`, `MAIL FROM:<${from}>`, `RCPT TO:<${to}>`, "DATA"]) codes.push(await this.send(`${line}\r\n`));
+    return codes;
+  }
 }
