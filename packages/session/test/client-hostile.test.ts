@@ -260,25 +260,30 @@ function note(run: Run): void {
   for (const key of seen) reached.set(key, (reached.get(key) ?? 0) + 1);
 }
 
+/** A fresh run: a client session, its observers, nothing received yet. */
+function newRun(sessionOptions: Parameters<typeof createClientSession>[0], lmtp: boolean | undefined, unpaired: boolean): Run {
+  return {
+    session: createClientSession(sessionOptions),
+    events: [],
+    observer: new TableObserver(lmtp),
+    parser: new WireParser(),
+    clearText: "",
+    tlsUp: false,
+    closed: false,
+    afterClose: 0,
+    items: [],
+    unpaired,
+    capabilities: CapabilitySet.empty,
+    badLines: [],
+  };
+}
+
 describe("the client against arbitrary servers", () => {
   it("a random reply stream in random chunks (whole, or split at every line end for the table observer): no throw, in sequence, no clear-text credentials", () => {
     fc.assert(
       fc.property(optionsArbitrary, fc.array(transactionArbitrary, { minLength: 1, maxLength: 3 }), streamArbitrary, fc.array(fc.nat(), { maxLength: 40 }), fc.boolean(), (options, transactions, stream, cuts, unpaired) => {
         const sessionOptions = makeOptions(options);
-        const run: Run = {
-          session: createClientSession(sessionOptions),
-          events: [],
-          observer: new TableObserver(options.lmtp),
-          parser: new WireParser(),
-          clearText: "",
-          tlsUp: false,
-          closed: false,
-          afterClose: 0,
-          items: [],
-          unpaired,
-          capabilities: CapabilitySet.empty,
-          badLines: [],
-        };
+        const run = newRun(sessionOptions, options.lmtp, unpaired);
         const reader = new ReplyReader();
         run.session.connected(0);
         for (const transaction of transactions) run.session.send(transaction);
@@ -323,20 +328,7 @@ describe("the client against arbitrary servers", () => {
       fc.subarray(capabilityPool),
       (options, transactions, message, dice, capabilities) => {
         const sessionOptions = makeOptions(options);
-        const run: Run = {
-          session: createClientSession(sessionOptions),
-          events: [],
-          observer: new TableObserver(options.lmtp),
-          parser: new WireParser(),
-          clearText: "",
-          tlsUp: false,
-          closed: false,
-          afterClose: 0,
-          items: [],
-          unpaired: false,
-          capabilities: CapabilitySet.empty,
-          badLines: [],
-        };
+        const run = newRun(sessionOptions, options.lmtp, false);
         const reader = new ReplyReader();
         let roll = 0;
         const die = (): number => dice[roll++ % dice.length] as number;
